@@ -1,0 +1,261 @@
+"""FIFO lot matching and the validity of a trade history (one asset at a time).
+
+Conventions (see docs/engine-contract.md):
+- trades are applied in ``(at, sequence)`` order;
+- a buy's fee is capitalised into its lot's cost; a sell's fee is subtracted from its proceeds;
+- a partial consumption costs ``remaining_cost * taken / remaining`` and the last piece of a lot
+  takes all of its remaining cost, so no residue is ever lost.
+
+Exactness: a partial piece is rounded once, at the 40th decimal place (``_COST_QUANTUM``). That is
+far below any currency's smallest unit, and it makes every later subtraction exact within the
+80-digit ``ENGINE_CONTEXT``, so "bought cost = remaining cost + consumed cost" holds to the last
+digit. Rounding the piece to 80 significant digits instead would leave lowest digits that the
+next subtraction could not keep, and the identity would drift by 1e-70-sized amounts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, localcontext
+from operator import attrgetter
+from typing import Any, Literal
+
+from portfolio_tracker.engine.money import (
+    ENGINE_CONTEXT,
+    MAX_ABS,
+    MAX_PLACES,
+    decimal_places,
+    to_plain_str,
+)
+
+__all__ = [
+    "FifoResult",
+    "LotConsumption",
+    "OpenLot",
+    "OversellError",
+    "Realization",
+    "Trade",
+    "TradeKind",
+    "check_history",
+    "order_trades",
+    "quantity_timeline",
+    "run_fifo",
+]
+
+TradeKind = Literal["buy", "sell"]
+
+_ZERO = Decimal(0)
+_COST_QUANTUM = Decimal("1E-40")
+
+
+def _check_amount(trade_id: str, name: str, value: object, *, positive: bool) -> None:
+    # Bounds are checked here, once per trade, so that the hot loop can trust every figure to be
+    # exact under ENGINE_CONTEXT.
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"trade {trade_id}: {name} must be a finite Decimal, got {value!r}")
+    if value < 0 or (positive and not value):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"trade {trade_id}: {name} must be {bound}, got {value}")
+    if value >= MAX_ABS:
+        raise ValueError(f"trade {trade_id}: {name} must be below 10^15, got {value}")
+    exponent = value.as_tuple().exponent
+    # Fast path: most inputs (NUMERIC(38,18) rows, user input) have few places.
+    if isinstance(exponent, int) and exponent < -MAX_PLACES and (
+        decimal_places(value) > MAX_PLACES
+    ):
+        raise ValueError(
+            f"trade {trade_id}: {name} has more than {MAX_PLACES} decimal places: {value}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    id: str
+    kind: TradeKind
+    quantity: Decimal
+    price_per_unit: Decimal
+    fee: Decimal
+    at: datetime
+    sequence: int
+
+    def __post_init__(self) -> None:
+        if self.kind != "buy" and self.kind != "sell":
+            raise ValueError(f"trade {self.id}: kind must be 'buy' or 'sell', got {self.kind!r}")
+        _check_amount(self.id, "quantity", self.quantity, positive=True)
+        _check_amount(self.id, "price_per_unit", self.price_per_unit, positive=False)
+        _check_amount(self.id, "fee", self.fee, positive=False)
+        # A naive datetime cannot be ordered against aware ones; refuse it here, not mid-sort.
+        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
+            raise ValueError(f"trade {self.id}: at must be a timezone-aware datetime")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLot:
+    buy_id: str
+    at: datetime
+    original_quantity: Decimal
+    remaining_quantity: Decimal
+    price_per_unit: Decimal
+    cost_per_unit: Decimal
+    remaining_cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LotConsumption:
+    buy_id: str
+    buy_at: datetime
+    quantity: Decimal
+    cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Realization:
+    sell_id: str
+    at: datetime
+    quantity: Decimal
+    proceeds: Decimal
+    cost: Decimal
+    realized_pnl: Decimal
+    consumed: tuple[LotConsumption, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FifoResult:
+    open_lots: tuple[OpenLot, ...]
+    realizations: tuple[Realization, ...]
+    quantity: Decimal
+    cost_basis: Decimal
+    average_cost: Decimal | None
+    realized_pnl: Decimal
+
+
+class OversellError(ValueError):
+    """A sell asks for more than is held at its moment in the ordered history."""
+
+    def __init__(self, sell_id: str, at: datetime, requested: Decimal, held: Decimal) -> None:
+        self.sell_id = sell_id
+        self.at = at
+        self.requested = requested
+        self.held = held
+        with localcontext(ENGINE_CONTEXT):
+            self.shortfall = requested - held
+        super().__init__(
+            f"sell on {at.date().isoformat()} exceeds holdings by {to_plain_str(self.shortfall)}"
+            f" (held {to_plain_str(held)}, selling {to_plain_str(requested)})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default reduction would call __init__ with the message only.
+        return (type(self), (self.sell_id, self.at, self.requested, self.held))
+
+
+_order_key = attrgetter("at", "sequence")
+
+
+def order_trades(trades: Iterable[Trade]) -> list[Trade]:
+    """Trades sorted by ``(at, sequence)``; the sort is stable for full ties."""
+    return sorted(trades, key=_order_key)
+
+
+def _running_quantity(ordered: list[Trade]) -> Iterator[tuple[Trade, Decimal]]:
+    """Yield each trade with the quantity held after it; raise at the first oversell."""
+    held = _ZERO
+    with localcontext(ENGINE_CONTEXT):
+        for t in ordered:
+            q = t.quantity
+            if t.kind == "buy":
+                held += q
+            elif q > held:
+                raise OversellError(t.id, t.at, q, held)
+            else:
+                held -= q
+            yield t, held
+
+
+def check_history(trades: Iterable[Trade]) -> None:
+    """Raise OversellError for the first sell (in ``(at, sequence)`` order) exceeding holdings."""
+    for _ in _running_quantity(order_trades(trades)):
+        pass
+
+
+def quantity_timeline(trades: Iterable[Trade]) -> list[tuple[datetime, Decimal]]:
+    """Quantity held after each trade, in ``(at, sequence)`` order; raises OversellError."""
+    return [(t.at, held) for t, held in _running_quantity(order_trades(trades))]
+
+
+def run_fifo(trades: Iterable[Trade]) -> FifoResult:
+    """Match sells to the oldest open buys; raises OversellError at the first oversell."""
+    ordered = order_trades(trades)
+    with localcontext(ENGINE_CONTEXT):
+        return _match(ordered)
+
+
+def _match(ordered: list[Trade]) -> FifoResult:
+    # Hot loop: a lot is a plain list [buy trade, remaining quantity, remaining cost] so it can
+    # be mutated in place; the frozen output dataclasses are built only once per fact.
+    lots: deque[list[Any]] = deque()
+    realizations: list[Realization] = []
+    add_lot = lots.append
+    pop_lot = lots.popleft
+    add_realization = realizations.append
+    quantum = _COST_QUANTUM
+    held = _ZERO
+    realized = _ZERO
+
+    for t in ordered:
+        q = t.quantity
+        if t.kind == "buy":
+            add_lot([t, q, q * t.price_per_unit + t.fee])
+            held += q
+            continue
+        if q > held:
+            raise OversellError(t.id, t.at, q, held)
+        held -= q
+        need = q
+        cost = _ZERO
+        consumed: list[LotConsumption] = []
+        while need:
+            lot = lots[0]
+            buy = lot[0]
+            remaining = lot[1]
+            if remaining <= need:
+                piece = lot[2]
+                pop_lot()
+                consumed.append(LotConsumption(buy.id, buy.at, remaining, piece))
+                need -= remaining
+            else:
+                piece = lot[2] * need / remaining
+                rounded = piece.quantize(quantum)
+                if rounded != piece:  # keep exact quotients as they are: "220", not "220.000…"
+                    piece = rounded
+                lot[1] = remaining - need
+                lot[2] -= piece
+                consumed.append(LotConsumption(buy.id, buy.at, need, piece))
+                need = _ZERO
+            cost += piece
+        proceeds = q * t.price_per_unit - t.fee
+        pnl = proceeds - cost
+        realized += pnl
+        add_realization(Realization(t.id, t.at, q, proceeds, cost, pnl, tuple(consumed)))
+
+    open_lots = []
+    cost_basis = _ZERO
+    for buy, remaining, remaining_cost in lots:
+        bq = buy.quantity
+        price = buy.price_per_unit
+        cost_per_unit = (bq * price + buy.fee) / bq
+        open_lots.append(
+            OpenLot(buy.id, buy.at, bq, remaining, price, cost_per_unit, remaining_cost)
+        )
+        cost_basis += remaining_cost
+    return FifoResult(
+        open_lots=tuple(open_lots),
+        realizations=tuple(realizations),
+        quantity=held,
+        cost_basis=cost_basis,
+        average_cost=cost_basis / held if held else None,
+        realized_pnl=realized,
+    )
