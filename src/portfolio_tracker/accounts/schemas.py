@@ -1,0 +1,83 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from portfolio_tracker.accounts.security import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    is_common_password,
+)
+
+
+def normalize_email(value: str) -> str:
+    value = value.strip().lower()
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from exc
+    return value
+
+
+def _not_common(value: str) -> str:
+    if is_common_password(value):
+        raise ValueError("this password is too common; choose another")
+    return value
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+NewPassword = Annotated[
+    str,
+    Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
+    AfterValidator(_not_common),
+]
+
+
+class StrictBody(BaseModel):
+    """Unknown fields are refused everywhere, so a typo never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignUpRequest(StrictBody):
+    email: Email
+    password: NewPassword
+    name: Annotated[str | None, Field(max_length=200)] = None
+
+
+class SignInRequest(StrictBody):
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    name: str | None
+    created_at: datetime
+
+
+class AuthResponse(BaseModel):
+    user: UserOut
+    token: str = Field(description="Session token; send it as `Authorization: Bearer <token>`.")
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+
+
+class SessionResponse(BaseModel):
+    user: UserOut
+    session: SessionOut

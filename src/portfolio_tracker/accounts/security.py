@@ -1,0 +1,84 @@
+"""Password hashing, session tokens and sign-in throttling — all on well-kept libraries."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from functools import lru_cache
+from importlib import resources
+
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from portfolio_tracker.api.errors import RateLimited
+
+# OWASP's argon2id floor (19 MiB, 2 passes, 1 lane). Changing these rehashes on next sign-in.
+PASSWORD_HASHER = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
+# Hashed for unknown emails so a miss costs as much time as a wrong password.
+_DUMMY_HASH = PASSWORD_HASHER.hash("not-a-real-password-" + secrets.token_hex(8))
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+
+def hash_password(password: str) -> str:
+    return PASSWORD_HASHER.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
+    """(matches, new hash if the parameters changed). Unknown user: hashed=None."""
+    if hashed is None:
+        PASSWORD_HASHER.verify(password, _DUMMY_HASH)
+        return False, None
+    return PASSWORD_HASHER.verify_and_update(password, hashed)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("portfolio_tracker.accounts").joinpath("common_passwords.txt")
+    return frozenset(line.strip().lower() for line in text.read_text().splitlines() if line)
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in common_passwords()
+
+
+def new_session_token() -> str:
+    """256 random bits, URL-safe. Only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthThrottle:
+    """Counts sign-in failures (and sign-up attempts) per IP and per email.
+
+    Memory storage serves one process; with Redis every process shares the counts.
+    """
+
+    def __init__(self, limit: str, redis_url: str | None, key_prefix: str) -> None:
+        self.item = parse_limit(limit)
+        self.storage: Storage = (
+            RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
+        )
+        self.limiter = MovingWindowRateLimiter(self.storage)
+
+    def ensure_allowed(self, scope: str, *keys: str) -> None:
+        for key in keys:
+            if not self.limiter.test(self.item, scope, key):
+                stats = self.limiter.get_window_stats(self.item, scope, key)
+                retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+                raise RateLimited(
+                    "Too many attempts. Try again later.", retry_after=retry_after
+                )
+
+    def record(self, scope: str, *keys: str) -> None:
+        for key in keys:
+            self.limiter.hit(self.item, scope, key)

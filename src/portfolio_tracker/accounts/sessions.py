@@ -1,0 +1,76 @@
+"""Server-side sessions: create, look up (extending when used), revoke."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.accounts.security import hash_token, new_session_token
+from portfolio_tracker.db.models import User, UserSession, utcnow
+from portfolio_tracker.settings import Settings
+
+
+def create(
+    db: Session, user: User, settings: Settings, *, user_agent: str | None, ip: str | None
+) -> tuple[str, UserSession]:
+    token = new_session_token()
+    now = utcnow()
+    record = UserSession(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        created_at=now,
+        refreshed_at=now,
+        expires_at=now + timedelta(days=settings.session_ttl_days),
+        user_agent=(user_agent or "")[:512] or None,
+        ip_address=(ip or "")[:64] or None,
+    )
+    db.add(record)
+    return token, record
+
+
+def find_active(
+    db: Session, token: str, settings: Settings
+) -> tuple[UserSession, User, bool] | None:
+    """The session and user behind a token, or None. Extends the session at most once
+    per `session_refresh_after_seconds` (the third item says whether it did)."""
+    if len(token) > 256:
+        return None
+    row = db.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row.tuple()
+    now = utcnow()
+    if user_session.expires_at <= now:
+        return None
+    extended = False
+    if now - user_session.refreshed_at >= timedelta(seconds=settings.session_refresh_after_seconds):
+        user_session.refreshed_at = now
+        user_session.expires_at = now + timedelta(days=settings.session_ttl_days)
+        db.commit()
+        extended = True
+    return user_session, user, extended
+
+
+def revoke(db: Session, session_id: uuid.UUID) -> None:
+    db.execute(delete(UserSession).where(UserSession.id == session_id))
+
+
+def revoke_all_except(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
+    statement = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep)
+    db.execute(statement)
+
+
+def expire_now(db: Session, session_id: uuid.UUID, at: datetime) -> None:
+    """Used by tests and admin tooling to end a session at a given instant."""
+    record = db.get(UserSession, session_id)
+    if record is not None:
+        record.expires_at = at

@@ -1,0 +1,58 @@
+"""create_app(settings): the one place that wires routers, middleware and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine
+
+from portfolio_tracker.accounts.routes import router as accounts_router
+from portfolio_tracker.accounts.security import AuthThrottle
+from portfolio_tracker.api.context import AppContext
+from portfolio_tracker.api.errors import install_error_handlers
+from portfolio_tracker.api.health import router as health_router
+from portfolio_tracker.assets.routes import router as assets_router
+from portfolio_tracker.db.session import build_engine, build_session_factory
+from portfolio_tracker.settings import Settings, get_settings
+from portfolio_tracker.transactions.routes import router as transactions_router
+
+API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
+
+Authenticate with the session cookie set by sign-in, or `Authorization: Bearer <token>`.
+Decimal values are JSON strings in responses; requests accept strings or numbers.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or build_engine(settings.database_url)
+    app = FastAPI(title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION)
+    app.state.context = AppContext(
+        settings=settings,
+        engine=engine,
+        session_factory=build_session_factory(engine),
+        auth_throttle=AuthThrottle(
+            settings.auth_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
+        ),
+    )
+    install_error_handlers(app)
+    app.middleware("http")(_security_headers)
+    for router in (health_router, accounts_router, assets_router, transactions_router):
+        app.include_router(router)
+    return app
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.url.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
+    if request.url.scheme == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response

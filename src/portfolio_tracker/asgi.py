@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn: `portfolio_tracker.asgi:app`."""
+
+from portfolio_tracker.app import create_app
+
+app = create_app()

@@ -1,0 +1,113 @@
+"""The assets API."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.assets import service
+from portfolio_tracker.assets.schemas import (
+    AssetCreate,
+    AssetDetail,
+    AssetOut,
+    AssetUpdate,
+    ConsumedLotOut,
+    Holding,
+    LotOut,
+    RealizationOut,
+)
+from portfolio_tracker.engine.lots import FifoResult
+
+router = APIRouter(prefix="/api/assets", tags=["assets"])
+
+ERRORS = {401: {"description": "Not authenticated"}, 404: {"description": "No such asset of yours"}}
+
+
+@router.get("", response_model=list[AssetOut], responses={401: ERRORS[401]})
+def list_assets(principal: CurrentUser, db: DbSession) -> list[AssetOut]:
+    """The caller's assets, oldest first."""
+    return [AssetOut.model_validate(a) for a in service.list_assets(db, principal.user.id)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AssetOut, responses=ERRORS)
+def create_asset(body: AssetCreate, principal: CurrentUser, db: DbSession) -> AssetOut:
+    """Record a new asset (no transactions yet)."""
+    return AssetOut.model_validate(service.create_asset(db, principal.user.id, body))
+
+
+def _holding(fifo: FifoResult) -> Holding:
+    return Holding(
+        quantity=fifo.quantity,
+        cost_basis=fifo.cost_basis,
+        average_cost=fifo.average_cost,
+        realized_pnl=fifo.realized_pnl,
+        open_lots=len(fifo.open_lots),
+    )
+
+
+@router.get("/{asset_id}", response_model=AssetDetail, responses=ERRORS)
+def get_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> AssetDetail:
+    """One asset with its FIFO holding: quantity, cost basis, average cost, realised P&L."""
+    asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    base = AssetOut.model_validate(asset)
+    return AssetDetail(**base.model_dump(), holding=_holding(fifo))
+
+
+@router.put("/{asset_id}", response_model=AssetOut, responses=ERRORS)
+def update_asset(
+    asset_id: uuid.UUID, body: AssetUpdate, principal: CurrentUser, db: DbSession
+) -> AssetOut:
+    """Change an asset's name, type, ticker or currency (fields left out stay as they are)."""
+    return AssetOut.model_validate(service.update_asset(db, principal.user.id, asset_id, body))
+
+
+@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def delete_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> None:
+    """Delete an asset and all of its transactions."""
+    service.delete_asset(db, principal.user.id, asset_id)
+
+
+@router.get("/{asset_id}/lots", response_model=list[LotOut], responses=ERRORS)
+def open_lots(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list[LotOut]:
+    """The open FIFO lots, oldest first."""
+    _, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    return [
+        LotOut(
+            transaction_id=uuid.UUID(lot.buy_id),
+            transaction_date=lot.at,
+            original_quantity=lot.original_quantity,
+            remaining_quantity=lot.remaining_quantity,
+            price_per_unit=lot.price_per_unit,
+            cost_per_unit=lot.cost_per_unit,
+            remaining_cost=lot.remaining_cost,
+        )
+        for lot in fifo.open_lots
+    ]
+
+
+@router.get("/{asset_id}/realized", response_model=list[RealizationOut], responses=ERRORS)
+def realized(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list[RealizationOut]:
+    """Each sell with the lots it consumed, its proceeds, cost and realised P&L."""
+    _, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    return [
+        RealizationOut(
+            transaction_id=uuid.UUID(r.sell_id),
+            transaction_date=r.at,
+            quantity=r.quantity,
+            proceeds=r.proceeds,
+            cost=r.cost,
+            realized_pnl=r.realized_pnl,
+            consumed_lots=[
+                ConsumedLotOut(
+                    transaction_id=uuid.UUID(c.buy_id),
+                    transaction_date=c.buy_at,
+                    quantity=c.quantity,
+                    cost=c.cost,
+                )
+                for c in r.consumed
+            ],
+        )
+        for r in fifo.realizations
+    ]

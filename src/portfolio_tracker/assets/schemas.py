@@ -1,0 +1,117 @@
+"""Request and response bodies of the assets API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.types import DecimalText
+from portfolio_tracker.engine.money import normalize_currency
+
+
+class AssetType(StrEnum):
+    metal = "metal"
+    stock = "stock"
+    fund = "fund"
+    crypto = "crypto"
+
+
+_TICKER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_=^:/]*$")
+
+
+def _ticker(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _TICKER.fullmatch(value):
+        raise ValueError("may hold only letters, digits and . - _ = ^ : /")
+    return value.upper()
+
+
+def _currency(value: str) -> str:
+    return normalize_currency(value)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Ticker = Annotated[
+    str | None,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    AfterValidator(_ticker),
+]
+CurrencyCode = Annotated[
+    str,
+    Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. TRY, USD, EUR."),
+    AfterValidator(_currency),
+]
+
+
+class AssetCreate(StrictBody):
+    name: Name
+    type: AssetType
+    ticker_symbol: Ticker = None
+    currency: CurrencyCode = "TRY"
+
+
+class AssetUpdate(StrictBody):
+    """Fields left out keep their value; `ticker_symbol: null` clears the ticker."""
+
+    name: Name | None = None
+    type: AssetType | None = None
+    ticker_symbol: Ticker = None
+    currency: CurrencyCode | None = None
+
+
+class AssetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    type: AssetType
+    ticker_symbol: str | None
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Holding(BaseModel):
+    quantity: DecimalText
+    cost_basis: DecimalText = Field(description="Cost of the open lots, buy fees included.")
+    average_cost: DecimalText | None = Field(description="cost_basis / quantity; null when none held.")
+    realized_pnl: DecimalText = Field(description="Sum over sells of proceeds (after fee) minus FIFO cost.")
+    open_lots: int
+
+
+class AssetDetail(AssetOut):
+    holding: Holding
+
+
+class LotOut(BaseModel):
+    transaction_id: uuid.UUID
+    transaction_date: datetime
+    original_quantity: DecimalText
+    remaining_quantity: DecimalText
+    price_per_unit: DecimalText
+    cost_per_unit: DecimalText = Field(description="Price plus the buy fee spread over the lot.")
+    remaining_cost: DecimalText
+
+
+class ConsumedLotOut(BaseModel):
+    transaction_id: uuid.UUID
+    transaction_date: datetime
+    quantity: DecimalText
+    cost: DecimalText
+
+
+class RealizationOut(BaseModel):
+    transaction_id: uuid.UUID
+    transaction_date: datetime
+    quantity: DecimalText
+    proceeds: DecimalText = Field(description="quantity × price − sell fee")
+    cost: DecimalText
+    realized_pnl: DecimalText
+    consumed_lots: list[ConsumedLotOut]

@@ -1,0 +1,74 @@
+"""Application settings, read once from the environment (and an optional `.env`).
+
+Every field is documented in README.md; defaults work on a laptop with no set-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./data/portfolio.db",
+        description="SQLAlchemy URL. SQLite file by default; "
+        "PostgreSQL as postgresql+psycopg://user:pass@host:5432/db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Optional Redis URL (redis://host:6379/0). When set, rate limits and "
+        "caches are shared by every app process through it.",
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Always mark the session cookie Secure. It is marked Secure anyway "
+        "whenever the request arrived over HTTPS.",
+    )
+    trusted_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated extra origins (scheme://host[:port]) allowed to make "
+        "cookie-authenticated POST/PUT/DELETE requests. The app's own origin is always allowed.",
+    )
+    session_ttl_days: int = Field(
+        default=7, ge=1, le=365, description="Days a session lives after its last extension."
+    )
+    session_refresh_after_seconds: int = Field(
+        default=86400,
+        ge=0,
+        description="A session used this long after its last extension is extended again.",
+    )
+    auth_rate_limit: str = Field(
+        default="5/minute",
+        description="Sign-in failures (and sign-up attempts) allowed per IP and per email, "
+        "in the `limits` notation (e.g. '5/minute', '20/hour').",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="pt-limits",
+        description="Prefix of rate-limit keys in Redis (lets several deployments share one).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For/-Proto headers are trusted (uvicorn's "
+        "--forwarded-allow-ips). '*' trusts all.",
+    )
+    log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+
+    @field_validator("trusted_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,81 @@
+"""The transactions API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.assets import service as assets
+from portfolio_tracker.transactions import service
+from portfolio_tracker.transactions.schemas import (
+    TransactionCreate,
+    TransactionOut,
+    TransactionUpdate,
+)
+
+router = APIRouter(prefix="/api/transactions", tags=["transactions"])
+
+ERRORS = {
+    401: {"description": "Not authenticated"},
+    404: {"description": "No such transaction or asset of yours"},
+}
+OVERSELL = {422: {"description": "Invalid input, or the history would sell more than is held"}}
+
+
+@router.get("", response_model=list[TransactionOut], responses=ERRORS)
+def list_transactions(
+    principal: CurrentUser,
+    db: DbSession,
+    response: Response,
+    asset_id_camel: Annotated[uuid.UUID | None, Query(alias="assetId")] = None,
+    asset_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[TransactionOut]:
+    """The caller's transactions ordered by date (then creation), optionally of one asset.
+
+    `X-Total-Count` carries the number of rows before `limit`/`offset`.
+    """
+    wanted = asset_id_camel or asset_id
+    if wanted is not None:
+        assets.get_owned(db, principal.user.id, wanted)
+    rows, total = service.list_transactions(db, principal.user.id, wanted, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [TransactionOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TransactionOut,
+    responses={**ERRORS, **OVERSELL},
+)
+def create_transaction(body: TransactionCreate, principal: CurrentUser, db: DbSession) -> TransactionOut:
+    """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused."""
+    return TransactionOut.model_validate(service.create_transaction(db, principal.user.id, body))
+
+
+@router.get("/{transaction_id}", response_model=TransactionOut, responses=ERRORS)
+def get_transaction(transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> TransactionOut:
+    """One transaction of the caller's."""
+    return TransactionOut.model_validate(service.get_owned(db, principal.user.id, transaction_id))
+
+
+@router.put("/{transaction_id}", response_model=TransactionOut, responses={**ERRORS, **OVERSELL})
+def update_transaction(
+    transaction_id: uuid.UUID, body: TransactionUpdate, principal: CurrentUser, db: DbSession
+) -> TransactionOut:
+    """Edit a transaction; refused (and nothing written) if any later sell would oversell."""
+    row = service.update_transaction(db, principal.user.id, transaction_id, body)
+    return TransactionOut.model_validate(row)
+
+
+@router.delete(
+    "/{transaction_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**ERRORS, **OVERSELL}
+)
+def delete_transaction(transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> None:
+    """Delete a transaction; refused if a later sell would then exceed the holding."""
+    service.delete_transaction(db, principal.user.id, transaction_id)

@@ -1,0 +1,65 @@
+"""Request and response bodies of the transactions API."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.types import (
+    DecimalText,
+    NonNegativeDecimal,
+    PositiveDecimal,
+    TradeInstant,
+)
+
+
+class TransactionType(StrEnum):
+    buy = "buy"
+    sell = "sell"
+
+
+Note = Annotated[str | None, Field(max_length=1000)]
+
+
+class TransactionCreate(StrictBody):
+    asset_id: uuid.UUID
+    type: TransactionType
+    quantity: PositiveDecimal
+    price_per_unit: NonNegativeDecimal
+    transaction_date: TradeInstant
+    fee: NonNegativeDecimal = Field(default=Decimal(0), description="Buy fee adds to the lot's cost; "
+                                    "sell fee reduces the proceeds.")
+    note: Note = None
+
+
+class TransactionUpdate(StrictBody):
+    """Fields left out keep their value. Moving to another asset of yours is allowed."""
+
+    asset_id: uuid.UUID | None = None
+    type: TransactionType | None = None
+    quantity: PositiveDecimal | None = None
+    price_per_unit: NonNegativeDecimal | None = None
+    transaction_date: TradeInstant | None = None
+    fee: NonNegativeDecimal | None = None
+    note: Note = None
+
+
+class TransactionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    asset_id: uuid.UUID
+    type: TransactionType
+    quantity: DecimalText
+    price_per_unit: DecimalText
+    fee: DecimalText
+    transaction_date: datetime
+    note: str | None
+    created_at: datetime
+    updated_at: datetime

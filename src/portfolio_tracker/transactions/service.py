@@ -1,0 +1,121 @@
+"""Recording, editing and deleting transactions without ever breaking the history.
+
+Every write takes the asset's lock, replays the asset's history with the change applied,
+and writes only if no sell ever exceeds what is held at its moment (else OversellError,
+and nothing is written).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.api.errors import InvalidInput, NotFound
+from portfolio_tracker.db.models import Transaction
+from portfolio_tracker.engine.lots import Trade, check_history
+from portfolio_tracker.transactions.ledger import load_trades, lock_asset
+from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
+
+TRANSACTION_NOT_FOUND = "Transaction not found."
+
+
+def _as_trade(row: Transaction) -> Trade:
+    return Trade(
+        id=str(row.id),
+        kind=row.type,  # type: ignore[arg-type]
+        quantity=row.quantity,
+        price_per_unit=row.price_per_unit,
+        fee=row.fee,
+        at=row.transaction_date,
+        sequence=row.sequence,
+    )
+
+
+def list_transactions(
+    db: Session,
+    user_id: uuid.UUID,
+    asset_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Transaction], int]:
+    query = select(Transaction).where(Transaction.user_id == user_id)
+    if asset_id is not None:
+        query = query.where(Transaction.asset_id == asset_id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Transaction.transaction_date, Transaction.sequence, Transaction.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, total
+
+
+def get_owned(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID) -> Transaction:
+    row = db.scalar(
+        select(Transaction).where(Transaction.id == transaction_id, Transaction.user_id == user_id)
+    )
+    if row is None:
+        raise NotFound(TRANSACTION_NOT_FOUND)
+    return row
+
+
+def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate) -> Transaction:
+    sequence = lock_asset(db, user_id, body.asset_id)
+    row = Transaction(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        asset_id=body.asset_id,
+        type=body.type.value,
+        quantity=body.quantity,
+        price_per_unit=body.price_per_unit,
+        fee=body.fee,
+        transaction_date=body.transaction_date,
+        note=body.note,
+        sequence=sequence,
+    )
+    check_history([*load_trades(db, body.asset_id), _as_trade(row)])
+    db.add(row)
+    db.commit()
+    return row
+
+
+def update_transaction(
+    db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID, body: TransactionUpdate
+) -> Transaction:
+    row = get_owned(db, user_id, transaction_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("asset_id", "type", "quantity", "price_per_unit", "transaction_date", "fee"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput("may be left out but not null", ["body", required])
+    source_asset = row.asset_id
+    target_asset = body.asset_id or source_asset
+    # Lock in a fixed order so two moves between the same assets cannot deadlock.
+    sequences = {asset_id: lock_asset(db, user_id, asset_id)
+                 for asset_id in sorted({source_asset, target_asset})}
+    db.refresh(row)  # another writer may have changed it before we held the lock
+    if target_asset != source_asset:
+        row.sequence = sequences[target_asset]  # it joins the target's history as its newest
+
+    for field, value in changes.items():
+        setattr(row, field, value.value if field == "type" else value)
+    edited = _as_trade(row)
+    edited_id = str(row.id)
+    for asset_id in {source_asset, target_asset}:
+        history = [t for t in load_trades(db, asset_id) if t.id != edited_id]
+        if asset_id == target_asset:
+            history.append(edited)
+        check_history(history)
+    db.commit()
+    return row
+
+
+def delete_transaction(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
+    row = get_owned(db, user_id, transaction_id)
+    lock_asset(db, user_id, row.asset_id)
+    remaining = [t for t in load_trades(db, row.asset_id) if t.id != str(row.id)]
+    check_history(remaining)
+    db.delete(row)
+    db.commit()
