@@ -1,0 +1,237 @@
+"""Shared fixtures: a real database per backend (SQLite and PostgreSQL), the real ASGI app.
+
+Every API test runs once per backend (`[sqlite]`, `[postgresql]`). The schema is built by
+the Alembic migrations once per session; each test starts from empty tables.
+PostgreSQL and Redis tests are skipped with a reason when the service is unreachable,
+except under CI=true, where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from portfolio_tracker.app import create_app
+from portfolio_tracker.db.migrate import upgrade
+from portfolio_tracker.db.models import Base
+from portfolio_tracker.db.session import build_engine
+from portfolio_tracker.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "a perfectly fine passphrase"
+
+
+def unavailable(what: str) -> None:
+    """Skip locally; fail under CI, where every service must be exercised for real."""
+    if IN_CI:
+        pytest.fail(f"{what} (CI=true: this must run, not skip)")
+    pytest.skip(what)
+
+
+def _postgres_admin_engine() -> Engine | None:
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        engine.dispose()
+        return None
+    return engine
+
+
+@dataclass
+class PostgresServer:
+    admin: Engine
+
+    def create_database(self, prefix: str = "pt_test") -> str:
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_database(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    admin = _postgres_admin_engine()
+    if admin is None:
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        raise AssertionError("unreachable")
+    yield PostgresServer(admin)
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    engine = build_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(postgres_server: PostgresServer) -> Iterator[Engine]:
+    url = postgres_server.create_database()
+    engine = build_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    postgres_server.drop_database(url)
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The database of the test's backend, with empty tables."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    _empty_tables(engine)
+    yield engine
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        unavailable(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+def make_settings(engine: Engine, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": engine.url.render_as_string(hide_password=False),
+        "redis_url": None,
+        "auth_rate_limit": "10000/minute",
+        "trusted_origins": [],
+        "cookie_secure": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(engine: Engine) -> Settings:
+    return make_settings(engine)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client with no session."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@dataclass
+class ApiUser:
+    """A signed-up user whose requests carry `Authorization: Bearer <token>`."""
+
+    client: TestClient
+    token: str
+    id: str
+    email: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, headers=self.headers, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.client.post(url, headers=self.headers, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.client.put(url, headers=self.headers, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.client.delete(url, headers=self.headers, **kwargs)
+
+    def create_asset(self, **fields: Any) -> dict[str, Any]:
+        body = {"name": "Gram gold", "type": "metal", **fields}
+        response = self.post("/api/assets", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def trade(self, asset_id: str, kind: str, quantity: str, price: str, when: str,
+              **fields: Any) -> Any:
+        body = {"asset_id": asset_id, "type": kind, "quantity": quantity,
+                "price_per_unit": price, "transaction_date": when, **fields}
+        return self.post("/api/transactions", json=body)
+
+
+@pytest.fixture
+def make_user(app: FastAPI) -> Iterator[Callable[..., ApiUser]]:
+    """Sign up a new user, each with their own client (and so their own cookie jar)."""
+    clients: list[TestClient] = []
+
+    def _make(email: str | None = None, password: str = PASSWORD) -> ApiUser:
+        test_client = TestClient(app)
+        clients.append(test_client)
+        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+        response = test_client.post("/api/auth/signup", json={"email": email, "password": password})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return ApiUser(test_client, body["token"], body["user"]["id"], body["user"]["email"])
+
+    yield _make
+    for test_client in clients:
+        test_client.close()
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., ApiUser]) -> ApiUser:
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., ApiUser]) -> ApiUser:
+    return make_user("bob@example.com")
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
