@@ -1,0 +1,27 @@
+"""Price providers: one module per source behind the ``PriceProvider`` protocol.
+
+Wiring from settings lives in ``providers.registry`` (not imported here, so that
+``prices.resilience`` can import the exceptions without a cycle).
+"""
+
+from portfolio_tracker.prices.providers.base import (
+    FeedDataError,
+    FeedUnavailable,
+    PriceFeedError,
+    PricePoint,
+    PriceProvider,
+    Quote,
+    SymbolNotFound,
+)
+from portfolio_tracker.prices.providers.fallback import FallbackProvider
+
+__all__ = [
+    "FallbackProvider",
+    "FeedDataError",
+    "FeedUnavailable",
+    "PriceFeedError",
+    "PricePoint",
+    "PriceProvider",
+    "Quote",
+    "SymbolNotFound",
+]

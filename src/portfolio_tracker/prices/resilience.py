@@ -1,0 +1,296 @@
+"""How every provider talks to its feed: timeouts, retries, a concurrency cap, a breaker.
+
+One ``FeedClient`` per source. Providers hand it a request and a parser; it decides what is
+worth retrying (timeouts, network errors, 429, 5xx), when to stop calling a source that
+keeps failing (circuit breaker) and how many requests may be in flight at once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+import httpx
+import stamina
+
+from portfolio_tracker.prices.providers.base import (
+    FeedDataError,
+    FeedUnavailable,
+    PriceFeedError,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+
+
+class BreakerState(Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Stops calling a source after ``failure_threshold`` consecutive failed calls.
+
+    While open, calls fail at once for ``cooldown_seconds``; then one trial call is let
+    through (half-open): success closes the breaker, failure opens it for another cooldown.
+    The clock is injectable so tests never sleep.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        failure_threshold: int,
+        cooldown_seconds: float,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._threshold = failure_threshold
+        self._cooldown = cooldown_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def state(self) -> BreakerState:
+        with self._lock:
+            return self._state_locked()
+
+    def _state_locked(self) -> BreakerState:
+        if self._opened_at is None:
+            return BreakerState.CLOSED
+        if self._clock() - self._opened_at >= self._cooldown:
+            return BreakerState.HALF_OPEN
+        return BreakerState.OPEN
+
+    def retry_in(self) -> float:
+        """Seconds until the breaker lets a trial call through (0 when it would now)."""
+        with self._lock:
+            if self._opened_at is None:
+                return 0.0
+            return max(0.0, self._cooldown - (self._clock() - self._opened_at))
+
+    def allow(self) -> bool:
+        """Whether a call may start now; in half-open state only one trial at a time."""
+        with self._lock:
+            state = self._state_locked()
+            if state is BreakerState.CLOSED:
+                return True
+            if state is BreakerState.HALF_OPEN and not self._trial_in_flight:
+                self._trial_in_flight = True
+                return True
+            return False
+
+    def record_success(self) -> None:
+        with self._lock:
+            if self._opened_at is not None:
+                logger.info("circuit breaker for %s closed", self.name)
+            self._failures = 0
+            self._opened_at = None
+            self._trial_in_flight = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            was_trial = self._trial_in_flight
+            self._trial_in_flight = False
+            if was_trial or self._failures >= self._threshold:
+                if self._opened_at is None or was_trial:
+                    logger.warning(
+                        "circuit breaker for %s opened after %d consecutive failures",
+                        self.name,
+                        self._failures,
+                    )
+                self._opened_at = self._clock()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff between attempts (stamina); ``max_wait`` caps any single wait."""
+
+    attempts: int = 3
+    initial_wait: float = 0.5
+    max_wait: float = 10.0
+    jitter: float = 0.5
+
+
+class _RetryableFailure(Exception):
+    """Internal: one attempt failed in a way worth retrying."""
+
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: Callable[[], datetime] | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = now() if now is not None else datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+class FeedClient:
+    """The only way a provider reaches the network.
+
+    ``fetch`` sends one logical request (with retries) and runs ``parse`` on the answer.
+    A parse that raises ``FeedDataError`` or ``FeedUnavailable`` counts as a failure of
+    the source for the breaker (an HTML wall with status 200 is an outage in disguise);
+    ``SymbolNotFound`` counts as a success, since the source answered properly.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        http: httpx.Client,
+        *,
+        breaker: CircuitBreaker,
+        max_concurrency: int,
+        retry: RetryPolicy,
+        acquire_timeout: float = 30.0,
+    ) -> None:
+        self.source = source
+        self._http = http
+        self.breaker = breaker
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._retry = retry
+        self._acquire_timeout = acquire_timeout
+
+    def fetch(
+        self,
+        method: str,
+        url: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        symbol: str,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> T:
+        if not self.breaker.allow():
+            wait = self.breaker.retry_in()
+            logger.info("%s: breaker open, not calling for %s", self.source, symbol)
+            raise FeedUnavailable(
+                self.source, symbol, "source disabled after repeated failures", retry_after=wait
+            )
+        try:
+            response = self._send_with_retries(method, url, symbol, params, json, headers)
+            result = parse(response)
+        except (FeedUnavailable, FeedDataError):
+            self.breaker.record_failure()
+            raise
+        except PriceFeedError:
+            self.breaker.record_success()
+            raise
+        except BaseException:
+            # A bug in a parser must not leave a half-open trial slot taken forever.
+            self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        return result
+
+    def _send_with_retries(
+        self,
+        method: str,
+        url: str,
+        symbol: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        policy = self._retry
+        last: _RetryableFailure | None = None
+        try:
+            for attempt in stamina.retry_context(
+                on=self._backoff_for,
+                attempts=policy.attempts,
+                timeout=None,
+                wait_initial=policy.initial_wait,
+                wait_max=policy.max_wait,
+                wait_jitter=policy.jitter,
+            ):
+                with attempt:
+                    try:
+                        return self._send_once(method, url, params, json, headers)
+                    except _RetryableFailure as failure:
+                        last = failure
+                        logger.warning(
+                            "%s: attempt %d for %s failed: %s",
+                            self.source,
+                            attempt.num,
+                            symbol,
+                            failure.detail,
+                        )
+                        raise
+        except _RetryableFailure as failure:
+            raise FeedUnavailable(
+                self.source, symbol, failure.detail, retry_after=failure.retry_after
+            ) from None
+        # stamina always runs at least one attempt; this is for the type checker.
+        detail = last.detail if last else "no attempt made"
+        raise FeedUnavailable(self.source, symbol, detail)
+
+    def _backoff_for(self, exc: Exception) -> bool | float:
+        """stamina hook: retry our failures, waiting Retry-After when it is reasonable."""
+        if not isinstance(exc, _RetryableFailure):
+            return False
+        if exc.retry_after is None:
+            return True
+        if exc.retry_after > self._retry.max_wait:
+            # Waiting minutes inside a user's request is worse than answering 503 now.
+            return False
+        return exc.retry_after
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        if not self._slots.acquire(timeout=self._acquire_timeout):
+            raise _RetryableFailure("too many concurrent requests to this source")
+        try:
+            response = self._http.request(method, url, params=params, json=json, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _RetryableFailure(f"timeout ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            # The class name only: messages of some transport errors carry the full URL,
+            # which may hold an API key in its query string.
+            raise _RetryableFailure(f"network error ({type(exc).__name__})") from None
+        finally:
+            self._slots.release()
+        status = response.status_code
+        if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise _RetryableFailure(f"HTTP {status}", retry_after=retry_after)
+        return response
+
+
+def new_http_client(timeout_seconds: float, user_agent: str) -> httpx.Client:
+    """The shared sync client: one connection pool, the feed timeout, a browser UA."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds),
+        headers={"User-Agent": user_agent},
+        follow_redirects=True,
+    )
