@@ -45,7 +45,7 @@ def find_active(
     ).first()
     if row is None:
         return None
-    user_session, user = row.tuple()
+    user_session, user = row
     now = utcnow()
     if user_session.expires_at <= now:
         return None

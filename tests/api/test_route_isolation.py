@@ -1,0 +1,118 @@
+"""Every API route refuses a caller without a session, and treats another user's ids as
+missing. The table must cover every route of the app, so a new route cannot be forgotten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import ApiUser
+
+PUBLIC = {("POST", "/api/auth/signup"), ("POST", "/api/auth/signin")}
+
+# (method, path template) -> (path to call with the owner's ids filled in, JSON body)
+# `{asset}` and `{transaction}` are replaced by the owner's ids.
+REQUESTS: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
+    ("GET", "/api/auth/session"): ("/api/auth/session", None),
+    ("POST", "/api/auth/signout"): ("/api/auth/signout", None),
+    ("GET", "/api/assets"): ("/api/assets", None),
+    ("POST", "/api/assets"): ("/api/assets", {"name": "X", "type": "stock"}),
+    ("GET", "/api/assets/{asset_id}"): ("/api/assets/{asset}", None),
+    ("PUT", "/api/assets/{asset_id}"): ("/api/assets/{asset}", {"name": "Renamed"}),
+    ("DELETE", "/api/assets/{asset_id}"): ("/api/assets/{asset}", None),
+    ("GET", "/api/assets/{asset_id}/lots"): ("/api/assets/{asset}/lots", None),
+    ("GET", "/api/assets/{asset_id}/realized"): ("/api/assets/{asset}/realized", None),
+    ("GET", "/api/transactions"): ("/api/transactions?assetId={asset}", None),
+    ("POST", "/api/transactions"): (
+        "/api/transactions",
+        {"asset_id": "{asset}", "type": "buy", "quantity": "1", "price_per_unit": "1",
+         "transaction_date": "2024-01-01"},
+    ),
+    ("GET", "/api/transactions/{transaction_id}"): ("/api/transactions/{transaction}", None),
+    ("PUT", "/api/transactions/{transaction_id}"): (
+        "/api/transactions/{transaction}", {"note": "mine now"},
+    ),
+    ("DELETE", "/api/transactions/{transaction_id}"): ("/api/transactions/{transaction}", None),
+}
+# Routes whose answer is about the caller only: they take no foreign id.
+NO_FOREIGN_ID = {
+    ("GET", "/api/auth/session"),
+    ("POST", "/api/auth/signout"),
+    ("GET", "/api/assets"),
+    ("POST", "/api/assets"),
+}
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every /api/ operation, read from the OpenAPI document (which must list them all)."""
+    found = set()
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/api/"):
+            found.update((method.upper(), path) for method in operations)
+    return found - PUBLIC
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
+
+
+def test_the_table_covers_every_api_route(app: FastAPI) -> None:
+    assert api_routes(app) == set(REQUESTS), "add the new route to REQUESTS (and NO_FOREIGN_ID)"
+
+
+@pytest.mark.parametrize("route", sorted(REQUESTS), ids=lambda r: f"{r[0]} {r[1]}")
+def test_it_answers_401_without_a_session(
+    route: tuple[str, str], client: TestClient, alice: ApiUser
+) -> None:
+    asset = alice.create_asset()
+    bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
+    path, body = (_fill(part, {"asset": asset["id"], "transaction": bought["id"]})
+                  for part in REQUESTS[route])
+    response = client.request(route[0], path, json=body)
+    assert response.status_code == 401, response.text
+    assert "detail" in response.json()
+    bad_token = client.request(route[0], path, json=body, headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "route", sorted(set(REQUESTS) - NO_FOREIGN_ID), ids=lambda r: f"{r[0]} {r[1]}"
+)
+def test_another_users_ids_answer_404_and_change_nothing(
+    route: tuple[str, str], alice: ApiUser, bob: ApiUser
+) -> None:
+    asset = alice.create_asset()
+    bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
+    ids = {"asset": asset["id"], "transaction": bought["id"]}
+    path, body = (_fill(part, ids) for part in REQUESTS[route])
+    before = alice.get(f"/api/assets/{asset['id']}").json(), alice.get(
+        f"/api/transactions?assetId={asset['id']}"
+    ).json()
+
+    response = bob.client.request(route[0], path, json=body, headers=bob.headers)
+
+    assert response.status_code == 404, response.text
+    missing = bob.client.request(
+        route[0],
+        _fill(REQUESTS[route][0], {"asset": "00000000-0000-4000-8000-000000000000",
+                                   "transaction": "00000000-0000-4000-8000-000000000000"}),
+        json=_fill(REQUESTS[route][1], {"asset": "00000000-0000-4000-8000-000000000000",
+                                        "transaction": "00000000-0000-4000-8000-000000000000"}),
+        headers=bob.headers,
+    )
+    assert missing.status_code == 404
+    assert response.json() == missing.json(), "a foreign id must look exactly like a missing one"
+    after = alice.get(f"/api/assets/{asset['id']}").json(), alice.get(
+        f"/api/transactions?assetId={asset['id']}"
+    ).json()
+    assert after == before
