@@ -3,13 +3,11 @@ missing. The table must cover every route of the app, so a new route cannot be f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conftest import ApiUser
