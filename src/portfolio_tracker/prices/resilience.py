@@ -166,14 +166,18 @@ class FeedClient:
         breaker: CircuitBreaker,
         max_concurrency: int,
         retry: RetryPolicy,
-        acquire_timeout: float = 30.0,
+        timeout_seconds: float = 10.0,
+        user_agent: str | None = None,
     ) -> None:
         self.source = source
         self._http = http
         self.breaker = breaker
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._retry = retry
-        self._acquire_timeout = acquire_timeout
+        # Set per request, not on the httpx.Client, so a client shared with (or built by)
+        # someone else still gets the feed timeout and a browser User-Agent.
+        self._timeout = httpx.Timeout(timeout_seconds)
+        self._base_headers = {"User-Agent": user_agent} if user_agent else {}
 
     def fetch(
         self,
@@ -268,10 +272,17 @@ class FeedClient:
         json: Any,
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
-        if not self._slots.acquire(timeout=self._acquire_timeout):
+        if not self._slots.acquire(timeout=self._timeout.read or 10.0):
             raise _RetryableFailure("too many concurrent requests to this source")
         try:
-            response = self._http.request(method, url, params=params, json=json, headers=headers)
+            response = self._http.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={**self._base_headers, **(headers or {})},
+                timeout=self._timeout,
+            )
         except httpx.TimeoutException as exc:
             raise _RetryableFailure(f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -285,6 +296,40 @@ class FeedClient:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise _RetryableFailure(f"HTTP {status}", retry_after=retry_after)
         return response
+
+
+class _RedactSecrets(logging.Filter):
+    """Replaces registered secrets in log records of the HTTP libraries.
+
+    httpx logs every request URL at INFO; a key that travels in the query string (Stooq)
+    would otherwise end up in the application's logs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "***")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_REDACTOR)
+
+
+def redact_in_logs(secret: str) -> None:
+    """Never let ``secret`` (an API key) appear in httpx/httpcore log lines."""
+    if secret:
+        _REDACTOR.secrets.add(secret)
 
 
 def new_http_client(timeout_seconds: float, user_agent: str) -> httpx.Client:

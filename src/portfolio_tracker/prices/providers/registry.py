@@ -26,6 +26,7 @@ from portfolio_tracker.prices.resilience import (
     FeedClient,
     RetryPolicy,
     new_http_client,
+    redact_in_logs,
 )
 
 
@@ -52,7 +53,8 @@ def feed_client(source: str, settings: FeedSettings, http: httpx.Client,
     retry = RetryPolicy(attempts=settings.feed_retry_attempts,
                         max_wait=settings.feed_retry_max_wait_seconds)
     return FeedClient(source, http, breaker=breaker, max_concurrency=settings.feed_max_concurrency,
-                      retry=retry, acquire_timeout=settings.feed_timeout_seconds)
+                      retry=retry, timeout_seconds=settings.feed_timeout_seconds,
+                      user_agent=settings.feed_user_agent)
 
 
 def build_price_feeds(settings: FeedSettings, *, http: httpx.Client | None = None,
@@ -65,6 +67,9 @@ def build_price_feeds(settings: FeedSettings, *, http: httpx.Client | None = Non
     stooq_key = settings.stooq_api_key.get_secret_value() if settings.stooq_api_key else None
     coingecko_key = (settings.coingecko_api_key.get_secret_value()
                      if settings.coingecko_api_key else None)
+    for secret in (stooq_key, coingecko_key):
+        if secret:
+            redact_in_logs(secret)
     yahoo = YahooChartProvider(clients["yahoo"], settings.yahoo_base_url)
     stooq = StooqProvider(clients["stooq"], settings.stooq_base_url, api_key=stooq_key)
     tcmb = TcmbProvider(clients["tcmb"], settings.tcmb_base_url,
