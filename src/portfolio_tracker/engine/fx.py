@@ -1,0 +1,233 @@
+"""Currency conversion by date.
+
+A ``RateTable`` holds daily exchange rates and answers "how many ``to`` for one ``from`` on
+this date", using the last rate published on or before the date. A pair is found directly,
+through its inverse, or through one pivot currency (USD, then EUR, then TRY). A missing rate
+is an error (``MissingRateError``), never a silent 1.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from itertools import pairwise
+
+from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+
+__all__ = [
+    "PIVOT_CURRENCIES",
+    "MissingRateError",
+    "RateQuote",
+    "RateRow",
+    "RateTable",
+]
+
+PIVOT_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "TRY")
+_ONE = Decimal(1)
+
+
+class MissingRateError(LookupError):
+    """No rate on or before ``on`` converts ``from_ccy`` into ``to_ccy``."""
+
+    def __init__(self, from_ccy: str, to_ccy: str, on: date) -> None:
+        super().__init__(f"no exchange rate {from_ccy}->{to_ccy} on or before {on.isoformat()}")
+        self.from_ccy = from_ccy
+        self.to_ccy = to_ccy
+        self.on = on
+
+
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    """One published rate: 1 ``base`` = ``rate`` ``quote`` on ``on``."""
+
+    on: date
+    base: str
+    quote: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RateQuote:
+    """A rate that applies on a date and the date of its (oldest) source observation.
+
+    ``as_of`` is the publication date of the rate used; for a cross rate it is the older
+    of the two legs, so staleness is never understated. ``via`` names the pivot currency
+    of a cross rate (None for a direct, inverse or identity rate).
+    """
+
+    rate: Decimal
+    as_of: date
+    via: str | None = None
+
+    def staleness_days(self, on: date) -> int:
+        return (on - self.as_of).days
+
+
+@dataclass(frozen=True, slots=True)
+class _PairSeries:
+    """Sorted dates and rates for one ordered pair (from -> to)."""
+
+    dates: tuple[date, ...]
+    rates: tuple[Decimal, ...]
+
+    def index_on(self, on: date) -> int:
+        """Index of the last observation on or before ``on``; -1 when there is none."""
+        return bisect_right(self.dates, on) - 1
+
+
+class RateTable:
+    """Exchange rates by date for any number of currency pairs.
+
+    Build it once per request from rows (``RateRow`` or ``(date, base, quote, rate)``
+    tuples); lookups are O(log n) (``rate_on``) or O(n + m) for a sorted run of dates
+    (``rate_series``). Both orientations of every pair are stored, so the inverse is a
+    lookup, not a division per call. When a pair is published in both orientations on the
+    same date, the row as published in that orientation wins over the inverted one.
+    """
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, rows: Iterable[RateRow | tuple[date, str, str, Decimal]]) -> None:
+        # (from, to) -> {date: (rate, is_direct)}; direct rows override inverted ones.
+        staging: dict[tuple[str, str], dict[date, tuple[Decimal, bool]]] = {}
+        with localcontext(ENGINE_CONTEXT):
+            for row in rows:
+                on, base, quote, rate = (
+                    (row.on, row.base, row.quote, row.rate) if isinstance(row, RateRow) else row
+                )
+                base, quote = normalize_currency(base), normalize_currency(quote)
+                if not rate.is_finite() or rate <= 0:
+                    raise ValueError(f"rate {base}/{quote} on {on} must be positive: {rate}")
+                if base == quote:
+                    continue
+                _stage(staging, (base, quote), on, rate, True)
+                _stage(staging, (quote, base), on, _ONE / rate, False)
+        self._pairs: dict[tuple[str, str], _PairSeries] = {}
+        for key, by_date in staging.items():
+            ordered = sorted(by_date.items())
+            self._pairs[key] = _PairSeries(
+                dates=tuple(d for d, _ in ordered), rates=tuple(r for _, (r, _) in ordered)
+            )
+
+    @property
+    def currencies(self) -> frozenset[str]:
+        return frozenset(c for pair in self._pairs for c in pair)
+
+    def has_pair(self, from_ccy: str, to_ccy: str) -> bool:
+        """True when the pair (either orientation) has any published rate."""
+        return (normalize_currency(from_ccy), normalize_currency(to_ccy)) in self._pairs
+
+    def rate_on(self, from_ccy: str, to_ccy: str, on: date) -> RateQuote:
+        """Rate to multiply an amount in ``from_ccy`` by to get ``to_ccy``, valid on ``on``.
+
+        Raises ``MissingRateError`` when neither the pair nor any pivot route has a rate on
+        or before ``on``. Same currency gives exactly 1 with ``as_of == on``.
+        """
+        src, dst = normalize_currency(from_ccy), normalize_currency(to_ccy)
+        if src == dst:
+            return RateQuote(_ONE, on)
+        quote = self._direct(src, dst, on)
+        if quote is not None:
+            return quote
+        for pivot in PIVOT_CURRENCIES:
+            if pivot in (src, dst):
+                continue
+            first, second = self._direct(src, pivot, on), self._direct(pivot, dst, on)
+            if first is not None and second is not None:
+                with localcontext(ENGINE_CONTEXT):
+                    rate = first.rate * second.rate
+                return RateQuote(rate, min(first.as_of, second.as_of), pivot)
+        raise MissingRateError(src, dst, on)
+
+    def convert(self, amount: Decimal, from_ccy: str, to_ccy: str, on: date) -> Decimal:
+        """``amount`` in ``from_ccy`` expressed in ``to_ccy`` at the rate valid on ``on``."""
+        quote = self.rate_on(from_ccy, to_ccy, on)
+        with localcontext(ENGINE_CONTEXT):
+            return amount * quote.rate
+
+    def rate_series(
+        self, from_ccy: str, to_ccy: str, dates: Sequence[date]
+    ) -> list[RateQuote | None]:
+        """Rates for ascending ``dates`` in one pass; None where no rate exists yet.
+
+        The route (direct/inverse or which pivot) is chosen per date exactly as ``rate_on``
+        chooses it, so ``rate_series(a, b, ds)[i]`` equals ``rate_on(a, b, ds[i])`` whenever
+        the latter does not raise. Dates must be sorted ascending (ValueError otherwise).
+        """
+        src, dst = normalize_currency(from_ccy), normalize_currency(to_ccy)
+        for earlier, later in pairwise(dates):
+            if later < earlier:
+                raise ValueError("rate_series needs dates in ascending order")
+        if src == dst:
+            return [RateQuote(_ONE, d) for d in dates]
+        routes: list[tuple[str | None, list[RateQuote | None], list[RateQuote | None]]] = []
+        direct = self._walk(src, dst, dates)
+        ones: list[RateQuote | None] = [RateQuote(_ONE, d) for d in dates]
+        routes.append((None, direct, ones))
+        for pivot in PIVOT_CURRENCIES:
+            if pivot in (src, dst) or (src, pivot) not in self._pairs:
+                continue
+            if (pivot, dst) in self._pairs:
+                routes.append((pivot, self._walk(src, pivot, dates), self._walk(pivot, dst, dates)))
+        result: list[RateQuote | None] = []
+        with localcontext(ENGINE_CONTEXT):
+            for i in range(len(dates)):
+                result.append(_first_route(routes, i))
+        return result
+
+    def _direct(self, src: str, dst: str, on: date) -> RateQuote | None:
+        series = self._pairs.get((src, dst))
+        if series is None:
+            return None
+        i = series.index_on(on)
+        return None if i < 0 else RateQuote(series.rates[i], series.dates[i])
+
+    def _walk(self, src: str, dst: str, dates: Sequence[date]) -> list[RateQuote | None]:
+        """Last-on-or-before lookups for sorted ``dates`` with one moving pointer."""
+        series = self._pairs.get((src, dst))
+        if series is None:
+            return [None] * len(dates)
+        out: list[RateQuote | None] = []
+        obs_dates, obs_rates = series.dates, series.rates
+        n, j = len(obs_dates), -1
+        current: RateQuote | None = None
+        for d in dates:
+            moved = False
+            while j + 1 < n and obs_dates[j + 1] <= d:
+                j += 1
+                moved = True
+            if moved:
+                current = RateQuote(obs_rates[j], obs_dates[j])
+            out.append(current)
+        return out
+
+
+def _stage(
+    staging: dict[tuple[str, str], dict[date, tuple[Decimal, bool]]],
+    key: tuple[str, str],
+    on: date,
+    rate: Decimal,
+    is_direct: bool,
+) -> None:
+    by_date = staging.setdefault(key, {})
+    existing = by_date.get(on)
+    # A row published in this orientation beats one derived by inversion; among equals the
+    # later row wins, as a re-imported rate corrects an earlier one.
+    if existing is None or is_direct or not existing[1]:
+        by_date[on] = (rate, is_direct)
+
+
+def _first_route(
+    routes: list[tuple[str | None, list[RateQuote | None], list[RateQuote | None]]], i: int
+) -> RateQuote | None:
+    for pivot, first_legs, second_legs in routes:
+        first, second = first_legs[i], second_legs[i]
+        if first is None or second is None:
+            continue
+        if pivot is None:
+            return first
+        return RateQuote(first.rate * second.rate, min(first.as_of, second.as_of), pivot)
+    return None

@@ -1,0 +1,236 @@
+"""Portfolio value and net invested over a date range, one pass per asset.
+
+Conventions:
+
+* A point's ``market_value`` is the sum over assets of (quantity held at the END of that
+  calendar day) x (last close on or before the day) x (rate of the close's currency into the
+  base on the day). Assets holding quantity > 0 without a close or a rate on that day add
+  nothing and are counted in ``unpriced_count``.
+* An external flow is money moving into the holdings from outside: a buy adds
+  ``quantity x price + fee``, a sell subtracts ``quantity x price - fee`` (its proceeds).
+  Each flow is converted at the rate of its trade's calendar date (in ``tz``). A missing rate
+  for a flow raises ``MissingRateError``: net invested would otherwise be wrong.
+* ``net_invested`` is the cumulative flow from the first trade ever up to and including the
+  point's day (so it includes flows before ``start``). ``net_flow`` is the flow of the
+  point's period: the day itself for daily points; for weekly/monthly points the days of
+  the period that lie inside the range.
+* Weekly points are ISO weeks (Monday-Sunday) and monthly points calendar months, each
+  dated on the last day of the period that lies in the range (so the final point is
+  ``end`` itself).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta, tzinfo
+from decimal import Decimal, localcontext
+from itertools import accumulate
+from operator import add, mul
+from typing import Literal
+
+from portfolio_tracker.engine.fx import RateQuote, RateTable
+from portfolio_tracker.engine.lots import Trade, order_trades
+from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.prices import PriceSeries
+
+__all__ = ["HistoryAsset", "HistoryPoint", "Interval", "sample_points", "value_history"]
+
+Interval = Literal["day", "week", "month"]
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryAsset:
+    """One asset's trades (any order; ordered here by ``(at, sequence)``) and closes.
+
+    ``currency`` is the currency of the trades; ``prices`` carries its own currency, which
+    may differ (a TRY-bought gold coin valued from a USD spot series).
+    """
+
+    asset_id: str
+    currency: str
+    trades: Sequence[Trade]
+    prices: PriceSeries
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    on: date
+    market_value: Decimal
+    net_invested: Decimal
+    net_flow: Decimal
+    unpriced_count: int
+
+
+def value_history(
+    assets: Sequence[HistoryAsset],
+    rates: RateTable,
+    base_currency: str,
+    start: date,
+    end: date,
+    interval: Interval = "day",
+    tz: tzinfo = UTC,
+) -> tuple[HistoryPoint, ...]:
+    """Points from ``start`` to ``end`` inclusive in ``base_currency`` (see module doc).
+
+    Cost: O(trades log trades + days x (assets + currencies)); each asset is walked once with
+    slice fills, and prices are multiplied by quantities per currency before one FX
+    multiplication per currency per day.
+    """
+    if end < start:
+        raise ValueError(f"history range ends ({end}) before it starts ({start})")
+    base = normalize_currency(base_currency)
+    n = (end - start).days + 1
+    days = [start + timedelta(days=i) for i in range(n)]
+    with localcontext(ENGINE_CONTEXT):
+        book = _Book(n, start.toordinal())
+        for asset in assets:
+            book.add_asset(asset, tz)
+        values = book.values_in(base, rates, days)
+        opening, flows = book.flows_in(base, rates, start)
+        invested = list(accumulate(flows, add, initial=opening))[1:]
+    daily = tuple(
+        HistoryPoint(days[i], values[i], invested[i], flows[i], book.unpriced[i]) for i in range(n)
+    )
+    return daily if interval == "day" else sample_points(daily, interval)
+
+
+def sample_points(daily: Sequence[HistoryPoint], interval: Interval) -> tuple[HistoryPoint, ...]:
+    """Keep the last daily point of each period; a kept point's flow sums its period."""
+    if interval == "day":
+        return tuple(daily)
+    out: list[HistoryPoint] = []
+    flow = _ZERO
+    with localcontext(ENGINE_CONTEXT):
+        for i, point in enumerate(daily):
+            flow += point.net_flow
+            nxt = daily[i + 1].on if i + 1 < len(daily) else None
+            if nxt is None or _period(nxt, interval) != _period(point.on, interval):
+                out.append(
+                    HistoryPoint(
+                        point.on,
+                        point.market_value,
+                        point.net_invested,
+                        flow,
+                        point.unpriced_count,
+                    )
+                )
+                flow = _ZERO
+    return tuple(out)
+
+
+def _period(d: date, interval: Interval) -> tuple[int, int]:
+    if interval == "week":
+        iso = d.isocalendar()
+        return iso.year, iso.week
+    if interval == "month":
+        return d.year, d.month
+    raise ValueError(f"unknown interval {interval!r}")
+
+
+class _Book:
+    """Accumulators for one history run: local values per price currency, flows per day."""
+
+    def __init__(self, n: int, start_ordinal: int) -> None:
+        self.n = n
+        self.start_ordinal = start_ordinal
+        self.unpriced = [0] * n
+        # price currency -> per-day sum of quantity x close, in that currency
+        self.local_values: dict[str, list[Decimal]] = {}
+        # price currency -> (quantity per day, first priced day index) of each asset
+        self.holdings: dict[str, list[tuple[list[Decimal], int]]] = {}
+        # trade currency -> {flow date: local flow}
+        self.flows: dict[str, dict[date, Decimal]] = {}
+
+    def add_asset(self, asset: HistoryAsset, tz: tzinfo) -> None:
+        quantities = self._quantities(asset, tz)
+        closes, first_priced = _daily_closes(asset.prices, self.start_ordinal, self.n)
+        for i in range(min(first_priced, self.n)):
+            if quantities[i]:
+                self.unpriced[i] += 1
+        if first_priced >= self.n:
+            return
+        ccy = asset.prices.currency
+        acc = self.local_values.setdefault(ccy, [_ZERO] * self.n)
+        values = map(mul, quantities[first_priced:], closes[first_priced:])
+        acc[first_priced:] = map(add, acc[first_priced:], values)
+        self.holdings.setdefault(ccy, []).append((quantities, first_priced))
+
+    def _quantities(self, asset: HistoryAsset, tz: tzinfo) -> list[Decimal]:
+        """Quantity at the end of each day of the range; records each trade's flow."""
+        n, start_ordinal = self.n, self.start_ordinal
+        flows = self.flows.setdefault(normalize_currency(asset.currency), {})
+        quantities: list[Decimal] = []
+        held = _ZERO
+        for trade in order_trades(asset.trades):
+            on = trade.at.astimezone(tz).date()
+            idx = on.toordinal() - start_ordinal
+            if idx >= n:
+                break  # after the range: neither its quantity nor its flow is seen
+            if idx > len(quantities):
+                quantities.extend([held] * (idx - len(quantities)))
+            gross = trade.quantity * trade.price_per_unit
+            if trade.kind == "buy":
+                held += trade.quantity
+                flow = gross + trade.fee
+            else:
+                held -= trade.quantity
+                flow = trade.fee - gross
+            flows[on] = flows.get(on, _ZERO) + flow
+        quantities.extend([held] * (n - len(quantities)))
+        return quantities
+
+    def values_in(self, base: str, rates: RateTable, days: list[date]) -> list[Decimal]:
+        total = [_ZERO] * self.n
+        for ccy, acc in self.local_values.items():
+            if ccy == base:
+                total = list(map(add, total, acc))
+                continue
+            quotes = rates.rate_series(ccy, base, days)
+            factors = [_ZERO if q is None else q.rate for q in quotes]
+            total = list(map(add, total, map(mul, acc, factors)))
+            self._count_unconverted(ccy, quotes)
+        return total
+
+    def _count_unconverted(self, ccy: str, quotes: list[RateQuote | None]) -> None:
+        missing = [i for i, q in enumerate(quotes) if q is None]
+        for quantities, first_priced in self.holdings.get(ccy, []):
+            for i in missing:
+                if i >= first_priced and quantities[i]:
+                    self.unpriced[i] += 1
+
+    def flows_in(self, base: str, rates: RateTable, start: date) -> tuple[Decimal, list[Decimal]]:
+        """Flows converted at their own dates: the sum before ``start`` and one per day."""
+        opening = _ZERO
+        per_day = [_ZERO] * self.n
+        for ccy, by_date in self.flows.items():
+            for on, local in by_date.items():
+                # rate_on raises MissingRateError: a flow without a rate stops the history.
+                converted = local if ccy == base else local * rates.rate_on(ccy, base, on).rate
+                idx = on.toordinal() - self.start_ordinal
+                if idx < 0:
+                    opening += converted
+                else:
+                    per_day[idx] += converted
+        return opening, per_day
+
+
+def _daily_closes(series: PriceSeries, start_ordinal: int, n: int) -> tuple[list[Decimal], int]:
+    """Close in force on each day of the range (slice fills) and the first priced index."""
+    closes: list[Decimal] = [_ZERO] * n
+    obs = series.dates
+    if not obs:
+        return closes, n
+    start = date.fromordinal(start_ordinal)
+    first = max(bisect_right(obs, start) - 1, 0)
+    first_priced = max(obs[first].toordinal() - start_ordinal, 0)
+    for k in range(first, len(obs)):
+        a = obs[k].toordinal() - start_ordinal
+        if a >= n:
+            break
+        b = obs[k + 1].toordinal() - start_ordinal if k + 1 < len(obs) else n
+        a, b = max(a, 0), min(b, n)
+        closes[a:b] = [series.closes[k]] * (b - a)
+    return closes, min(first_priced, n)

@@ -1,0 +1,104 @@
+"""Daily price history of one instrument, read as "the last close on or before a date"."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+
+from portfolio_tracker.engine.money import normalize_currency
+
+__all__ = ["MissingPriceError", "PriceQuote", "PriceSeries"]
+
+
+class MissingPriceError(LookupError):
+    """No price on or before ``on`` for the series ``name``."""
+
+    def __init__(self, name: str, on: date) -> None:
+        super().__init__(f"no price for {name} on or before {on.isoformat()}")
+        self.name = name
+        self.on = on
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """A per-unit price, the date it was observed and its currency."""
+
+    price: Decimal
+    as_of: date
+    currency: str
+
+    def staleness_days(self, on: date) -> int:
+        """Whole days between the observation and ``on`` (0 = priced that day)."""
+        return (on - self.as_of).days
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSeries:
+    """Closes of one instrument sorted by date, one per date, all in ``currency``.
+
+    Build it with ``PriceSeries.from_points`` (which sorts and keeps the last close given
+    for a repeated date); the direct constructor checks that dates strictly ascend.
+    """
+
+    currency: str
+    dates: tuple[date, ...]
+    closes: tuple[Decimal, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.dates) != len(self.closes):
+            raise ValueError("dates and closes differ in length")
+        for earlier, later in pairwise(self.dates):
+            if later <= earlier:
+                raise ValueError("price dates must strictly ascend")
+
+    @classmethod
+    def from_points(
+        cls, points: Iterable[tuple[date, Decimal]], currency: str, name: str = ""
+    ) -> PriceSeries:
+        by_date: dict[date, Decimal] = {}
+        for on, close in points:
+            if not close.is_finite() or close < 0:
+                raise ValueError(f"price on {on} must be a finite non-negative number")
+            by_date[on] = close
+        ordered = sorted(by_date.items())
+        return cls(
+            currency=normalize_currency(currency),
+            dates=tuple(d for d, _ in ordered),
+            closes=tuple(c for _, c in ordered),
+            name=name,
+        )
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def price_on(self, on: date) -> PriceQuote | None:
+        """The last close on or before ``on``; None when the series starts later."""
+        i = bisect_right(self.dates, on) - 1
+        return None if i < 0 else PriceQuote(self.closes[i], self.dates[i], self.currency)
+
+    def require_on(self, on: date) -> PriceQuote:
+        """Like ``price_on`` but raises ``MissingPriceError`` instead of returning None."""
+        quote = self.price_on(on)
+        if quote is None:
+            raise MissingPriceError(self.name or self.currency, on)
+        return quote
+
+    def previous_quote(self, on: date) -> PriceQuote | None:
+        """The close before the one ``price_on(on)`` returns: the base of a day change."""
+        i = bisect_right(self.dates, on) - 2
+        return None if i < 0 else PriceQuote(self.closes[i], self.dates[i], self.currency)
+
+    def closes_on(self, dates: Sequence[date]) -> list[Decimal | None]:
+        """Last close on or before each of the ascending ``dates``, in one pass."""
+        out: list[Decimal | None] = []
+        obs, closes, n, j = self.dates, self.closes, len(self.dates), -1
+        for d in dates:
+            while j + 1 < n and obs[j + 1] <= d:
+                j += 1
+            out.append(closes[j] if j >= 0 else None)
+        return out

@@ -1,0 +1,300 @@
+"""Returns over a value history: TWR, XIRR, public-market equivalent, real return.
+
+Sign conventions:
+
+* A *flow* (``HistoryPoint.net_flow``, ``external_flows``, the ``flows`` of
+  ``public_market_equivalent``) is money going INTO the portfolio: buys positive, sell
+  proceeds negative.
+* A *cash flow* given to ``xirr`` is from the investor's pocket: money paid in is negative,
+  money received (and the final value) positive. ``xirr_cashflows`` turns a value history
+  into that form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Context, Decimal, localcontext
+from itertools import pairwise
+from typing import Protocol
+
+from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.prices import PriceSeries
+
+__all__ = [
+    "FlowPoint",
+    "PmeResult",
+    "external_flows",
+    "public_market_equivalent",
+    "real_return",
+    "twr",
+    "twr_series",
+    "xirr",
+    "xirr_cashflows",
+    "xnpv",
+]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_DAYS_PER_YEAR = 365
+# Digits of the refined XIRR. A rate near -100 % leaves 1 + r with few significant digits and
+# the discount factors amplify them, so the polish works with far more than the 1e-9 needed.
+_XIRR_CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999)
+
+
+class FlowPoint(Protocol):
+    """What the return functions read from a history point (``HistoryPoint`` fits)."""
+
+    @property
+    def on(self) -> date: ...
+
+    @property
+    def market_value(self) -> Decimal: ...
+
+    @property
+    def net_flow(self) -> Decimal: ...
+
+
+def twr_series(points: Sequence[FlowPoint]) -> list[Decimal]:
+    """Cumulative time-weighted return at each point, daily chain-linked; first is 0.
+
+    Convention for day t (value V_t at the day's end, net flow F_t):
+      * a net inflow (F_t >= 0) is counted at the START of the day:
+        ``r_t = V_t / (V_{t-1} + F_t) - 1`` — new money takes part in the day's move;
+      * a net outflow (F_t < 0) is counted at the END of the day:
+        ``r_t = (V_t - F_t) / V_{t-1} - 1`` — money leaves after the day's move.
+    Splitting by sign keeps both denominators >= V_{t-1} >= 0 and the numerators >= 0:
+    counting a sale at the start of its day could make the denominator zero or negative
+    (a full sale above yesterday's close) and the chain meaningless.
+    A day with a zero denominator (nothing held and nothing coming in) links with factor 1,
+    so a period that starts from zero value begins a new chain on the day money arrives.
+    The first point is the base: its own flow is part of the opening value.
+    Pass daily points; on sampled (weekly/monthly) points the same formula treats each
+    period as one day, which is only an approximation.
+    """
+    out = [_ZERO]
+    growth = _ONE
+    with localcontext(ENGINE_CONTEXT):
+        for prev, cur in pairwise(points):
+            flow = cur.net_flow
+            if flow >= 0:
+                numerator, denominator = cur.market_value, prev.market_value + flow
+            else:
+                numerator, denominator = cur.market_value - flow, prev.market_value
+            if denominator > 0:
+                growth *= numerator / denominator
+            out.append(growth - 1)
+    return out
+
+
+def twr(points: Sequence[FlowPoint]) -> Decimal:
+    """Cumulative time-weighted return over the points (see ``twr_series``); 0 if < 2."""
+    return twr_series(points)[-1] if points else _ZERO
+
+
+def external_flows(points: Sequence[FlowPoint]) -> list[tuple[date, Decimal]]:
+    """Money into the portfolio over the range: the opening value, then each non-zero flow.
+
+    The opening value counts as invested on the first day, so a range that starts in the
+    middle of a history is judged from what the portfolio was worth then.
+    """
+    if not points:
+        return []
+    flows = [(points[0].on, points[0].market_value)]
+    flows.extend((p.on, p.net_flow) for p in points[1:] if p.net_flow)
+    return flows
+
+
+def xirr_cashflows(points: Sequence[FlowPoint]) -> list[tuple[date, Decimal]]:
+    """Investor cash flows for ``xirr``: the external flows negated, plus the final value."""
+    if not points:
+        return []
+    with localcontext(ENGINE_CONTEXT):
+        flows = [(on, -amount) for on, amount in external_flows(points)]
+    flows.append((points[-1].on, points[-1].market_value))
+    return flows
+
+
+def xnpv(rate: Decimal, cashflows: Sequence[tuple[date, Decimal]]) -> Decimal:
+    """``sum(cf_i / (1 + rate) ** ((d_i - d_0) / 365))`` with d_0 the earliest date."""
+    if not cashflows:
+        return _ZERO
+    first = min(on for on, _ in cashflows)
+    with localcontext(ENGINE_CONTEXT):
+        base = _ONE + rate
+        years = Decimal(_DAYS_PER_YEAR)
+        return sum(
+            (cf / base ** (Decimal((on - first).days) / years) for on, cf in cashflows), _ZERO
+        )
+
+
+def xirr(cashflows: Sequence[tuple[date, Decimal]]) -> Decimal | None:
+    """Money-weighted annual return r solving ``xnpv(r, cashflows) == 0``.
+
+    Flows on the same date are netted. Returns None when the flows do not change sign or
+    no root exists in (-100 %, about 1e35 %); when several roots exist the one nearest 0 is
+    taken. The root is bracketed and bisected in floats on x = ln(1 + r) (scaled so that no
+    power overflows), then polished with Newton steps at 40 significant digits.
+    """
+    flows = _netted(cashflows)
+    if not any(cf > 0 for _, cf in flows) or not any(cf < 0 for _, cf in flows):
+        return None
+    first = flows[0][0]
+    days = [(on - first).days for on, _ in flows]
+    scale = max(abs(cf) for _, cf in flows)
+    amounts = [float(cf / scale) for _, cf in flows]
+    bracket = _bracket(days, amounts)
+    if bracket is None:
+        return None
+    x = _bisect(days, amounts, *bracket)
+    return _polish(days, [cf for _, cf in flows], x, bracket)
+
+
+def _netted(cashflows: Sequence[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
+    by_date: dict[date, Decimal] = {}
+    with localcontext(ENGINE_CONTEXT):
+        for on, cf in cashflows:
+            by_date[on] = by_date.get(on, _ZERO) + cf
+    return sorted((on, cf) for on, cf in by_date.items() if cf)
+
+
+def _sign_at(days: list[int], amounts: list[float], x: float) -> int:
+    """Sign of sum(c_i * exp(-x * t_i)), computed as a scaled sum so nothing overflows."""
+    exponents = [-x * d / _DAYS_PER_YEAR for d in days]
+    top = max(exponents)
+    total = math.fsum(c * math.exp(e - top) for c, e in zip(amounts, exponents, strict=True))
+    return (total > 0) - (total < 0)
+
+
+def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | None:
+    """The sign change nearest x = 0, searching outwards in doubling steps up to |x| = 82."""
+    at_zero = _sign_at(days, amounts, 0.0)
+    if at_zero == 0:
+        return 0.0, 0.0
+    last = {1: (0.0, at_zero), -1: (0.0, at_zero)}
+    step = 0.01
+    while step <= 82:
+        for direction in (1, -1):
+            x = direction * step
+            sign = _sign_at(days, amounts, x)
+            prev_x, prev_sign = last[direction]
+            if sign == 0:
+                return x, x
+            if sign != prev_sign:
+                return (min(prev_x, x), max(prev_x, x))
+            last[direction] = (x, sign)
+        step *= 2
+    return None
+
+
+def _bisect(days: list[int], amounts: list[float], lo: float, hi: float) -> float:
+    lo_sign = _sign_at(days, amounts, lo)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if hi - lo <= 1e-15 * max(1.0, abs(mid)) or mid in (lo, hi):
+            break
+        sign = _sign_at(days, amounts, mid)
+        if sign == 0:
+            return mid
+        if sign == lo_sign:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _polish(
+    days: list[int], amounts: list[Decimal], x_float: float, bracket: tuple[float, float]
+) -> Decimal:
+    """Newton steps on f(x) = sum(c_i v^k_i), v = exp(-x/365), kept inside the bracket."""
+    # The float bracket may exclude a root that sits exactly on its edge (a float sum of
+    # cancelling flows is rarely exactly 0), so Newton may step slightly outside it.
+    slack = Decimal("1e-9")
+    lo, hi = Decimal(repr(bracket[0])) - slack, Decimal(repr(bracket[1])) + slack
+    with localcontext(_XIRR_CONTEXT):
+        x = Decimal(repr(x_float))
+        best_x, best_f = x, abs(_f_and_slope(days, amounts, x)[0])
+        for _ in range(8):
+            f, slope = _f_and_slope(days, amounts, x)
+            if not slope:
+                break
+            nxt = x - f / slope
+            if not lo <= nxt <= hi:
+                break
+            x = nxt
+            f_new = abs(_f_and_slope(days, amounts, x)[0])
+            if f_new < best_f:
+                best_x, best_f = x, f_new
+            if not f_new:
+                break
+        return best_x.exp() - 1
+
+
+def _f_and_slope(days: list[int], amounts: list[Decimal], x: Decimal) -> tuple[Decimal, Decimal]:
+    """f(x) and f'(x); powers of v are built incrementally along the sorted days."""
+    v = (-x / _DAYS_PER_YEAR).exp()
+    f = slope = _ZERO
+    power, at = _ONE, 0
+    for k, c in zip(days, amounts, strict=True):
+        power *= v ** (k - at)
+        at = k
+        term = c * power
+        f += term
+        slope -= term * k / _DAYS_PER_YEAR
+    return f, slope
+
+
+@dataclass(frozen=True, slots=True)
+class PmeResult:
+    """The user's own flows replayed into a benchmark.
+
+    ``value``: what the benchmark units bought (and sold) with the flows are worth at the end
+    (negative when withdrawals exceeded what the benchmark grew to — reported, not hidden).
+    ``net_invested``: sum of the flows. ``gain = value - net_invested``.
+    ``simple_return = gain / net_invested`` when net_invested > 0, else None.
+    ``irr``: the benchmark's money-weighted annual return on these flows (``xirr``).
+    """
+
+    value: Decimal
+    net_invested: Decimal
+    gain: Decimal
+    simple_return: Decimal | None
+    irr: Decimal | None
+
+
+def public_market_equivalent(
+    flows: Sequence[tuple[date, Decimal]], benchmark: PriceSeries, end_date: date
+) -> PmeResult:
+    """Replay ``flows`` (into the portfolio positive) into ``benchmark``, value at end.
+
+    Each flow buys (or, if negative, sells) ``flow / level`` benchmark units at the last
+    level on or before its date; the units are valued at the last level on or before
+    ``end_date``. The benchmark must be expressed in the flows' (base) currency — USDTRY for
+    "as if in dollars", XAU in TRY, an index, or a CPI series for "as if kept up with
+    inflation". Raises ``MissingPriceError`` when a flow predates the benchmark.
+    """
+    with localcontext(ENGINE_CONTEXT):
+        units = _ZERO
+        invested = _ZERO
+        for on, amount in flows:
+            level = benchmark.require_on(on).price
+            if not level:
+                raise ValueError(f"benchmark level is zero on {on}; units would be infinite")
+            units += amount / level
+            invested += amount
+        value = units * benchmark.require_on(end_date).price
+        gain = value - invested
+        simple = gain / invested if invested > 0 else None
+        cashflows = [(on, -amount) for on, amount in flows]
+    cashflows.append((end_date, value))
+    return PmeResult(value, invested, gain, simple, xirr(cashflows))
+
+
+def real_return(nominal_return: Decimal, cpi_start: Decimal, cpi_end: Decimal) -> Decimal:
+    """Inflation-adjusted return: ``(1 + nominal) * cpi_start / cpi_end - 1``."""
+    if cpi_start <= 0 or cpi_end <= 0:
+        raise ValueError("CPI levels must be positive")
+    with localcontext(ENGINE_CONTEXT):
+        return (_ONE + nominal_return) * cpi_start / cpi_end - 1

@@ -1,0 +1,319 @@
+"""Holdings and the portfolio summary in one base currency.
+
+Conventions (the service authors code against these):
+
+* Market value = quantity x last price on or before the valuation date x the price
+  currency's rate into the base currency on the valuation date.
+* Cost basis is historical: each open lot's remaining cost (fees included, per the lots
+  module) is converted at the rate of that lot's buy date. Realised P&L is likewise
+  proceeds at the sell date's rate minus each consumed piece's cost at its buy date's rate.
+  So P&L in the base currency includes the currency's move since purchase.
+* Unrealised P&L = market value - cost basis (both in base). For a holding whose asset
+  currency differs from the base it is split exactly into
+  ``price_effect = market value - sum(lot cost_local x FX_now)`` (= (P_now - P_avg) x q x
+  FX_now when price and asset currency agree) and
+  ``currency_effect = sum(lot cost_local x (FX_now - FX_buy))``; the two add up to the total.
+* A holding with quantity > 0 but no price, or no rate for its price or cost, is listed with
+  ``market_value=None`` and an ``unpriced_reason``; it is left out of totals and weights and
+  counted in ``unpriced_count``. A closed holding (quantity 0) is worth exactly 0 and needs
+  no price; it is listed so that its realised P&L is visible.
+* Day change = value now - the same quantity at the previous close, converted at that
+  close's date rate; only holdings with both closes take part, and the percentage is over
+  their previous value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal, localcontext
+from typing import Literal
+
+from portfolio_tracker.engine.fx import MissingRateError, RateTable
+from portfolio_tracker.engine.lots import FifoResult
+from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.prices import PriceQuote
+
+__all__ = [
+    "AllocationSlice",
+    "AssetType",
+    "CurrencyAttribution",
+    "HoldingInput",
+    "HoldingRow",
+    "PortfolioSummary",
+    "UnpricedReason",
+    "summarize_portfolio",
+    "trade_date",
+]
+
+AssetType = Literal["metal", "stock", "fund", "crypto"]
+UnpricedReason = Literal["no_price", "no_rate"]
+_ZERO = Decimal(0)
+
+
+def trade_date(at: datetime, tz: tzinfo = UTC) -> date:
+    """The user's calendar date of a trade instant: the date its rates are taken on."""
+    return at.astimezone(tz).date()
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingInput:
+    """One asset as the service hands it over.
+
+    ``currency`` is the currency of the asset's trades (and so of its lot costs); ``quote``
+    is the per-unit price in the unit the quantity is counted in (for metals the caller has
+    already turned spot into a price per gram/coin), in ``quote.currency``.
+    """
+
+    asset_id: str
+    name: str
+    asset_type: AssetType
+    currency: str
+    fifo: FifoResult
+    quote: PriceQuote | None
+    previous_quote: PriceQuote | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyAttribution:
+    """Unrealised P&L in base split into the asset's own price move and the FX move."""
+
+    price_effect: Decimal
+    currency_effect: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    asset_id: str
+    name: str
+    asset_type: AssetType
+    currency: str
+    quantity: Decimal
+    average_cost: Decimal | None  # per unit, in the asset currency (lots module)
+    price: Decimal | None  # per unit, in price_currency
+    price_currency: str | None
+    price_date: date | None
+    staleness_days: int | None
+    fx_rate: Decimal | None  # price currency -> base on the valuation date
+    fx_as_of: date | None
+    market_value: Decimal | None  # base
+    cost_basis: Decimal | None  # base, historical rates
+    unrealized_pnl: Decimal | None  # base
+    unrealized_pnl_pct: Decimal | None  # unrealized / cost_basis
+    realized_pnl: Decimal | None  # base, historical rates; None if a rate is missing
+    weight: Decimal | None  # share of total_market_value
+    day_change: Decimal | None  # base
+    attribution: CurrencyAttribution | None
+    unpriced_reason: UnpricedReason | None
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationSlice:
+    key: str  # an asset type or a currency code
+    market_value: Decimal
+    weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioSummary:
+    base_currency: str
+    on: date
+    total_market_value: Decimal  # priced holdings only
+    total_cost_basis: Decimal  # of the same priced holdings
+    unrealized_pnl: Decimal  # total_market_value - total_cost_basis
+    realized_pnl: Decimal  # every asset whose realisations could be converted
+    day_change: Decimal
+    day_change_pct: Decimal | None
+    allocation_by_type: tuple[AllocationSlice, ...]  # largest first
+    allocation_by_currency: tuple[AllocationSlice, ...]
+    holdings: tuple[HoldingRow, ...]  # input order
+    unpriced_count: int  # open holdings without a value
+    unpriced_cost_basis: Decimal  # cost of those (where its rates are known), not in totals
+    realized_unconverted_count: int  # assets whose realised P&L lacked a rate
+
+
+@dataclass(frozen=True, slots=True)
+class _Valued:
+    market_value: Decimal
+    fx_rate: Decimal
+    fx_as_of: date
+
+
+def summarize_portfolio(
+    holdings: Sequence[HoldingInput],
+    rates: RateTable,
+    base_currency: str,
+    on: date,
+    tz: tzinfo = UTC,
+) -> PortfolioSummary:
+    """Value every holding on ``on`` in ``base_currency`` and total them (see module doc)."""
+    base = normalize_currency(base_currency)
+    with localcontext(ENGINE_CONTEXT):
+        rows = [_holding_row(h, rates, base, on, tz) for h in holdings]
+        return _summary(rows, base, on)
+
+
+def _holding_row(h: HoldingInput, rates: RateTable, base: str, on: date, tz: tzinfo) -> HoldingRow:
+    realized = _realized_in_base(h, rates, base, tz)
+    cost = _cost_in_base(h, rates, base, tz)
+    valued, reason = _market_value(h, rates, base, on)
+    fx_rate = valued.fx_rate if valued else None
+    fx_as_of = valued.fx_as_of if valued else None
+    if valued is not None and cost is None:
+        # Without the cost in base the holding's P&L and weight would be guesses.
+        valued, reason = None, "no_rate"
+    unrealized = valued.market_value - cost if valued is not None and cost is not None else None
+    quote = h.quote
+    return HoldingRow(
+        asset_id=h.asset_id,
+        name=h.name,
+        asset_type=h.asset_type,
+        currency=normalize_currency(h.currency),
+        quantity=h.fifo.quantity,
+        average_cost=h.fifo.average_cost,
+        price=quote.price if quote else None,
+        price_currency=quote.currency if quote else None,
+        price_date=quote.as_of if quote else None,
+        staleness_days=quote.staleness_days(on) if quote else None,
+        fx_rate=fx_rate,
+        fx_as_of=fx_as_of,
+        market_value=valued.market_value if valued else None,
+        cost_basis=cost,
+        unrealized_pnl=unrealized,
+        unrealized_pnl_pct=unrealized / cost if unrealized is not None and cost else None,
+        realized_pnl=realized,
+        weight=None,
+        day_change=_day_change(h, valued, rates, base),
+        attribution=_attribution(h, valued, rates, base, on, tz),
+        unpriced_reason=reason,
+    )
+
+
+def _market_value(
+    h: HoldingInput, rates: RateTable, base: str, on: date
+) -> tuple[_Valued | None, UnpricedReason | None]:
+    if h.fifo.quantity == 0:
+        # A closed position is worth exactly nothing, whatever the price feed says.
+        return _Valued(_ZERO, Decimal(1), on), None
+    if h.quote is None:
+        return None, "no_price"
+    try:
+        fx = rates.rate_on(h.quote.currency, base, on)
+    except MissingRateError:
+        return None, "no_rate"
+    return _Valued(h.fifo.quantity * h.quote.price * fx.rate, fx.rate, fx.as_of), None
+
+
+def _cost_in_base(h: HoldingInput, rates: RateTable, base: str, tz: tzinfo) -> Decimal | None:
+    try:
+        return sum(
+            (
+                lot.remaining_cost * rates.rate_on(h.currency, base, trade_date(lot.at, tz)).rate
+                for lot in h.fifo.open_lots
+            ),
+            _ZERO,
+        )
+    except MissingRateError:
+        return None
+
+
+def _realized_in_base(h: HoldingInput, rates: RateTable, base: str, tz: tzinfo) -> Decimal | None:
+    total = _ZERO
+    try:
+        for r in h.fifo.realizations:
+            total += r.proceeds * rates.rate_on(h.currency, base, trade_date(r.at, tz)).rate
+            for piece in r.consumed:
+                fx_buy = rates.rate_on(h.currency, base, trade_date(piece.buy_at, tz)).rate
+                total -= piece.cost * fx_buy
+    except MissingRateError:
+        return None
+    return total
+
+
+def _day_change(
+    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str
+) -> Decimal | None:
+    prev = h.previous_quote
+    if valued is None or h.quote is None or prev is None:
+        return None
+    try:
+        fx_prev = rates.rate_on(prev.currency, base, prev.as_of).rate
+    except MissingRateError:
+        return None
+    return valued.market_value - h.fifo.quantity * prev.price * fx_prev
+
+
+def _attribution(
+    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str, on: date, tz: tzinfo
+) -> CurrencyAttribution | None:
+    """Split unrealised P&L into price and currency effects, lot by lot (see module doc)."""
+    currency = normalize_currency(h.currency)
+    if valued is None or currency == base or h.fifo.quantity == 0:
+        return None
+    try:
+        fx_now = rates.rate_on(currency, base, on).rate
+        at_now = _ZERO
+        at_buy = _ZERO
+        for lot in h.fifo.open_lots:
+            at_now += lot.remaining_cost * fx_now
+            fx_buy = rates.rate_on(currency, base, trade_date(lot.at, tz)).rate
+            at_buy += lot.remaining_cost * fx_buy
+    except MissingRateError:
+        return None
+    price_effect = valued.market_value - at_now
+    currency_effect = at_now - at_buy
+    return CurrencyAttribution(price_effect, currency_effect, valued.market_value - at_buy)
+
+
+def _summary(rows: list[HoldingRow], base: str, on: date) -> PortfolioSummary:
+    priced = [r for r in rows if r.market_value is not None]
+    total_value = sum((r.market_value for r in priced if r.market_value is not None), _ZERO)
+    total_cost = sum((r.cost_basis for r in priced if r.cost_basis is not None), _ZERO)
+    weighted = tuple(_with_weight(r, total_value) for r in rows)
+    changes = [
+        (r.market_value, r.day_change)
+        for r in weighted
+        if r.market_value is not None and r.day_change is not None
+    ]
+    day_change = sum((change for _, change in changes), _ZERO)
+    prev_value = sum((value - change for value, change in changes), _ZERO)
+    unpriced = [r for r in rows if r.market_value is None]
+    return PortfolioSummary(
+        base_currency=base,
+        on=on,
+        total_market_value=total_value,
+        total_cost_basis=total_cost,
+        unrealized_pnl=total_value - total_cost,
+        realized_pnl=sum((r.realized_pnl for r in rows if r.realized_pnl is not None), _ZERO),
+        day_change=day_change,
+        day_change_pct=day_change / prev_value if prev_value else None,
+        allocation_by_type=_allocation(((r.asset_type, r) for r in priced), total_value),
+        allocation_by_currency=_allocation(((r.currency, r) for r in priced), total_value),
+        holdings=weighted,
+        unpriced_count=len(unpriced),
+        unpriced_cost_basis=sum((r.cost_basis for r in unpriced if r.cost_basis), _ZERO),
+        realized_unconverted_count=sum(1 for r in rows if r.realized_pnl is None),
+    )
+
+
+def _with_weight(row: HoldingRow, total_value: Decimal) -> HoldingRow:
+    if row.market_value is None or not total_value:
+        return row
+    return replace(row, weight=row.market_value / total_value)
+
+
+def _allocation(
+    keyed: Iterable[tuple[str, HoldingRow]], total_value: Decimal
+) -> tuple[AllocationSlice, ...]:
+    by_key: dict[str, Decimal] = {}
+    for key, row in keyed:
+        # Closed positions are listed as rows but hold no share of the portfolio.
+        if row.market_value is not None and row.quantity != 0:
+            by_key[key] = by_key.get(key, _ZERO) + row.market_value
+    slices = [
+        AllocationSlice(key, value, value / total_value if total_value else _ZERO)
+        for key, value in by_key.items()
+    ]
+    return tuple(sorted(slices, key=lambda s: (-s.market_value, s.key)))
