@@ -181,12 +181,15 @@ class CoinGeckoProvider:
 
 
 def _error_of(payload: Any) -> str | None:
-    """CoinGecko's error shapes: ``{"error": ...}`` and ``{"status": {"error_message"}}``."""
+    """CoinGecko's error shapes: ``{"error": "..."}``, ``{"status": {"error_message"}}``
+    and ``{"error": {"status": {...}}}``."""
     if not isinstance(payload, dict):
         return None
-    if isinstance(payload.get("error"), str):
-        return str(payload["error"])[:120]
-    status = payload.get("status")
+    error = payload.get("error")
+    if isinstance(error, str):
+        return error[:200]
+    # The plan-limit answer nests the status object inside "error" (shape unverified).
+    status = error.get("status") if isinstance(error, dict) else payload.get("status")
     if isinstance(status, dict) and status.get("error_message"):
-        return str(status["error_message"])[:120]
+        return str(status["error_message"])[:200]
     return None
