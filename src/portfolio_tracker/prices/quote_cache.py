@@ -78,7 +78,7 @@ def quote_from_json(text: str | bytes) -> Quote:
 
 
 class RedisQuoteCache:
-    """Shared cache: ``SETEX pt:quote:<key>``; Redis expires entries itself."""
+    """Shared cache: ``SET pt:quote:<key> <json> EX <ttl>``; Redis expires entries itself."""
 
     def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = REDIS_PREFIX) -> None:
         self._redis = client
@@ -103,7 +103,8 @@ class RedisQuoteCache:
 
     def set(self, key: str, quote: Quote) -> None:
         try:
-            self._redis.setex(self._prefix + key, self._ttl, quote_to_json(quote))
+            # SET with EX is SETEX in one atomic command; redis-py 8 deprecates setex().
+            self._redis.set(self._prefix + key, quote_to_json(quote), ex=self._ttl)
         except redis.RedisError as exc:
             logger.warning("quote cache: Redis set failed (%s)", type(exc).__name__)
 
