@@ -68,3 +68,13 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, variable: s
 
     with pytest.raises(ValidationError):
         FeedSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_each_asset_kind_has_its_provider(feeds) -> None:
+    assert feeds.for_kind("fund") is feeds.fund
+    assert feeds.for_kind("stock") is feeds.stock
+    assert feeds.for_kind("metal") is feeds.metal
+    assert feeds.for_kind("crypto") is feeds.crypto
+    assert feeds.for_kind("fx") is feeds.fx
+    with pytest.raises(KeyError):
+        feeds.for_kind("real-estate")

@@ -49,7 +49,7 @@ class EcbProvider:
         if not days:
             raise reject(self.name, symbol, "no rates in the daily file")
         day = max(days)
-        rate = self._cross(days[day], base, quote, symbol)
+        rate = self._cross(days[day], base, quote)
         if rate is None:
             raise SymbolNotFound(self.name, symbol, "currency not among the ECB rates")
         as_of = datetime.combine(day, PUBLISHED_AT, FRANKFURT).astimezone(UTC)
@@ -69,14 +69,14 @@ class EcbProvider:
         points = []
         for day in sorted(days):
             if start <= day <= end:
-                rate = self._cross(days[day], base, quote, symbol)
+                rate = self._cross(days[day], base, quote)
                 if rate is not None:
                     points.append(PricePoint(symbol=base + quote, day=day, close=rate,
                                              currency=quote, source=self.name))
         return points
 
     @staticmethod
-    def _cross(rates: dict[str, Decimal], base: str, quote: str, symbol: str) -> Decimal | None:
+    def _cross(rates: dict[str, Decimal], base: str, quote: str) -> Decimal | None:
         per_eur = {**rates, "EUR": Decimal(1)}
         if base not in per_eur or quote not in per_eur:
             return None

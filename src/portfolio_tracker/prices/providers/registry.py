@@ -45,6 +45,15 @@ class PriceFeeds:
     ecb: EcbProvider
     clients: dict[str, FeedClient]
 
+    def for_kind(self, kind: str) -> PriceProvider:
+        """The provider for an asset type (``fund``, ``stock``, ``metal``, ``crypto``) or
+        ``fx``; KeyError for a kind no feed covers (manual prices)."""
+        providers: dict[str, PriceProvider] = {
+            "fund": self.fund, "stock": self.stock, "metal": self.metal,
+            "crypto": self.crypto, "fx": self.fx,
+        }
+        return providers[kind]
+
 
 def feed_client(source: str, settings: FeedSettings, http: httpx.Client,
                 clock: Clock) -> FeedClient:
