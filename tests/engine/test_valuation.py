@@ -308,6 +308,16 @@ def test_history_counts_holdings_without_price_or_rate() -> None:
     assert [p.market_value for p in points] == [0, D("10")]
 
 
+def test_history_adds_up_assets_sharing_a_currency_and_a_day() -> None:
+    series = PriceSeries.from_points([(JAN1, D("2"))], "TRY")
+    assets = [
+        HistoryAsset("a", "TRY", [trade(1, "buy", "1", "2", JAN1)], series),
+        HistoryAsset("b", "TRY", [trade(2, "buy", "3", "2", JAN1, fee="1")], series),
+    ]
+    (point,) = value_history(assets, USDTRY, "TRY", JAN1, JAN1)
+    assert (point.market_value, point.net_flow, point.net_invested) == (D(8), D(9), D(9))
+
+
 def test_history_raises_when_a_flow_has_no_rate() -> None:
     trades = [trade(1, "buy", "1", "10", JAN1)]
     series = PriceSeries.from_points([(JAN1, D("10"))], "EUR")
@@ -330,27 +340,39 @@ def test_weekly_and_monthly_points_are_period_ends_with_summed_flows() -> None:
     assert weekly[-1].net_invested == daily[-1].net_invested
 
 
-@settings(max_examples=50)
-@given(histories(), st.lists(prices, min_size=1, max_size=10), st.integers(-5, 20))
+@st.composite
+def history_assets(draw: st.DrawFn) -> HistoryAsset:
+    """An asset with a valid history and closes every ``step`` days from a drawn first day."""
+    currency = draw(st.sampled_from(["USD", "TRY"]))
+    first, step = draw(st.integers(-3, 10)), draw(st.integers(1, 3))
+    closes = draw(st.lists(prices, min_size=1, max_size=20))
+    series = PriceSeries.from_points(
+        [(JAN1 + timedelta(days=first + step * i), c) for i, c in enumerate(closes)], currency
+    )
+    return HistoryAsset(currency, currency, draw(histories()), series)
+
+
+@settings(max_examples=60)
+@given(st.lists(history_assets(), min_size=1, max_size=3), st.integers(-5, 20))
 def test_history_matches_a_day_by_day_recomputation(
-    trades: list[Trade], closes: list[Decimal], start_offset: int
+    assets: list[HistoryAsset], start_offset: int
 ) -> None:
     start = JAN1 + timedelta(days=start_offset)
     end = JAN1 + timedelta(days=35)
-    series = PriceSeries.from_points(
-        [(JAN1 + timedelta(days=3 * i), c) for i, c in enumerate(closes)], "USD"
-    )
     rates = RateTable((JAN1 + timedelta(days=i), "USD", "TRY", D(30) + i) for i in range(40))
-    points = value_history([HistoryAsset("a", "USD", trades, series)], rates, "TRY", start, end)
+    points = value_history(assets, rates, "TRY", start, end)
+    assert [p.on for p in points] == [start + timedelta(days=i) for i in range(len(points))]
     with localcontext(ENGINE_CONTEXT):
         for p in points:
-            held = [t for t in trades if t.at.date() <= p.on]
-            qty = sum((t.quantity if t.kind == "buy" else -t.quantity for t in held), D(0))
-            quote = series.price_on(p.on)
-            if quote is None or qty == 0:
-                expected = D(0)
-            else:
-                expected = qty * quote.price * rates.rate_on("USD", "TRY", p.on).rate
-            assert p.market_value == expected
-            assert p.unpriced_count == (1 if quote is None and qty else 0)
-            assert p.net_invested == net_invested_in_base(held, rates, "USD", "TRY")
+            value, invested, unpriced = D(0), D(0), 0
+            for a in assets:
+                held = [t for t in a.trades if t.at.date() <= p.on]
+                qty = sum((t.quantity if t.kind == "buy" else -t.quantity for t in held), D(0))
+                quote = a.prices.price_on(p.on)
+                if quote is not None and qty:
+                    value += qty * quote.price * rates.rate_on(a.currency, "TRY", p.on).rate
+                unpriced += quote is None and qty != 0
+                invested += net_invested_in_base(held, rates, a.currency, "TRY")
+            assert p.market_value == value
+            assert p.unpriced_count == unpriced
+            assert p.net_invested == invested
