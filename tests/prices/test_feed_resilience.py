@@ -216,3 +216,45 @@ def _client(http: httpx.Client, *, max_wait: float = 10, max_concurrency: int = 
 
 def _failure(retry_after: float | None) -> Exception:
     return _RetryableFailure("HTTP 429", retry_after=retry_after)
+
+
+KINDS = [("fund", "YAC"), ("stock", "AAPL"), ("metal", "XAU"), ("crypto", "BTC"),
+         ("fx", "USDTRY")]
+
+
+@pytest.mark.parametrize(("kind", "symbol"), KINDS)
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"),
+     httpx.Response(429, text="Too Many Requests"), httpx.Response(503, text="down")],
+    ids=["timeout", "connect-error", "429", "503"],
+)
+def test_every_kind_reports_an_unreachable_feed_as_unavailable(feeds, feed_mock, kind, symbol,
+                                                               failure) -> None:
+    every_host = feed_mock.route(host__regex=r".*\.test$")
+    if isinstance(failure, Exception):
+        every_host.mock(side_effect=failure)
+    else:
+        every_host.mock(return_value=failure)
+
+    with pytest.raises(FeedUnavailable):
+        feeds.for_kind(kind).latest(symbol)
+
+    assert every_host.call_count >= 3  # retried before giving up
+
+
+@pytest.mark.parametrize(("kind", "symbol"), KINDS)
+@pytest.mark.parametrize(
+    "answer",
+    [httpx.Response(200, text="<html><body>Maintenance</body></html>",
+                    headers={"content-type": "text/html"}),
+     httpx.Response(200, text=""),
+     httpx.Response(200, text="{\"truncated\": ", headers={"content-type": "application/json"})],
+    ids=["html-200", "empty-200", "garbage-200"],
+)
+def test_every_kind_refuses_a_nonsense_answer(feeds, feed_mock, kind, symbol, answer) -> None:
+    feed_mock.route(host__regex=r".*\.test$").mock(return_value=answer)
+
+    # A single source reports a data error; a composite reports that no source was usable.
+    with pytest.raises((FeedDataError, FeedUnavailable)):
+        feeds.for_kind(kind).latest(symbol)
