@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from portfolio_tracker.engine.fx import RateTable
-from portfolio_tracker.engine.history import HistoryAsset, value_history
+from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, value_history
 from portfolio_tracker.engine.lots import Trade, TradeKind
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
@@ -81,7 +81,7 @@ def main() -> None:
     )
 
     timings = []
-    points = ()
+    points: tuple[HistoryPoint, ...] = ()
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         points = value_history(assets, rates, "TRY", start, end)
