@@ -15,9 +15,10 @@ from decimal import Decimal
 
 from portfolio_tracker.engine.fx import RateTable
 from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, value_history
-from portfolio_tracker.engine.lots import Trade, TradeKind
+from portfolio_tracker.engine.lots import Trade, TradeKind, run_fifo
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
+from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
 
 
 def generate(
@@ -99,6 +100,29 @@ def main() -> None:
     )
     print(f"twr_series: {t_twr:.3f} s (TWR {float(cumulative[-1]):.4f})")
     print(f"xirr: {t_xirr:.3f} s (XIRR {float(money_weighted or 0):.4f})")
+
+    t0 = time.perf_counter()
+    fifos = [run_fifo(a.trades) for a in assets]
+    t_fifo = time.perf_counter() - t0
+    holdings = [
+        HoldingInput(
+            a.asset_id,
+            a.asset_id,
+            "stock",
+            a.currency,
+            fifo,
+            a.prices.price_on(end),
+            a.prices.previous_quote(end),
+        )
+        for a, fifo in zip(assets, fifos, strict=True)
+    ]
+    t0 = time.perf_counter()
+    summary = summarize_portfolio(holdings, rates, "TRY", end)
+    t_summary = time.perf_counter() - t0
+    print(
+        f"run_fifo (lots module): {t_fifo:.3f} s; summarize_portfolio: {t_summary:.3f} s "
+        f"(value {float(summary.total_market_value):,.0f} TRY)"
+    )
 
 
 if __name__ == "__main__":

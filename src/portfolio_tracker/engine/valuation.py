@@ -141,6 +141,34 @@ class _Valued:
     fx_as_of: date
 
 
+class _ToBase:
+    """Historical rates from one currency into the base, memoised by trade instant.
+
+    A million realisations touch a few thousand distinct dates, and many pieces share a buy
+    instant, so a dict hit replaces a time-zone conversion and a bisect for almost all.
+    """
+
+    __slots__ = ("_base", "_by_date", "_by_instant", "_currency", "_rates", "_tz", "identity")
+
+    def __init__(self, rates: RateTable, currency: str, base: str, tz: tzinfo) -> None:
+        self._rates, self._currency, self._base, self._tz = rates, currency, base, tz
+        self.identity = currency == base
+        self._by_instant: dict[datetime, Decimal] = {}
+        self._by_date: dict[date, Decimal] = {}
+
+    def at(self, instant: datetime) -> Decimal:
+        """Rate on the instant's calendar date; raises MissingRateError."""
+        rate = self._by_instant.get(instant)
+        if rate is None:
+            on = trade_date(instant, self._tz)
+            rate = self._by_date.get(on)
+            if rate is None:
+                rate = self._rates.rate_on(self._currency, self._base, on).rate
+                self._by_date[on] = rate
+            self._by_instant[instant] = rate
+        return rate
+
+
 def summarize_portfolio(
     holdings: Sequence[HoldingInput],
     rates: RateTable,
@@ -156,8 +184,9 @@ def summarize_portfolio(
 
 
 def _holding_row(h: HoldingInput, rates: RateTable, base: str, on: date, tz: tzinfo) -> HoldingRow:
-    realized = _realized_in_base(h, rates, base, tz)
-    cost = _cost_in_base(h, rates, base, tz)
+    to_base = _ToBase(rates, normalize_currency(h.currency), base, tz)
+    realized = _realized_in_base(h, to_base)
+    cost = _cost_in_base(h, to_base)
     valued, reason = _market_value(h, rates, base, on)
     fx_rate = valued.fx_rate if valued else None
     fx_as_of = valued.fx_as_of if valued else None
@@ -186,7 +215,7 @@ def _holding_row(h: HoldingInput, rates: RateTable, base: str, on: date, tz: tzi
         realized_pnl=realized,
         weight=None,
         day_change=_day_change(h, valued, rates, base),
-        attribution=_attribution(h, valued, rates, base, on, tz),
+        attribution=_attribution(h, valued, rates, base, on, to_base),
         unpriced_reason=reason,
     )
 
@@ -206,27 +235,25 @@ def _market_value(
     return _Valued(h.fifo.quantity * h.quote.price * fx.rate, fx.rate, fx.as_of), None
 
 
-def _cost_in_base(h: HoldingInput, rates: RateTable, base: str, tz: tzinfo) -> Decimal | None:
+def _cost_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
+    if to_base.identity:
+        return h.fifo.cost_basis
     try:
-        return sum(
-            (
-                lot.remaining_cost * rates.rate_on(h.currency, base, trade_date(lot.at, tz)).rate
-                for lot in h.fifo.open_lots
-            ),
-            _ZERO,
-        )
+        return sum((lot.remaining_cost * to_base.at(lot.at) for lot in h.fifo.open_lots), _ZERO)
     except MissingRateError:
         return None
 
 
-def _realized_in_base(h: HoldingInput, rates: RateTable, base: str, tz: tzinfo) -> Decimal | None:
+def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
+    if to_base.identity:
+        return h.fifo.realized_pnl
     total = _ZERO
+    rate_at = to_base.at
     try:
         for r in h.fifo.realizations:
-            total += r.proceeds * rates.rate_on(h.currency, base, trade_date(r.at, tz)).rate
+            total += r.proceeds * rate_at(r.at)
             for piece in r.consumed:
-                fx_buy = rates.rate_on(h.currency, base, trade_date(piece.buy_at, tz)).rate
-                total -= piece.cost * fx_buy
+                total -= piece.cost * rate_at(piece.buy_at)
     except MissingRateError:
         return None
     return total
@@ -246,20 +273,18 @@ def _day_change(
 
 
 def _attribution(
-    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str, on: date, tz: tzinfo
+    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str, on: date, to_base: _ToBase
 ) -> CurrencyAttribution | None:
     """Split unrealised P&L into price and currency effects, lot by lot (see module doc)."""
-    currency = normalize_currency(h.currency)
-    if valued is None or currency == base or h.fifo.quantity == 0:
+    if valued is None or to_base.identity or h.fifo.quantity == 0:
         return None
     try:
-        fx_now = rates.rate_on(currency, base, on).rate
+        fx_now = rates.rate_on(h.currency, base, on).rate
         at_now = _ZERO
         at_buy = _ZERO
         for lot in h.fifo.open_lots:
             at_now += lot.remaining_cost * fx_now
-            fx_buy = rates.rate_on(currency, base, trade_date(lot.at, tz)).rate
-            at_buy += lot.remaining_cost * fx_buy
+            at_buy += lot.remaining_cost * to_base.at(lot.at)
     except MissingRateError:
         return None
     price_effect = valued.market_value - at_now
