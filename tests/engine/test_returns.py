@@ -199,3 +199,30 @@ def test_real_return_deflates_by_cpi() -> None:
     assert real_return(D("0.8"), D("100"), D("150")) == D("0.2")
     with pytest.raises(ValueError):
         real_return(D("0.1"), D("0"), D("1"))
+
+
+@settings(max_examples=50)
+@given(
+    st.lists(st.decimals(min_value=D("1"), max_value=D("1000"), places=2), min_size=3, max_size=30),
+    st.lists(
+        st.tuples(st.integers(0, 29), st.decimals(min_value=D("0.1"), max_value=D("10"), places=1)),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_pme_against_the_assets_own_prices_reproduces_the_portfolio(
+    closes: list[Decimal], buys: list[tuple[int, Decimal]]
+) -> None:
+    """Buying the benchmark itself, at its closes and without fees, the PME value is exactly
+    the portfolio's value and the PME IRR its XIRR."""
+    days = [JAN1 + timedelta(days=i) for i in range(len(closes))]
+    series = PriceSeries.from_points(zip(days, closes, strict=True), "TRY")
+    trades = []
+    for seq, (offset, qty) in enumerate(sorted(buys)):
+        day = days[min(offset, len(days) - 1)]
+        trades.append(buy(seq, str(qty), str(closes[days.index(day)]), day))
+    asset = HistoryAsset("a", "TRY", trades, series)
+    points = value_history([asset], NO_RATES, "TRY", days[0], days[-1])
+    result = public_market_equivalent(external_flows(points), series, days[-1])
+    assert result.value == points[-1].market_value
+    assert result.irr == xirr(xirr_cashflows(points))

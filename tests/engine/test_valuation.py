@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
 
 import pytest
@@ -376,3 +376,56 @@ def test_history_matches_a_day_by_day_recomputation(
             assert p.market_value == value
             assert p.unpriced_count == unpriced
             assert p.net_invested == invested
+
+
+def test_rates_are_taken_on_the_users_calendar_date() -> None:
+    istanbul = timezone(timedelta(hours=3))
+    # 22:30 UTC on 31 May is already 1 June in Istanbul, when USD/TRY became 33.
+    late = Trade("t1", "buy", D("1"), D("10"), D("0"), datetime(2024, 5, 31, 22, 30, tzinfo=UTC), 1)
+    h = holding([late], PriceQuote(D("10"), TODAY, "USD"), currency="USD")
+    assert summarize_portfolio([h], USDTRY, "TRY", TODAY).total_cost_basis == D("300")
+    in_istanbul = summarize_portfolio([h], USDTRY, "TRY", TODAY, tz=istanbul)
+    assert in_istanbul.total_cost_basis == D("330")
+    series = PriceSeries.from_points([(JAN1, D("10"))], "USD")
+    points = value_history(
+        [HistoryAsset("a", "USD", [late], series)],
+        USDTRY,
+        "TRY",
+        date(2024, 5, 31),
+        date(2024, 6, 1),
+        tz=istanbul,
+    )
+    assert [p.net_flow for p in points] == [0, D("330")]
+    assert [p.market_value for p in points] == [0, D("330")]
+
+
+def test_a_holding_is_converted_through_a_cross_rate() -> None:
+    rates = RateTable([(JAN1, "EUR", "USD", D("1.1")), (JAN1, "USD", "TRY", D("30"))])
+    h = holding(
+        [trade(1, "buy", "1", "100", JAN1)], PriceQuote(D("110"), JAN1, "EUR"), currency="EUR"
+    )
+    row = summarize_portfolio([h], rates, "TRY", JAN1).holdings[0]
+    assert row.fx_rate == D("33.0") and row.market_value == D("3630")
+    assert row.cost_basis == D("3300")
+    assert row.attribution is not None and row.attribution.currency_effect == 0
+
+
+def test_a_coin_bought_in_try_and_priced_from_usd_spot_is_attributed_in_usd() -> None:
+    # Bought in TRY, valued from a USD price; viewed in USD: the TRY cost is converted at the
+    # buy date, the whole move of the lira against the dollar is the currency effect.
+    h = holding(
+        [trade(1, "buy", "1", "3000", JAN1)],
+        PriceQuote(D("100"), TODAY, "USD"),
+        currency="TRY",
+        asset_type="metal",
+    )
+    row = summarize_portfolio([h], USDTRY, "USD", TODAY).holdings[0]
+    assert row.market_value == D("100")
+    # USD per TRY is the inverse of the published USD/TRY: rounded at the 80th digit.
+    tiny = D("1e-70")
+    with localcontext(ENGINE_CONTEXT):
+        assert row.cost_basis is not None and abs(row.cost_basis - D("100")) < tiny
+        assert row.attribution is not None
+        currency_effect = D("3000") / D("33") - D("3000") / D("30")
+        assert abs(row.attribution.currency_effect - currency_effect) < tiny
+        assert abs(row.attribution.price_effect - (D("100") - D("3000") / D("33"))) < tiny

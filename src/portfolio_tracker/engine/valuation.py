@@ -137,8 +137,8 @@ class PortfolioSummary:
 @dataclass(frozen=True, slots=True)
 class _Valued:
     market_value: Decimal
-    fx_rate: Decimal
-    fx_as_of: date
+    fx_rate: Decimal | None  # None for a closed position, which needs no rate
+    fx_as_of: date | None
 
 
 class _ToBase:
@@ -225,7 +225,7 @@ def _market_value(
 ) -> tuple[_Valued | None, UnpricedReason | None]:
     if h.fifo.quantity == 0:
         # A closed position is worth exactly nothing, whatever the price feed says.
-        return _Valued(_ZERO, Decimal(1), on), None
+        return _Valued(_ZERO, None, None), None
     if h.quote is None:
         return None, "no_price"
     try:
