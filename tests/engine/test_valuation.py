@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_tracker.engine.fx import MissingRateError, RateTable
-from portfolio_tracker.engine.history import HistoryAsset, sample_points, value_history
+from portfolio_tracker.engine.history import (
+    HistoryAsset,
+    period_end_indices,
+    sample_points,
+    value_history,
+)
 from portfolio_tracker.engine.lots import Trade, TradeKind, run_fifo
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.prices import PriceQuote, PriceSeries
@@ -338,6 +343,14 @@ def test_weekly_and_monthly_points_are_period_ends_with_summed_flows() -> None:
     assert weekly[0].on == date(2024, 1, 7) and weekly[-1].on == end  # 2024-01-07 is a Sunday
     assert sum(p.net_flow for p in weekly) == sum(p.net_flow for p in daily)
     assert weekly[-1].net_invested == daily[-1].net_invested
+    assert period_end_indices([p.on for p in daily], "month") == [30, 39]
+
+
+def test_an_unknown_interval_is_refused() -> None:
+    with pytest.raises(ValueError):
+        value_history([], USDTRY, "TRY", JAN1, JAN1, interval="year")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        period_end_indices([], "year")  # type: ignore[arg-type]
 
 
 @st.composite

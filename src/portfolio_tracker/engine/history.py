@@ -35,7 +35,14 @@ from portfolio_tracker.engine.lots import Trade, order_trades
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.prices import PriceSeries
 
-__all__ = ["HistoryAsset", "HistoryPoint", "Interval", "sample_points", "value_history"]
+__all__ = [
+    "HistoryAsset",
+    "HistoryPoint",
+    "Interval",
+    "period_end_indices",
+    "sample_points",
+    "value_history",
+]
 
 Interval = Literal["day", "week", "month"]
 _ZERO = Decimal(0)
@@ -81,6 +88,8 @@ def value_history(
     """
     if end < start:
         raise ValueError(f"history range ends ({end}) before it starts ({start})")
+    if interval not in ("day", "week", "month"):
+        raise ValueError(f"unknown interval {interval!r}")
     base = normalize_currency(base_currency)
     n = (end - start).days + 1
     days = [start + timedelta(days=i) for i in range(n)]
@@ -102,23 +111,30 @@ def sample_points(daily: Sequence[HistoryPoint], interval: Interval) -> tuple[Hi
     if interval == "day":
         return tuple(daily)
     out: list[HistoryPoint] = []
-    flow = _ZERO
+    first = 0
     with localcontext(ENGINE_CONTEXT):
-        for i, point in enumerate(daily):
-            flow += point.net_flow
-            nxt = daily[i + 1].on if i + 1 < len(daily) else None
-            if nxt is None or _period(nxt, interval) != _period(point.on, interval):
-                out.append(
-                    HistoryPoint(
-                        point.on,
-                        point.market_value,
-                        point.net_invested,
-                        flow,
-                        point.unpriced_count,
-                    )
-                )
-                flow = _ZERO
+        for last in period_end_indices([p.on for p in daily], interval):
+            p = daily[last]
+            flow = sum((q.net_flow for q in daily[first : last + 1]), _ZERO)
+            out.append(HistoryPoint(p.on, p.market_value, p.net_invested, flow, p.unpriced_count))
+            first = last + 1
     return tuple(out)
+
+
+def period_end_indices(days: Sequence[date], interval: Interval) -> list[int]:
+    """Indices of the last of the ascending ``days`` in each week/month (every index for day).
+
+    Use it to pick per-period figures computed on daily points, e.g. the cumulative TWR:
+    ``[twr_series(daily)[i] for i in period_end_indices([p.on for p in daily], "month")]``.
+    """
+    if interval == "day":
+        return list(range(len(days)))
+    _period(date.min, interval)  # rejects an unknown interval even for an empty range
+    return [
+        i
+        for i in range(len(days))
+        if i + 1 == len(days) or _period(days[i + 1], interval) != _period(days[i], interval)
+    ]
 
 
 def _period(d: date, interval: Interval) -> tuple[int, int]:
