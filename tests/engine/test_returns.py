@@ -192,6 +192,13 @@ def test_pme_needs_a_benchmark_level_for_every_flow() -> None:
     late = PriceSeries.from_points([(date(2024, 6, 1), D("1"))], "TRY")
     with pytest.raises(MissingPriceError):
         public_market_equivalent([(JAN1, D("1"))], late, date(2025, 1, 1))
+    nothing = public_market_equivalent([(JAN1, D("0"))], late, date(2025, 1, 1))
+    assert nothing.value == 0 and nothing.irr is None
+
+
+def test_a_history_starting_from_nothing_has_no_opening_flow() -> None:
+    points = [point(0, "0"), point(1, "50", flow="50")]
+    assert external_flows(points) == [(date(2024, 1, 2), D(50))]
 
 
 def test_real_return_deflates_by_cpi() -> None:

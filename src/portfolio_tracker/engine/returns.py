@@ -95,14 +95,15 @@ def twr(points: Sequence[FlowPoint]) -> Decimal:
 
 
 def external_flows(points: Sequence[FlowPoint]) -> list[tuple[date, Decimal]]:
-    """Money into the portfolio over the range: the opening value, then each non-zero flow.
+    """Money into the portfolio over the range: the opening value, then each flow (non-zero).
 
     The opening value counts as invested on the first day, so a range that starts in the
     middle of a history is judged from what the portfolio was worth then.
     """
     if not points:
         return []
-    flows = [(points[0].on, points[0].market_value)]
+    opening = points[0]
+    flows = [(opening.on, opening.market_value)] if opening.market_value else []
     flows.extend((p.on, p.net_flow) for p in points[1:] if p.net_flow)
     return flows
 
@@ -279,6 +280,8 @@ def public_market_equivalent(
         units = _ZERO
         invested = _ZERO
         for on, amount in flows:
+            if not amount:
+                continue  # nothing to buy, so no benchmark level is needed that day
             level = benchmark.require_on(on).price
             if not level:
                 raise ValueError(f"benchmark level is zero on {on}; units would be infinite")
