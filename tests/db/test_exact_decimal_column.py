@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 
 from portfolio_tracker.db.models import Asset, Transaction, User
 
-VALUES = ["0.12345678", "123456789012.123456789", "0.000000000000000001", "999999999999999.999999999999999999"]
+VALUES = [
+    "0.12345678",
+    "123456789012.123456789",
+    "0.000000000000000001",
+    "999999999999999.999999999999999999",
+]
 
 
 def _store(engine: Engine, quantity: Decimal) -> uuid.UUID:
@@ -24,8 +29,13 @@ def _store(engine: Engine, quantity: Decimal) -> uuid.UUID:
         db.add(asset)
         db.flush()
         row = Transaction(
-            user_id=user.id, asset_id=asset.id, type="buy", quantity=quantity,
-            price_per_unit=quantity, fee=Decimal(0), sequence=1,
+            user_id=user.id,
+            asset_id=asset.id,
+            type="buy",
+            quantity=quantity,
+            price_per_unit=quantity,
+            fee=Decimal(0),
+            sequence=1,
             transaction_date=datetime(2024, 1, 1, tzinfo=UTC),
         )
         db.add(row)
@@ -53,8 +63,10 @@ def test_sqlite_stores_text_and_postgresql_numeric(engine: Engine) -> None:
             assert (kind, raw) == ("text", "123456789012.123456789")
         else:
             kind = connection.execute(
-                text("SELECT data_type FROM information_schema.columns "
-                     "WHERE table_name = 'transactions' AND column_name = 'quantity'")
+                text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'transactions' AND column_name = 'quantity'"
+                )
             ).scalar_one()
             assert kind == "numeric"
 

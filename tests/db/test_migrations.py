@@ -47,12 +47,16 @@ def test_each_step_upgrades_over_data_and_downgrades_back(fresh_engine: Engine) 
     upgrade(fresh_engine, revisions[0])
     with fresh_engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO users (id, email, hashed_password, created_at) "
-                 "VALUES ('0b6f8a3e2c4d4e5f8a9b0c1d2e3f4a5b', 'kept@example.com', 'h', "
-                 "'2024-01-01 00:00:00')")
-            if fresh_engine.dialect.name == "sqlite" else
-            text("INSERT INTO users (id, email, hashed_password, created_at) VALUES "
-                 "('0b6f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b', 'kept@example.com', 'h', now())")
+            text(
+                "INSERT INTO users (id, email, hashed_password, created_at) "
+                "VALUES ('0b6f8a3e2c4d4e5f8a9b0c1d2e3f4a5b', 'kept@example.com', 'h', "
+                "'2024-01-01 00:00:00')"
+            )
+            if fresh_engine.dialect.name == "sqlite"
+            else text(
+                "INSERT INTO users (id, email, hashed_password, created_at) VALUES "
+                "('0b6f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b', 'kept@example.com', 'h', now())"
+            )
         )
     upgrade(fresh_engine)
     with Session(fresh_engine) as db:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.api.errors import NotFound
 from portfolio_tracker.assets.schemas import AssetCreate, AssetUpdate
 from portfolio_tracker.db.models import Asset
+from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import FifoResult, run_fifo
 from portfolio_tracker.transactions.ledger import ASSET_NOT_FOUND, load_trades
 
@@ -36,6 +37,7 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
         currency=body.currency,
     )
     db.add(asset)
+    bump_user(db, user_id)
     db.commit()
     return asset
 
@@ -48,6 +50,7 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
             setattr(asset, field, changes[field])
     if body.type is not None:
         asset.type = body.type.value
+    bump_user(db, user_id)
     db.commit()
     return asset
 
@@ -57,6 +60,7 @@ def delete_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> None:
     deleted = db.execute(delete(Asset).where(Asset.id == asset_id, Asset.user_id == user_id))
     if deleted.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(ASSET_NOT_FOUND)
+    bump_user(db, user_id)
     db.commit()
 
 

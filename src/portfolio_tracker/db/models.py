@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portfolio_tracker.db.types import ExactDecimal, UTCDateTime
@@ -102,3 +114,85 @@ class Transaction(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# Integer keys for the big append-only tables (BIGINT on PostgreSQL; SQLite's rowid).
+BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class PriceHistory(Base):
+    """Daily closes of an instrument as one source reported them."""
+
+    __tablename__ = "price_history"
+    __table_args__ = (
+        UniqueConstraint("source", "symbol", "day", name="uq_price_history_source_symbol_day"),
+        Index("ix_price_history_symbol_day", "symbol", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    close: Mapped[Decimal] = mapped_column(ExactDecimal)
+    currency: Mapped[str] = mapped_column(String(3))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExchangeRate(Base):
+    """One unit of `base` is worth `rate` units of `quote` on `day` (one rate per pair a day)."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (
+        UniqueConstraint("base", "quote", "day", name="uq_exchange_rates_base_quote_day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    source: Mapped[str] = mapped_column(String(32))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ManualPrice(Base):
+    """A price the user entered for one of their assets (one per asset a day)."""
+
+    __tablename__ = "manual_prices"
+    __table_args__ = (UniqueConstraint("asset_id", "day", name="uq_manual_prices_asset_day"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("assets.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    price: Mapped[Decimal] = mapped_column(ExactDecimal)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSettings(Base):
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    base_currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    locale: Mapped[str] = mapped_column(String(16), default="tr-TR")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Istanbul")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DataVersion(Base):
+    """Counters that cached figures are keyed by: a write bumps the counter, so every app
+    process sees at its next request that its cached figures are stale.
+
+    One row per user (scope = the user id) and one global row (scope = 'prices')."""
+
+    __tablename__ = "data_versions"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

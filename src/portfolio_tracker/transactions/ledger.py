@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from portfolio_tracker.api.errors import NotFound
 from portfolio_tracker.db.models import Asset, Transaction
+from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import Trade
 
 ASSET_NOT_FOUND = "Asset not found."
@@ -63,4 +64,5 @@ def lock_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> int:
     ).scalar_one_or_none()
     if sequence is None:
         raise NotFound(ASSET_NOT_FOUND)
+    bump_user(db, user_id)  # every transaction write goes through here
     return sequence
