@@ -74,7 +74,7 @@ def is_finite_bounded(d: Decimal, max_abs: int = MAX_ABS, max_places: int = MAX_
     """
     if not isinstance(d, Decimal) or not d.is_finite():
         return False
-    if abs(d) >= max_abs:
+    if d.copy_abs() >= max_abs:  # abs() would round to the 28-digit default context
         return False
     return decimal_places(d) <= max_places
 
