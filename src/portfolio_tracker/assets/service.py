@@ -35,6 +35,9 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
         type=body.type.value,
         ticker_symbol=body.ticker_symbol,
         currency=body.currency,
+        unit=body.unit.value if body.unit else None,
+        fineness=body.fineness,
+        price_source=body.price_source.value,
     )
     db.add(asset)
     bump_user(db, user_id)
@@ -45,11 +48,15 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
 def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: AssetUpdate) -> Asset:
     asset = get_owned(db, user_id, asset_id)
     changes = body.model_dump(exclude_unset=True)
-    for field in ("name", "ticker_symbol", "currency"):
+    for field in ("name", "ticker_symbol", "currency", "fineness"):
         if field in changes:
             setattr(asset, field, changes[field])
+    if "unit" in changes:
+        asset.unit = body.unit.value if body.unit else None
     if body.type is not None:
         asset.type = body.type.value
+    if body.price_source is not None:
+        asset.price_source = body.price_source.value
     bump_user(db, user_id)
     db.commit()
     return asset

@@ -82,7 +82,7 @@ class Asset(Base):
     # How a metal is held (gram, troy_ounce, kilogram, a coin kind) and its fineness.
     unit: Mapped[str | None] = mapped_column(String(32))
     fineness: Mapped[Decimal | None] = mapped_column(ExactDecimal)
-    price_source: Mapped[str | None] = mapped_column(String(32))
+    price_source: Mapped[str | None] = mapped_column(String(32), default="auto")
     # Creation order of this asset's transactions: the FIFO tiebreak for equal dates.
     # Bumping it is also how a write takes the asset's lock (see transactions.service).
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
