@@ -9,7 +9,9 @@ import typer
 
 from portfolio_tracker.settings import get_settings
 
-app = typer.Typer(help="Portfolio Tracker: serve the app and manage its data.", no_args_is_help=True)
+app = typer.Typer(
+    help="Portfolio Tracker: serve the app and manage its data.", no_args_is_help=True
+)
 
 
 @app.command()

@@ -75,9 +75,7 @@ class AuthThrottle:
             if not self.limiter.test(self.item, scope, key):
                 stats = self.limiter.get_window_stats(self.item, scope, key)
                 retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                raise RateLimited(
-                    "Too many attempts. Try again later.", retry_after=retry_after
-                )
+                raise RateLimited("Too many attempts. Try again later.", retry_after=retry_after)
 
     def record(self, scope: str, *keys: str) -> None:
         for key in keys:

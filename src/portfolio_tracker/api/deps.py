@@ -84,7 +84,9 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-def current_principal(request: Request, response: Response, db: DbSession, context: Context) -> Principal:
+def current_principal(
+    request: Request, response: Response, db: DbSession, context: Context
+) -> Principal:
     token = bearer_token(request)
     via: Literal["cookie", "bearer"] = "bearer"
     if token is None:
@@ -103,7 +105,9 @@ def current_principal(request: Request, response: Response, db: DbSession, conte
     return Principal(user=user, session=user_session, via=via)
 
 
-def set_session_cookie(request: Request, response: Response, token: str, context: AppContext) -> None:
+def set_session_cookie(
+    request: Request, response: Response, token: str, context: AppContext
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -65,7 +65,9 @@ NonNegativeDecimal = Annotated[InputDecimal, Field(ge=0)]
 DecimalText = Annotated[
     Decimal,
     PlainSerializer(_as_text, return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"),
+    WithJsonSchema(
+        {"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"
+    ),
 ]
 
 TradeInstant = Annotated[

@@ -5,10 +5,20 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from portfolio_tracker.accounts.schemas import StrictBody
 from portfolio_tracker.api.types import DecimalText
@@ -50,11 +60,61 @@ CurrencyCode = Annotated[
 ]
 
 
+class MetalUnit(StrEnum):
+    """How a metal asset's quantity is counted (coins are Turkish gold coins)."""
+
+    gram = "gram"
+    troy_ounce = "troy_ounce"
+    kilogram = "kilogram"
+    ceyrek = "ceyrek"
+    yarim = "yarim"
+    tam = "tam"
+    cumhuriyet = "cumhuriyet"
+    gremse = "gremse"
+
+
+class PriceSource(StrEnum):
+    """Where an asset's price comes from. `auto` picks the feed for its type and ticker."""
+
+    auto = "auto"
+    manual = "manual"
+    tefas = "tefas"
+    yahoo = "yahoo"
+    stooq = "stooq"
+    coingecko = "coingecko"
+    metals = "metals"
+
+
+Fineness = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of pure metal, e.g. 0.995 (24k gram gold), 0.916 (22k), 0.585 (14k).",
+    ),
+]
+
+
 class AssetCreate(StrictBody):
     name: Name
     type: AssetType
     ticker_symbol: Ticker = None
     currency: CurrencyCode = "TRY"
+    unit: MetalUnit | None = Field(
+        default=None, description="Metals only: gram (default), troy_ounce, kilogram or a coin."
+    )
+    fineness: Fineness | None = Field(
+        default=None, description="Metals only; coins carry their own standard fineness."
+    )
+    price_source: PriceSource = PriceSource.auto
+
+    @field_validator("unit", "fineness")
+    @classmethod
+    def _metal_fields_only_on_metals(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("type") not in (None, AssetType.metal):
+            raise ValueError(f"{info.field_name} applies to metal assets only")
+        return value
 
 
 class AssetUpdate(StrictBody):
@@ -64,6 +124,17 @@ class AssetUpdate(StrictBody):
     type: AssetType | None = None
     ticker_symbol: Ticker = None
     currency: CurrencyCode | None = None
+    unit: MetalUnit | None = None
+    fineness: Fineness | None = None
+    price_source: PriceSource | None = None
+
+    @field_validator("name", "type", "currency")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # These columns are required: an explicit null must be refused, not stored.
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class AssetOut(BaseModel):
@@ -74,6 +145,9 @@ class AssetOut(BaseModel):
     type: AssetType
     ticker_symbol: str | None
     currency: str
+    unit: MetalUnit | None
+    fineness: DecimalText | None
+    price_source: Annotated[PriceSource, BeforeValidator(lambda v: v or PriceSource.auto)]
     created_at: datetime
     updated_at: datetime
 
@@ -81,8 +155,12 @@ class AssetOut(BaseModel):
 class Holding(BaseModel):
     quantity: DecimalText
     cost_basis: DecimalText = Field(description="Cost of the open lots, buy fees included.")
-    average_cost: DecimalText | None = Field(description="cost_basis / quantity; null when none held.")
-    realized_pnl: DecimalText = Field(description="Sum over sells of proceeds (after fee) minus FIFO cost.")
+    average_cost: DecimalText | None = Field(
+        description="cost_basis / quantity; null when none held."
+    )
+    realized_pnl: DecimalText = Field(
+        description="Sum over sells of proceeds (after fee) minus FIFO cost."
+    )
     open_lots: int
 
 

@@ -17,7 +17,9 @@ from portfolio_tracker.transactions.ledger import ASSET_NOT_FOUND, load_trades
 
 def list_assets(db: Session, user_id: uuid.UUID) -> list[Asset]:
     return list(
-        db.scalars(select(Asset).where(Asset.user_id == user_id).order_by(Asset.created_at, Asset.id))
+        db.scalars(
+            select(Asset).where(Asset.user_id == user_id).order_by(Asset.created_at, Asset.id)
+        )
     )
 
 

@@ -67,9 +67,7 @@ class UserSession(Base):
 
 class Asset(Base):
     __tablename__ = "assets"
-    __table_args__ = (
-        CheckConstraint("type IN ('metal', 'stock', 'fund', 'crypto')", name="type"),
-    )
+    __table_args__ = (CheckConstraint("type IN ('metal', 'stock', 'fund', 'crypto')", name="type"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(

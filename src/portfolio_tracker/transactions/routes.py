@@ -53,13 +53,17 @@ def list_transactions(
     response_model=TransactionOut,
     responses={**ERRORS, **OVERSELL},
 )
-def create_transaction(body: TransactionCreate, principal: CurrentUser, db: DbSession) -> TransactionOut:
+def create_transaction(
+    body: TransactionCreate, principal: CurrentUser, db: DbSession
+) -> TransactionOut:
     """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused."""
     return TransactionOut.model_validate(service.create_transaction(db, principal.user.id, body))
 
 
 @router.get("/{transaction_id}", response_model=TransactionOut, responses=ERRORS)
-def get_transaction(transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> TransactionOut:
+def get_transaction(
+    transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> TransactionOut:
     """One transaction of the caller's."""
     return TransactionOut.model_validate(service.get_owned(db, principal.user.id, transaction_id))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -33,8 +33,10 @@ class TransactionCreate(StrictBody):
     quantity: PositiveDecimal
     price_per_unit: NonNegativeDecimal
     transaction_date: TradeInstant
-    fee: NonNegativeDecimal = Field(default=Decimal(0), description="Buy fee adds to the lot's cost; "
-                                    "sell fee reduces the proceeds.")
+    fee: NonNegativeDecimal = Field(
+        default=Decimal(0),
+        description="Buy fee adds to the lot's cost; sell fee reduces the proceeds.",
+    )
     note: Note = None
 
 

@@ -42,11 +42,14 @@ def list_transactions(
     offset: int,
 ) -> tuple[Sequence[Transaction], int]:
     query = select(Transaction).where(Transaction.user_id == user_id)
+    # Equal dates keep creation order. `sequence` counts per asset, so it orders one asset's
+    # history exactly as FIFO does, but across assets only the creation instant can.
+    tiebreak = (Transaction.sequence,) if asset_id is not None else (Transaction.created_at,)
     if asset_id is not None:
         query = query.where(Transaction.asset_id == asset_id)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
-        query.order_by(Transaction.transaction_date, Transaction.sequence, Transaction.id)
+        query.order_by(Transaction.transaction_date, *tiebreak, Transaction.id)
         .limit(limit)
         .offset(offset)
     ).all()
@@ -93,8 +96,10 @@ def update_transaction(
     source_asset = row.asset_id
     target_asset = body.asset_id or source_asset
     # Lock in a fixed order so two moves between the same assets cannot deadlock.
-    sequences = {asset_id: lock_asset(db, user_id, asset_id)
-                 for asset_id in sorted({source_asset, target_asset})}
+    sequences = {
+        asset_id: lock_asset(db, user_id, asset_id)
+        for asset_id in sorted({source_asset, target_asset})
+    }
     db.refresh(row)  # another writer may have changed it before we held the lock
     if target_asset != source_asset:
         row.sequence = sequences[target_asset]  # it joins the target's history as its newest
