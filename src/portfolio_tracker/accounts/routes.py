@@ -21,11 +21,12 @@ from portfolio_tracker.api.deps import (
     clear_session_cookie,
     set_session_cookie,
 )
+from portfolio_tracker.api.errors import Responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-ERRORS_401 = {401: {"description": "Not authenticated"}}
-ERRORS_429 = {429: {"description": "Too many attempts; see Retry-After"}}
+ERRORS_401: Responses = {401: {"description": "Not authenticated"}}
+ERRORS_429: Responses = {429: {"description": "Too many attempts; see Retry-After"}}
 
 
 def _client_ip(request: Request) -> str:

@@ -20,6 +20,9 @@ from portfolio_tracker.engine.lots import OversellError
 
 log = logging.getLogger(__name__)
 
+# The type FastAPI wants for a route's documented `responses`.
+Responses = dict[int | str, dict[str, Any]]
+
 
 class DomainError(Exception):
     status_code = 400

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.assets import service
 from portfolio_tracker.assets.schemas import (
     AssetCreate,
@@ -22,7 +23,10 @@ from portfolio_tracker.engine.lots import FifoResult
 
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
-ERRORS = {401: {"description": "Not authenticated"}, 404: {"description": "No such asset of yours"}}
+ERRORS: Responses = {
+    401: {"description": "Not authenticated"},
+    404: {"description": "No such asset of yours"},
+}
 
 
 @router.get("", response_model=list[AssetOut], responses={401: ERRORS[401]})

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.assets import service as assets
 from portfolio_tracker.transactions import service
 from portfolio_tracker.transactions.schemas import (
@@ -18,11 +19,13 @@ from portfolio_tracker.transactions.schemas import (
 
 router = APIRouter(prefix="/api/transactions", tags=["transactions"])
 
-ERRORS = {
+ERRORS: Responses = {
     401: {"description": "Not authenticated"},
     404: {"description": "No such transaction or asset of yours"},
 }
-OVERSELL = {422: {"description": "Invalid input, or the history would sell more than is held"}}
+OVERSELL: Responses = {
+    422: {"description": "Invalid input, or the history would sell more than is held"}
+}
 
 
 @router.get("", response_model=list[TransactionOut], responses=ERRORS)
