@@ -94,14 +94,15 @@ def current_principal(
         via = "cookie"
     if not token:
         raise Unauthorized("Not authenticated.")
+    if via == "cookie":
+        # Before the lookup: a refused cross-site request must not even extend the session.
+        check_origin(request, context, required=True)
     found = sessions.find_active(db, token, context.settings)
     if found is None:
         raise Unauthorized("Session is invalid or has expired.")
     user_session, user, extended = found
-    if via == "cookie":
-        check_origin(request, context, required=True)
-        if extended:
-            set_session_cookie(request, response, token, context)
+    if via == "cookie" and extended:
+        set_session_cookie(request, response, token, context)
     return Principal(user=user, session=user_session, via=via)
 
 
