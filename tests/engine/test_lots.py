@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import gc
 import pickle
 import random
 from dataclasses import FrozenInstanceError
@@ -442,3 +443,18 @@ def test_oversell_raises_for_the_right_sell_and_shortfall(
         err = caught.value
         assert (err.sell_id, err.at, err.held, err.requested) == ("bad", at, held, held + excess)
         assert err.shortfall == excess
+
+
+def test_run_fifo_restores_the_collector_state_even_on_error() -> None:
+    assert gc.isenabled()
+    run_fifo([trade("b", "buy", "1")])
+    assert gc.isenabled()
+    with pytest.raises(OversellError):
+        run_fifo([trade("s", "sell", "1")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_fifo([trade("b", "buy", "1")])
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
