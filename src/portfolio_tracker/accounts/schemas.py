@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from portfolio_tracker.accounts.security import (
     MAX_PASSWORD_LENGTH,
@@ -40,9 +40,17 @@ NewPassword = Annotated[
 
 
 class StrictBody(BaseModel):
-    """Unknown fields are refused everywhere, so a typo never silently does nothing."""
+    """Unknown fields are refused everywhere, so a typo never silently does nothing; NUL
+    characters are refused in every text field (PostgreSQL cannot store them)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class SignUpRequest(StrictBody):
