@@ -8,7 +8,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from portfolio_tracker.engine.money import MAX_ABS, MAX_PLACES, decimal_places, to_plain_str
+from portfolio_tracker.engine.money import (
+    ENGINE_CONTEXT,
+    MAX_ABS,
+    MAX_PLACES,
+    decimal_places,
+    to_plain_str,
+)
 
 # Figures the engine computes can carry more places than any input; 18 is the input limit,
 # so rounding there never alters a stored value.
@@ -31,7 +37,11 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _as_text(value: Decimal) -> str:
-    return to_plain_str(value.quantize(_OUTPUT_QUANTUM, rounding=ROUND_HALF_EVEN))
+    # The default 28-digit context cannot hold 15 integer + 18 decimal digits (nor a product of
+    # two such inputs): quantize would raise InvalidOperation and the response would fail.
+    return to_plain_str(
+        value.quantize(_OUTPUT_QUANTUM, rounding=ROUND_HALF_EVEN, context=ENGINE_CONTEXT)
+    )
 
 
 def _iso_text_only(value: object) -> object:
