@@ -14,8 +14,12 @@ from portfolio_tracker.api.errors import install_error_handlers
 from portfolio_tracker.api.health import router as health_router
 from portfolio_tracker.assets.routes import router as assets_router
 from portfolio_tracker.db.session import build_engine, build_session_factory
+from portfolio_tracker.manual_prices.routes import router as manual_prices_router
+from portfolio_tracker.portfolio.cache import PortfolioCache
+from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
+from portfolio_tracker.usersettings.routes import router as settings_router
 
 API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
 
@@ -35,10 +39,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         auth_throttle=AuthThrottle(
             settings.auth_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
         ),
+        portfolio_cache=PortfolioCache.from_redis_url(settings.redis_url),
     )
     install_error_handlers(app)
     app.middleware("http")(_security_headers)
     for router in (health_router, accounts_router, assets_router, transactions_router):
+        app.include_router(router)
+    for router in (manual_prices_router, settings_router, portfolio_router):
         app.include_router(router)
     return app
 

@@ -46,6 +46,30 @@ NO_FOREIGN_ID = {
     ("POST", "/api/assets"),
 }
 
+# Settings, manual prices and the portfolio. `{manual_price}` is a manual price of the owner's.
+REQUESTS.update({
+    ("GET", "/api/settings"): ("/api/settings", None),
+    ("PUT", "/api/settings"): ("/api/settings", {"locale": "en-US"}),
+    ("GET", "/api/prices/manual"): ("/api/prices/manual?assetId={asset}", None),
+    ("POST", "/api/prices/manual"): (
+        "/api/prices/manual", {"asset_id": "{asset}", "date": "2024-01-01", "price": "2"},
+    ),
+    ("DELETE", "/api/prices/manual/{price_id}"): ("/api/prices/manual/{manual_price}", None),
+    ("GET", "/api/portfolio"): ("/api/portfolio", None),
+    ("GET", "/api/portfolio/history"): ("/api/portfolio/history", None),
+})
+NO_FOREIGN_ID |= {
+    ("GET", "/api/settings"),
+    ("PUT", "/api/settings"),
+    ("GET", "/api/portfolio"),
+    ("GET", "/api/portfolio/history"),
+}
+
+
+def _manual_price(owner: ApiUser, asset_id: str) -> str:
+    body = {"asset_id": asset_id, "date": "2024-01-01", "price": "1"}
+    return str(owner.post("/api/prices/manual", json=body).json()["id"])
+
 
 def api_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Every /api/ operation, read from the OpenAPI document (which must list them all)."""
@@ -74,7 +98,8 @@ def test_it_answers_401_without_a_session(
 ) -> None:
     asset = alice.create_asset()
     bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
-    path, body = (_fill(part, {"asset": asset["id"], "transaction": bought["id"]})
+    path, body = (_fill(part, {"asset": asset["id"], "transaction": bought["id"],
+                               "manual_price": _manual_price(alice, asset["id"])})
                   for part in REQUESTS[route])
     response = client.request(route[0], path, json=body)
     assert response.status_code == 401, response.text
@@ -91,7 +116,8 @@ def test_another_users_ids_answer_404_and_change_nothing(
 ) -> None:
     asset = alice.create_asset()
     bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
-    ids = {"asset": asset["id"], "transaction": bought["id"]}
+    ids = {"asset": asset["id"], "transaction": bought["id"],
+           "manual_price": _manual_price(alice, asset["id"])}
     path, body = (_fill(part, ids) for part in REQUESTS[route])
     before = alice.get(f"/api/assets/{asset['id']}").json(), alice.get(
         f"/api/transactions?assetId={asset['id']}"
@@ -103,7 +129,8 @@ def test_another_users_ids_answer_404_and_change_nothing(
     missing = bob.client.request(
         route[0],
         _fill(REQUESTS[route][0], {"asset": "00000000-0000-4000-8000-000000000000",
-                                   "transaction": "00000000-0000-4000-8000-000000000000"}),
+                                   "transaction": "00000000-0000-4000-8000-000000000000",
+                                   "manual_price": "00000000-0000-4000-8000-000000000000"}),
         json=_fill(REQUESTS[route][1], {"asset": "00000000-0000-4000-8000-000000000000",
                                         "transaction": "00000000-0000-4000-8000-000000000000"}),
         headers=bob.headers,
@@ -114,3 +141,4 @@ def test_another_users_ids_answer_404_and_change_nothing(
         f"/api/transactions?assetId={asset['id']}"
     ).json()
     assert after == before
+    assert alice.get("/api/prices/manual").json()[0]["price"] == "1"

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from portfolio_tracker.accounts.security import AuthThrottle
+from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.settings import Settings
 
 
@@ -17,3 +18,4 @@ class AppContext:
     engine: Engine
     session_factory: sessionmaker[Session]
     auth_throttle: AuthThrottle
+    portfolio_cache: PortfolioCache | None = None

@@ -44,11 +44,13 @@ def bump_prices(db: Session) -> None:
 
 def read_versions(db: Session, user_id: uuid.UUID) -> tuple[int, int]:
     """(the user's version, the prices version), in one query."""
-    rows = dict(
-        db.execute(
+    # dict(result) would take the Result for a mapping (it has .keys()): build it row by row.
+    rows = {
+        scope: version
+        for scope, version in db.execute(
             select(DataVersion.scope, DataVersion.version).where(
                 DataVersion.scope.in_([user_scope(user_id), PRICES_SCOPE])
             )
-        ).tuples()
-    )
+        )
+    }
     return rows.get(user_scope(user_id), 0), rows.get(PRICES_SCOPE, 0)

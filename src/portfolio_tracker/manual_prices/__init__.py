@@ -1,0 +1,1 @@
+"""Prices the user enters by hand for their own assets."""

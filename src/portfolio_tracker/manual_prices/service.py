@@ -1,0 +1,78 @@
+"""Manual prices of one user's assets: every query is scoped to the owner."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.api.errors import NotFound
+from portfolio_tracker.assets.service import get_owned
+from portfolio_tracker.db.models import ManualPrice
+from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.manual_prices.schemas import ManualPriceCreate
+
+MANUAL_PRICE_NOT_FOUND = "Manual price not found."
+
+
+def list_manual_prices(
+    db: Session, user_id: uuid.UUID, asset_id: uuid.UUID | None
+) -> list[ManualPrice]:
+    query = select(ManualPrice).where(ManualPrice.user_id == user_id)
+    if asset_id is not None:
+        get_owned(db, user_id, asset_id)  # a foreign asset is a 404, not an empty list
+        query = query.where(ManualPrice.asset_id == asset_id)
+    return list(db.scalars(query.order_by(ManualPrice.asset_id, ManualPrice.day)))
+
+
+def put_manual_price(
+    db: Session, user_id: uuid.UUID, body: ManualPriceCreate
+) -> tuple[ManualPrice, bool]:
+    """Store the price of an asset on a day; an existing one for that day is replaced.
+
+    Returns the row and whether it was newly created.
+    """
+    asset = get_owned(db, user_id, body.asset_id)
+    currency = body.currency or asset.currency
+    for _attempt in range(2):
+        row = db.scalar(
+            select(ManualPrice).where(
+                ManualPrice.asset_id == asset.id,
+                ManualPrice.user_id == user_id,
+                ManualPrice.day == body.date,
+            )
+        )
+        created = row is None
+        if row is None:
+            row = ManualPrice(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                asset_id=asset.id,
+                day=body.date,
+                price=body.price,
+                currency=currency,
+            )
+            db.add(row)
+        else:
+            row.price, row.currency = body.price, currency
+        bump_user(db, user_id)
+        try:
+            db.commit()
+        except IntegrityError:
+            # Another request stored the same day first: replace its row instead.
+            db.rollback()
+            continue
+        return row, created
+    raise RuntimeError("manual price upsert kept conflicting")  # pragma: no cover
+
+
+def delete_manual_price(db: Session, user_id: uuid.UUID, price_id: uuid.UUID) -> None:
+    deleted = db.execute(
+        delete(ManualPrice).where(ManualPrice.id == price_id, ManualPrice.user_id == user_id)
+    )
+    if deleted.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(MANUAL_PRICE_NOT_FOUND)
+    bump_user(db, user_id)
+    db.commit()

@@ -1,0 +1,146 @@
+"""Caches of computed portfolio figures, keyed so that no process serves stale figures.
+
+Every key holds the user's data version and the global prices version, read from the
+database at the start of each request (``db.versions.read_versions``, one small query). A
+write bumps a counter in its own transaction, so the next request of ANY process builds a
+new key and misses: invalidation needs no messages between processes.
+
+* Results (the JSON body of a response) go to Redis when ``settings.redis_url`` is set, so
+  several app processes share the work (JSON text, TTL, keys ``pt:portfolio:...``), and to an
+  in-process LRU otherwise. Redis errors are logged and treated as misses.
+* The ledger snapshot (assets, trades, FIFO results) is kept in-process only, keyed by
+  (user, user data version): it does not change when prices do, so a new price only reloads
+  a few price rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+import redis
+
+from portfolio_tracker.portfolio.loading import Ledger
+
+log = logging.getLogger(__name__)
+
+REDIS_KEY_PREFIX = "pt:portfolio:"
+REDIS_TTL_SECONDS = 24 * 3600
+MEMORY_RESULT_ENTRIES = 256
+LEDGER_ENTRIES = 4  # a 100k-transaction ledger is ~100 MB of Python objects
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A small thread-safe LRU (sync routes run on a thread pool)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def set(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ResultStore(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes) -> None: ...
+    def clear(self) -> None: ...
+
+
+class MemoryResultStore:
+    def __init__(self, max_entries: int = MEMORY_RESULT_ENTRIES) -> None:
+        self._lru: LruCache[str, bytes] = LruCache(max_entries)
+
+    def get(self, key: str) -> bytes | None:
+        return self._lru.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        self._lru.set(key, value)
+
+    def clear(self) -> None:
+        self._lru.clear()
+
+
+class RedisResultStore:
+    def __init__(self, url: str, prefix: str = REDIS_KEY_PREFIX, ttl: int = REDIS_TTL_SECONDS):
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
+        self._ttl = ttl
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            value = self._client.get(self._prefix + key)
+        except redis.RedisError as exc:
+            log.warning("portfolio cache read failed: %s", exc)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes) -> None:
+        try:
+            self._client.set(self._prefix + key, value, ex=self._ttl)
+        except redis.RedisError as exc:
+            log.warning("portfolio cache write failed: %s", exc)
+
+    def clear(self) -> None:
+        """Forget this deployment's entries (benchmarks and tests; never needed for safety)."""
+        try:
+            for key in self._client.scan_iter(match=self._prefix + "*", count=1000):
+                self._client.delete(key)
+        except redis.RedisError as exc:
+            log.warning("portfolio cache clear failed: %s", exc)
+
+
+class PortfolioCache:
+    """What one app process keeps: the shared result store and its own ledger snapshots."""
+
+    def __init__(self, results: ResultStore, ledger_entries: int = LEDGER_ENTRIES) -> None:
+        self.results = results
+        self._ledgers: LruCache[tuple[uuid.UUID, int], Ledger] = LruCache(ledger_entries)
+
+    @classmethod
+    def from_redis_url(cls, redis_url: str | None) -> PortfolioCache:
+        store: ResultStore = RedisResultStore(redis_url) if redis_url else MemoryResultStore()
+        return cls(store)
+
+    def ledger(self, user_id: uuid.UUID, user_version: int, load: Callable[[], Ledger]) -> Ledger:
+        key = (user_id, user_version)
+        found = self._ledgers.get(key)
+        if found is None:
+            found = load()
+            self._ledgers.set(key, found)
+        return found
+
+    def clear(self) -> None:
+        self.results.clear()
+        self._ledgers.clear()
+
+
+def result_key(user_id: uuid.UUID, versions: tuple[int, int], kind: str, *params: str) -> str:
+    user_version, prices_version = versions
+    return ":".join((str(user_id), str(user_version), str(prices_version), kind, *params))

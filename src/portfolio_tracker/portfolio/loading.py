@@ -1,0 +1,274 @@
+"""Loading one user's portfolio as engine values: assets, trades, price series and rates.
+
+Hot path: plain columns through Core selects (never ORM objects), one query per table for
+the ledger, one small indexed query per price series. Which series prices an asset follows
+docs/price-storage.md; metal spot (USD per troy ounce of pure metal) becomes a price per
+counted unit (gram, ounce, coin) with ``engine.metals``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, localcontext
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.db.models import Asset, ExchangeRate, ManualPrice, PriceHistory, Transaction
+from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, MissingRateError, RateTable
+from portfolio_tracker.engine.lots import FifoResult, Trade, TradeKind, run_fifo
+from portfolio_tracker.engine.metals import COINS, Metal, fine_troy_ounces, parse_unit
+from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.prices import PriceSeries
+from portfolio_tracker.engine.valuation import AssetType
+
+PriceRow = tuple[date, Decimal, str]  # day, close, currency
+LoadMode = Literal["latest", "full"]
+
+# Feeds an asset of each type reads when its price source is `auto` (later ones win a day).
+_AUTO_FEEDS: dict[str, tuple[str, ...]] = {
+    "fund": ("tefas",),
+    "stock": ("stooq", "yahoo"),  # Yahoo first; Stooq fills the days Yahoo lacks
+    "crypto": ("coingecko",),
+    "metal": ("metals",),
+}
+# Sources searched for a benchmark symbol, most authoritative first.
+BENCHMARK_SOURCES = ("index", "yahoo", "stooq", "tefas", "coingecko", "metals")
+
+
+@dataclass(frozen=True, slots=True)
+class AssetInfo:
+    id: uuid.UUID
+    key: str  # str(id), the engine's asset id
+    name: str
+    type: AssetType
+    ticker_symbol: str | None
+    currency: str
+    unit: str | None
+    fineness: Decimal | None
+    price_source: str
+
+
+@dataclass(slots=True)
+class Ledger:
+    """One user's assets and trades, read once per user data version (see cache.py)."""
+
+    assets: tuple[AssetInfo, ...]
+    trades: dict[str, list[Trade]]  # asset key -> trades ordered by (at, sequence)
+    _fifo: dict[str, FifoResult] = field(default_factory=dict)
+
+    def fifo(self, asset_key: str) -> FifoResult:
+        found = self._fifo.get(asset_key)
+        if found is None:
+            found = self._fifo[asset_key] = run_fifo(self.trades.get(asset_key, ()))
+        return found
+
+    @property
+    def first_trade_at(self) -> datetime | None:
+        firsts = [trades[0].at for trades in self.trades.values() if trades]
+        return min(firsts) if firsts else None
+
+
+def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
+    assets = tuple(
+        AssetInfo(
+            id=row.id,
+            key=str(row.id),
+            name=row.name,
+            type=cast(AssetType, row.type),
+            ticker_symbol=row.ticker_symbol,
+            currency=row.currency,
+            unit=row.unit,
+            fineness=row.fineness,
+            price_source=row.price_source or "auto",
+        )
+        for row in db.execute(
+            select(
+                Asset.id,
+                Asset.name,
+                Asset.type,
+                Asset.ticker_symbol,
+                Asset.currency,
+                Asset.unit,
+                Asset.fineness,
+                Asset.price_source,
+            )
+            .where(Asset.user_id == user_id)
+            .order_by(Asset.created_at, Asset.id)
+        )
+    )
+    trades: dict[str, list[Trade]] = {a.key: [] for a in assets}
+    rows = db.execute(
+        select(
+            Transaction.asset_id,
+            Transaction.id,
+            Transaction.type,
+            Transaction.quantity,
+            Transaction.price_per_unit,
+            Transaction.fee,
+            Transaction.transaction_date,
+            Transaction.sequence,
+        )
+        .where(Transaction.user_id == user_id)
+        .order_by(Transaction.asset_id, Transaction.transaction_date, Transaction.sequence)
+    )
+    current_id: uuid.UUID | None = None
+    bucket: list[Trade] = []
+    for asset_id, tx_id, kind, quantity, price, fee, at, sequence in rows:
+        if asset_id != current_id:
+            current_id = asset_id
+            bucket = trades.setdefault(str(asset_id), [])
+        bucket.append(Trade(str(tx_id), cast(TradeKind, kind), quantity, price, fee, at, sequence))
+    return Ledger(assets, trades)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """Where an asset's price comes from: feed series (lowest precedence first), and the
+    factor that turns a feed close (metal spot per troy ounce) into a price per unit."""
+
+    feeds: tuple[tuple[str, str], ...]  # (source, symbol)
+    per_unit_factor: Decimal | None
+
+
+def series_spec(asset: AssetInfo) -> SeriesSpec:
+    source = asset.price_source
+    if source == "manual":
+        return SeriesSpec((), None)
+    symbol = (asset.ticker_symbol or "").upper()
+    factor: Decimal | None = None
+    if asset.type == "metal":
+        metal = Metal.XAG if symbol == "XAG" else Metal.XAU
+        try:
+            unit = parse_unit(asset.unit or "gram")
+            # A coin is minted at its standard fineness; bars and grams carry the asset's.
+            fineness = None if unit in COINS else asset.fineness
+            factor = fine_troy_ounces(Decimal(1), unit, fineness, metal=metal)
+        except ValueError:
+            return SeriesSpec((), None)  # e.g. a silver coin: only manual prices can price it
+        if source in ("auto", "metals"):
+            return SeriesSpec((("metals", metal.value),), factor)
+    if not symbol:
+        return SeriesSpec((), None)
+    feeds = _AUTO_FEEDS.get(asset.type, ()) if source == "auto" else (source,)
+    return SeriesSpec(tuple((feed, symbol) for feed in feeds), factor)
+
+
+def load_feed_rows(
+    db: Session, source: str, symbol: str, upto: date, mode: LoadMode
+) -> list[PriceRow]:
+    """A stored series up to ``upto``, ascending; only its last two closes in `latest` mode."""
+    query = select(PriceHistory.day, PriceHistory.close, PriceHistory.currency).where(
+        PriceHistory.source == source, PriceHistory.symbol == symbol, PriceHistory.day <= upto
+    )
+    if mode == "latest":
+        rows: list[PriceRow] = [
+            (d, c, ccy)
+            for d, c, ccy in db.execute(query.order_by(PriceHistory.day.desc()).limit(2))
+        ]
+        rows.reverse()
+        return rows
+    return [(d, c, ccy) for d, c, ccy in db.execute(query.order_by(PriceHistory.day))]
+
+
+def load_manual_rows(db: Session, user_id: uuid.UUID, upto: date) -> dict[str, list[PriceRow]]:
+    by_asset: dict[str, list[PriceRow]] = {}
+    rows = db.execute(
+        select(ManualPrice.asset_id, ManualPrice.day, ManualPrice.price, ManualPrice.currency)
+        .where(ManualPrice.user_id == user_id, ManualPrice.day <= upto)
+        .order_by(ManualPrice.asset_id, ManualPrice.day)
+    )
+    for asset_id, day, price, currency in rows:
+        by_asset.setdefault(str(asset_id), []).append((day, price, currency))
+    return by_asset
+
+
+def load_rates(db: Session, currencies: Iterable[str], upto: date) -> RateTable:
+    """Every stored rate between the given currencies (and the pivots) up to ``upto``."""
+    wanted = sorted({*currencies, *PIVOT_CURRENCIES})
+    rows = db.execute(
+        select(ExchangeRate.day, ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate).where(
+            ExchangeRate.base.in_(wanted), ExchangeRate.quote.in_(wanted), ExchangeRate.day <= upto
+        )
+    )
+    return RateTable(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RawPrices:
+    """Rows as stored, before currencies are reconciled (needs the rate table)."""
+
+    feed_rows: dict[tuple[str, str], list[PriceRow]]
+    manual_rows: dict[str, list[PriceRow]]
+    specs: dict[str, SeriesSpec]
+
+    def currencies(self) -> set[str]:
+        found = {ccy for rows in self.manual_rows.values() for _, _, ccy in rows}
+        found |= {ccy for rows in self.feed_rows.values() for _, _, ccy in rows}
+        return found
+
+
+def load_prices(
+    db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo], upto: date, mode: LoadMode
+) -> RawPrices:
+    specs = {a.key: series_spec(a) for a in assets}
+    wanted = {feed for spec in specs.values() for feed in spec.feeds}
+    feed_rows = {
+        (source, symbol): load_feed_rows(db, source, symbol, upto, mode)
+        for source, symbol in sorted(wanted)
+    }
+    manual_rows = load_manual_rows(db, user_id, upto)
+    if mode == "latest":
+        manual_rows = {key: rows[-2:] for key, rows in manual_rows.items()}
+    return RawPrices(feed_rows, manual_rows, specs)
+
+
+def build_series(asset: AssetInfo, raw: RawPrices, rates: RateTable) -> PriceSeries | None:
+    """The asset's per-unit price series: feeds (converted from spot for metals), then its
+    manual prices on top (a manual price wins its day). None when nothing prices it.
+
+    The series is in the currency of its latest close; a close in another currency is
+    converted at the rate of its own day, and left out when no rate exists (never at 1).
+    """
+    spec = raw.specs[asset.key]
+    points: dict[date, tuple[Decimal, str]] = {}
+    factor = spec.per_unit_factor
+    with localcontext(ENGINE_CONTEXT):
+        for feed in spec.feeds:
+            for day, close, currency in raw.feed_rows.get(feed, ()):
+                points[day] = (close * factor if factor is not None else close, currency)
+    for day, price, currency in raw.manual_rows.get(asset.key, ()):
+        points[day] = (price, currency)
+    if not points:
+        return None
+    series_currency = points[max(points)][1]
+    return PriceSeries.from_points(
+        _in_currency(points, series_currency, rates), series_currency, asset.name
+    )
+
+
+def _in_currency(
+    points: dict[date, tuple[Decimal, str]], currency: str, rates: RateTable
+) -> Iterable[tuple[date, Decimal]]:
+    with localcontext(ENGINE_CONTEXT):
+        for day, (close, ccy) in points.items():
+            if ccy == currency:
+                yield day, close
+                continue
+            try:
+                yield day, close * rates.rate_on(ccy, currency, day).rate
+            except MissingRateError:
+                continue
+
+
+def load_benchmark_rows(db: Session, symbol: str, upto: date) -> tuple[str, list[PriceRow]]:
+    """The stored series of a benchmark symbol from the first source that has it."""
+    for source in BENCHMARK_SOURCES:
+        rows = load_feed_rows(db, source, symbol, upto, "full")
+        if rows:
+            return source, rows
+    return "", []

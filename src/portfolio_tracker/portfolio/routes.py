@@ -1,0 +1,127 @@
+"""The portfolio API: what it is worth now, and how it moved."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
+from portfolio_tracker.api.errors import InvalidInput, Responses
+from portfolio_tracker.engine.history import Interval
+from portfolio_tracker.engine.money import normalize_currency
+from portfolio_tracker.portfolio import service
+from portfolio_tracker.portfolio.cache import PortfolioCache
+from portfolio_tracker.portfolio.schemas import HistoryOut, PortfolioOut
+
+router = APIRouter(prefix="/api/portfolio", tags=["portfolio"])
+
+ERRORS: Responses = {
+    401: {"description": "Not authenticated"},
+    422: {"description": "Invalid query parameter (the body names it)"},
+}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BENCHMARK = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_=^:/]{0,39}")
+EARLIEST_DAY = date(1900, 1, 1)
+# "Today" anywhere on Earth: the last time zone to reach a date is UTC+14.
+_LATEST_OFFSET = timedelta(hours=14)
+
+CurrencyParam = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="ISO 4217 code to value the portfolio in; default: your base currency.",
+    ),
+]
+
+
+def _cache(context: Context) -> PortfolioCache:
+    cache = context.portfolio_cache
+    if cache is None:  # an AppContext built without one (tests of other slices)
+        cache = context.portfolio_cache = PortfolioCache.from_redis_url(None)
+    return cache
+
+
+def _currency(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_currency(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), ["query", "currency"]) from exc
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput("must be an ISO 8601 date (YYYY-MM-DD)", ["query", name]) from exc
+    if day < EARLIEST_DAY:
+        raise InvalidInput("must be on or after 1900-01-01", ["query", name])
+    if day > (datetime.now().astimezone() + _LATEST_OFFSET).date():
+        raise InvalidInput("must not be in the future", ["query", name])
+    return day
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("", response_model=PortfolioOut, responses=ERRORS)
+def get_portfolio(
+    principal: CurrentUser, db: DbSession, context: Context, currency: CurrencyParam = None
+) -> Response:
+    """Total market value, cost basis, unrealised and realised P&L, day change, allocation
+    by type and by currency, and one row per holding, valued today in `currency`.
+
+    A holding without a price (or without an exchange rate) is listed with
+    `market_value: null` and an `unpriced_reason`, and left out of the totals.
+    """
+    body = service.portfolio_summary(db, _cache(context), principal.user.id, _currency(currency))
+    return _json(body)
+
+
+@router.get("/history", response_model=HistoryOut, responses=ERRORS)
+def get_history(
+    principal: CurrentUser,
+    db: DbSession,
+    context: Context,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", max_length=32, description="ISO date; default: first trade's day."),
+    ] = None,
+    to: Annotated[str | None, Query(max_length=32, description="ISO date; default: today.")] = None,
+    currency: CurrencyParam = None,
+    interval: Interval = "day",
+    benchmark: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="USDTRY, XAU, XAG, CPI, or a stored price_history symbol (e.g. "
+            "XU100.IS): what your own flows would be worth had they gone into it.",
+        ),
+    ] = None,
+) -> Response:
+    """Daily (or weekly/monthly) market value, net invested and cumulative TWR, the range's
+    XIRR, an optional benchmark (public-market equivalent) and the real return when a CPI
+    series is stored. Weekly and monthly points are the last day of each period."""
+    start, end = _day(from_, "from"), _day(to, "to")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput("must be on or before `to`", ["query", "from"])
+    if start is not None and (end or date.today()) - start > timedelta(days=service.MAX_RANGE_DAYS):
+        raise InvalidInput("the range may span at most 30 years", ["query", "from"])
+    name = None
+    if benchmark is not None:
+        if not _BENCHMARK.fullmatch(benchmark.strip()):
+            raise InvalidInput("not a benchmark symbol", ["query", "benchmark"])
+        name = benchmark.strip().upper()
+    query = service.HistoryQuery(start, end, _currency(currency), interval, name)
+    body = service.portfolio_history(db, _cache(context), principal.user.id, query)
+    return _json(body)

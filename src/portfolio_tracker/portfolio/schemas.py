@@ -1,0 +1,150 @@
+"""Response bodies of the portfolio API.
+
+Figures are computed exactly (80-digit Decimal) and rounded only here, for the wire:
+money amounts and ratios (returns, weights) to at most 8 decimal places, quantities, prices
+and exchange rates to at most 18; trailing zeros are dropped ("1234.5", not "1234.50000000").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+
+from portfolio_tracker.engine.money import quantize_money, to_plain_str
+
+MONEY_PLACES = 8
+QUANTITY_PLACES = 18
+
+
+def _money_text(value: Decimal) -> str:
+    return to_plain_str(quantize_money(value, MONEY_PLACES))
+
+
+def _quantity_text(value: Decimal) -> str:
+    return to_plain_str(quantize_money(value, QUANTITY_PLACES))
+
+
+_DECIMAL_SCHEMA = WithJsonSchema(
+    {"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"
+)
+Money = Annotated[
+    Decimal, PlainSerializer(_money_text, return_type=str, when_used="always"), _DECIMAL_SCHEMA
+]
+Ratio = Money  # returns and weights: 0.1234 = 12.34 %
+Quantity = Annotated[
+    Decimal, PlainSerializer(_quantity_text, return_type=str, when_used="always"), _DECIMAL_SCHEMA
+]
+
+
+class Attribution(BaseModel):
+    price_effect: Money = Field(description="Unrealised P&L from the asset's own price, in base.")
+    currency_effect: Money = Field(description="Unrealised P&L from the exchange rate, in base.")
+
+
+class HoldingOut(BaseModel):
+    asset_id: str
+    name: str
+    type: str
+    currency: str = Field(description="Currency of the asset's trades (and lot costs).")
+    quantity: Quantity
+    average_cost: Quantity | None = Field(description="Per unit, asset currency, fees included.")
+    price: Quantity | None = Field(description="Last price on or before today, per unit.")
+    price_currency: str | None
+    price_date: date | None
+    staleness_days: int | None = Field(description="Days between price_date and today.")
+    fx_rate: Quantity | None = Field(description="price_currency -> base, valid today.")
+    fx_as_of: date | None
+    market_value: Money | None = Field(description="Base currency; null when unknown.")
+    cost_basis: Money | None = Field(description="Base, each lot at its buy date's rate.")
+    unrealized_pnl: Money | None
+    unrealized_pnl_pct: Ratio | None
+    realized_pnl: Money | None
+    weight: Ratio | None
+    day_change: Money | None
+    attribution: Attribution | None = Field(
+        description="Only for an open holding whose currency is not the base."
+    )
+    unpriced_reason: Literal["no_price", "no_rate"] | None = Field(
+        description="Why market_value is null: no stored or manual price, or no exchange rate."
+    )
+
+
+class AllocationOut(BaseModel):
+    key: str
+    market_value: Money
+    weight: Ratio
+
+
+class PortfolioOut(BaseModel):
+    base_currency: str
+    on: date = Field(description="Valuation date: today in the user's time zone.")
+    total_market_value: Money = Field(description="Priced holdings only.")
+    total_cost_basis: Money = Field(description="Of the same priced holdings.")
+    unrealized_pnl: Money
+    unrealized_pnl_pct: Ratio | None
+    realized_pnl: Money
+    day_change: Money
+    day_change_pct: Ratio | None
+    allocation_by_type: list[AllocationOut]
+    allocation_by_currency: list[AllocationOut]
+    holdings: list[HoldingOut]
+    unpriced_count: int = Field(description="Open holdings with market_value null.")
+    unpriced_cost_basis: Money = Field(description="Their cost, not in total_cost_basis.")
+    realized_unconverted_count: int = Field(
+        description="Holdings whose realised P&L lacked an exchange rate (left out)."
+    )
+
+
+class HistoryPointOut(BaseModel):
+    date: date
+    market_value: Money
+    net_invested: Money = Field(description="Cumulative buys minus sale proceeds, since the start.")
+    net_flow: Money = Field(description="External flow of the point's period (day/week/month).")
+    twr: Ratio = Field(description="Cumulative time-weighted return since `from`.")
+    unpriced_count: int
+    benchmark_value: Money | None = Field(
+        default=None, description="Public-market-equivalent value of the benchmark on this date."
+    )
+
+
+BenchmarkReason = Literal["no_data", "no_data_at_start", "no_rate", "zero_level"]
+
+
+class BenchmarkOut(BaseModel):
+    symbol: str
+    series: str | None = Field(description="The stored series used, e.g. 'metals:XAU'.")
+    value: Money | None = Field(description="What the same flows would be worth at `to`.")
+    net_invested: Money | None
+    gain: Money | None
+    simple_return: Ratio | None
+    irr: Ratio | None = Field(description="Money-weighted annual return of the benchmark.")
+    price_return: Ratio | None = Field(description="The benchmark's own move from `from` to `to`.")
+    reason: BenchmarkReason | None
+    detail: str | None
+
+
+class RealReturnOut(BaseModel):
+    series: str = Field(description="CPI series used: CPI-TR for TRY, CPI-US otherwise.")
+    inflation: Ratio | None = Field(description="CPI change over the range.")
+    real_twr: Ratio | None = Field(description="(1 + TWR) x CPI(from) / CPI(to) - 1.")
+    reason: Literal["no_cpi"] | None
+
+
+class HistoryOut(BaseModel):
+    base_currency: str
+    from_: date = Field(serialization_alias="from")
+    to: date
+    interval: Literal["day", "week", "month"]
+    points: list[HistoryPointOut]
+    twr: Ratio | None = Field(description="Cumulative TWR over the whole range.")
+    xirr: Ratio | None = Field(description="Money-weighted annual return over the range.")
+    unpriced_days: int = Field(description="Days with an open holding that had no value.")
+    reason: Literal["no_rate"] | None = Field(
+        description="Why no points: a trade's flow could not be converted to the currency."
+    )
+    detail: str | None
+    benchmark: BenchmarkOut | None
+    real_return: RealReturnOut

@@ -1,0 +1,331 @@
+"""The portfolio summary and history: load rows, call the engine, cache the JSON answer.
+
+Order matters for freshness: the data versions are read FIRST and the rows after, so the
+rows behind a cached answer are never older than the versions in its key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, localcontext
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.api.errors import InvalidInput
+from portfolio_tracker.db.versions import read_versions
+from portfolio_tracker.engine.fx import MissingRateError
+from portfolio_tracker.engine.history import (
+    HistoryAsset,
+    HistoryPoint,
+    Interval,
+    period_end_indices,
+    value_history,
+)
+from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.prices import PriceSeries
+from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
+from portfolio_tracker.engine.valuation import (
+    HoldingInput,
+    PortfolioSummary,
+    summarize_portfolio,
+    trade_date,
+)
+from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
+from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
+from portfolio_tracker.portfolio.loading import (
+    Ledger,
+    load_benchmark_rows,
+    load_feed_rows,
+    load_ledger,
+    load_prices,
+    load_rates,
+)
+from portfolio_tracker.portfolio.loading import build_series as build_asset_series
+from portfolio_tracker.portfolio.schemas import (
+    AllocationOut,
+    Attribution,
+    HistoryOut,
+    HistoryPointOut,
+    HoldingOut,
+    PortfolioOut,
+)
+from portfolio_tracker.usersettings.service import get_settings
+
+MAX_RANGE_DAYS = 30 * 366
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    user_id: uuid.UUID
+    versions: tuple[int, int]
+    base_currency: str
+    tz: ZoneInfo
+    today: date
+
+
+def viewer(db: Session, user_id: uuid.UUID, currency: str | None) -> Viewer:
+    versions = read_versions(db, user_id)  # before any row is read (see module doc)
+    settings = get_settings(db, user_id)
+    tz = ZoneInfo(settings.time_zone)
+    return Viewer(
+        user_id, versions, currency or settings.base_currency, tz, datetime.now(tz).date()
+    )
+
+
+def _ledger(db: Session, cache: PortfolioCache, who: Viewer) -> Ledger:
+    return cache.ledger(who.user_id, who.versions[0], lambda: load_ledger(db, who.user_id))
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def portfolio_summary(
+    db: Session, cache: PortfolioCache, user_id: uuid.UUID, currency: str | None
+) -> bytes:
+    """The JSON body of GET /api/portfolio, from the cache when nothing changed."""
+    who = viewer(db, user_id, currency)
+    key = result_key(user_id, who.versions, "summary", who.today.isoformat(), who.base_currency)
+    cached = cache.results.get(key)
+    if cached is not None:
+        return cached
+    summary = compute_summary(db, cache, who)
+    body = summary_out(summary).model_dump_json().encode()
+    cache.results.set(key, body)
+    return body
+
+
+def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
+    ledger = _ledger(db, cache, who)
+    raw = load_prices(db, who.user_id, ledger.assets, who.today, "latest")
+    currencies = {who.base_currency, *(a.currency for a in ledger.assets), *raw.currencies()}
+    rates = load_rates(db, currencies, who.today)
+    holdings = []
+    for asset in ledger.assets:
+        series = build_asset_series(asset, raw, rates)
+        holdings.append(
+            HoldingInput(
+                asset_id=asset.key,
+                name=asset.name,
+                asset_type=asset.type,
+                currency=asset.currency,
+                fifo=ledger.fifo(asset.key),
+                quote=series.price_on(who.today) if series else None,
+                previous_quote=series.previous_quote(who.today) if series else None,
+            )
+        )
+    return summarize_portfolio(holdings, rates, who.base_currency, who.today, who.tz)
+
+
+def summary_out(s: PortfolioSummary) -> PortfolioOut:
+    return PortfolioOut(
+        base_currency=s.base_currency,
+        on=s.on,
+        total_market_value=s.total_market_value,
+        total_cost_basis=s.total_cost_basis,
+        unrealized_pnl=s.unrealized_pnl,
+        unrealized_pnl_pct=_ratio(s.unrealized_pnl, s.total_cost_basis),
+        realized_pnl=s.realized_pnl,
+        day_change=s.day_change,
+        day_change_pct=s.day_change_pct,
+        allocation_by_type=[
+            AllocationOut(key=a.key, market_value=a.market_value, weight=a.weight)
+            for a in s.allocation_by_type
+        ],
+        allocation_by_currency=[
+            AllocationOut(key=a.key, market_value=a.market_value, weight=a.weight)
+            for a in s.allocation_by_currency
+        ],
+        holdings=[
+            HoldingOut(
+                asset_id=h.asset_id,
+                name=h.name,
+                type=h.asset_type,
+                currency=h.currency,
+                quantity=h.quantity,
+                average_cost=h.average_cost,
+                price=h.price,
+                price_currency=h.price_currency,
+                price_date=h.price_date,
+                staleness_days=h.staleness_days,
+                fx_rate=h.fx_rate,
+                fx_as_of=h.fx_as_of,
+                market_value=h.market_value,
+                cost_basis=h.cost_basis,
+                unrealized_pnl=h.unrealized_pnl,
+                unrealized_pnl_pct=h.unrealized_pnl_pct,
+                realized_pnl=h.realized_pnl,
+                weight=h.weight,
+                day_change=h.day_change,
+                attribution=Attribution(
+                    price_effect=h.attribution.price_effect,
+                    currency_effect=h.attribution.currency_effect,
+                )
+                if h.attribution
+                else None,
+                unpriced_reason=h.unpriced_reason,
+            )
+            for h in s.holdings
+        ],
+        unpriced_count=s.unpriced_count,
+        unpriced_cost_basis=s.unpriced_cost_basis,
+        realized_unconverted_count=s.realized_unconverted_count,
+    )
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    with localcontext(ENGINE_CONTEXT):
+        return part / whole
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    start: date | None
+    end: date | None
+    currency: str | None
+    interval: Interval
+    benchmark: str | None
+
+
+def portfolio_history(
+    db: Session, cache: PortfolioCache, user_id: uuid.UUID, query: HistoryQuery
+) -> bytes:
+    """The JSON body of GET /api/portfolio/history, from the cache when nothing changed.
+
+    The caller has validated explicit dates against each other and today (routes.py).
+    """
+    who = viewer(db, user_id, query.currency)
+    key = result_key(
+        user_id,
+        who.versions,
+        "history",
+        who.today.isoformat(),
+        who.base_currency,
+        query.start.isoformat() if query.start else "first",
+        query.end.isoformat() if query.end else "today",
+        query.interval,
+        query.benchmark or "",
+    )
+    cached = cache.results.get(key)
+    if cached is not None:
+        return cached
+    body = compute_history(db, cache, who, query).model_dump_json(by_alias=True).encode()
+    cache.results.set(key, body)
+    return body
+
+
+def history_range(query: HistoryQuery, ledger: Ledger, who: Viewer) -> tuple[date, date]:
+    """Explicit dates as given; `from` defaults to the first trade's day (at most 30 years
+    back), `to` to today."""
+    end = query.end or who.today
+    if query.start is not None:
+        if query.start > end:
+            raise InvalidInput(f"must be on or before `to` ({end.isoformat()})", ["query", "from"])
+        return query.start, end
+    first = ledger.first_trade_at
+    start = trade_date(first, who.tz) if first is not None else end
+    return max(min(start, end), end - timedelta(days=MAX_RANGE_DAYS)), end
+
+
+def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery) -> HistoryOut:
+    ledger = _ledger(db, cache, who)
+    start, end = history_range(q, ledger, who)
+    base = who.base_currency
+    raw = load_prices(db, who.user_id, ledger.assets, end, "full")
+    cpi_symbol = "CPI-TR" if base == "TRY" else "CPI-US"
+    cpi_rows = load_feed_rows(db, "index", cpi_symbol, end, "full")
+    bench_source, bench_rows = "", list[tuple[date, Decimal, str]]()
+    if q.benchmark is not None:
+        bench_source, bench_rows = _benchmark_rows(db, q.benchmark, cpi_symbol, end)
+    currencies = {
+        base,
+        *(a.currency for a in ledger.assets),
+        *raw.currencies(),
+        *(ccy for _, _, ccy in bench_rows[-1:]),
+    }
+    rates = load_rates(db, currencies, end)
+    assets = []
+    for asset in ledger.assets:
+        trades = ledger.trades.get(asset.key)
+        if not trades:
+            continue
+        series = build_asset_series(asset, raw, rates) or PriceSeries(asset.currency, (), ())
+        assets.append(HistoryAsset(asset.key, asset.currency, trades, series))
+    cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
+    real = real_return_of(Decimal(0), cpi, cpi_symbol, start, end)
+    try:
+        daily = value_history(assets, rates, base, start, end, "day", who.tz)
+    except MissingRateError as exc:
+        return HistoryOut(
+            base_currency=base, from_=start, to=end, interval=q.interval, points=[],
+            twr=None, xirr=None, unpriced_days=0, reason="no_rate",
+            detail=f"{exc}: a trade's amount cannot be converted to {base}",
+            benchmark=None, real_return=real,
+        )  # fmt: skip
+    cumulative = twr_series(daily)
+    total_twr = cumulative[-1]
+    comparison = None
+    benchmark_values: list[Decimal | None] = [None] * len(daily)
+    if q.benchmark is not None:
+        comparison, benchmark_values = compare_benchmark(
+            q.benchmark, bench_source, bench_rows, daily, rates, base
+        )
+    picked = period_end_indices([p.on for p in daily], q.interval)
+    return HistoryOut(
+        base_currency=base,
+        from_=start,
+        to=end,
+        interval=q.interval,
+        points=[_point(daily, picked, i, cumulative, benchmark_values) for i in range(len(picked))],
+        twr=total_twr,
+        xirr=xirr(xirr_cashflows(daily)),
+        unpriced_days=sum(1 for p in daily if p.unpriced_count),
+        reason=None,
+        detail=None,
+        benchmark=comparison,
+        real_return=real_return_of(total_twr, cpi, cpi_symbol, start, end),
+    )
+
+
+def _point(
+    daily: tuple[HistoryPoint, ...],
+    picked: list[int],
+    k: int,
+    cumulative: list[Decimal],
+    benchmark_values: list[Decimal | None],
+) -> HistoryPointOut:
+    i = picked[k]
+    first = picked[k - 1] + 1 if k else 0
+    p = daily[i]
+    flow = p.net_flow
+    if i > first:
+        with localcontext(ENGINE_CONTEXT):
+            flow = sum((q.net_flow for q in daily[first : i + 1]), Decimal(0))
+    return HistoryPointOut.model_construct(
+        date=p.on,
+        market_value=p.market_value,
+        net_invested=p.net_invested,
+        net_flow=flow,
+        twr=cumulative[i],
+        unpriced_count=p.unpriced_count,
+        benchmark_value=benchmark_values[i],
+    )
+
+
+def _benchmark_rows(
+    db: Session, name: str, cpi_symbol: str, end: date
+) -> tuple[str, list[tuple[date, Decimal, str]]]:
+    if name == "USDTRY":
+        return "exchange_rates", []
+    if name in ("XAU", "XAG"):
+        return "metals", load_feed_rows(db, "metals", name, end, "full")
+    if name == "CPI":
+        return "index", load_feed_rows(db, "index", cpi_symbol, end, "full")
+    return load_benchmark_rows(db, name, end)

@@ -1,0 +1,1 @@
+"""User settings: base currency, locale and time zone."""

@@ -1,0 +1,71 @@
+"""Request and response bodies of the settings API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.engine.money import normalize_currency
+
+SUPPORTED_LOCALES = ("tr-TR", "en-US", "en-GB", "de-DE")
+DEFAULT_BASE_CURRENCY = "TRY"
+DEFAULT_LOCALE = "tr-TR"
+DEFAULT_TIME_ZONE = "Europe/Istanbul"
+
+
+def _locale(value: str) -> str:
+    for known in SUPPORTED_LOCALES:
+        if value.strip().replace("_", "-").lower() == known.lower():
+            return known
+    raise ValueError(f"unsupported locale; choose one of {', '.join(SUPPORTED_LOCALES)}")
+
+
+def _time_zone(value: str) -> str:
+    name = value.strip()
+    # ZoneInfo reads files named by the key: refuse anything that is not a plain IANA name.
+    if not name or name.startswith("/") or ".." in name or "\\" in name or "\x00" in name:
+        raise ValueError("not an IANA time zone name (e.g. Europe/Istanbul)")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError("unknown IANA time zone (e.g. Europe/Istanbul, UTC)") from exc
+    return name
+
+
+Currency = Annotated[
+    str,
+    Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. TRY, USD, EUR."),
+    AfterValidator(normalize_currency),
+]
+Locale = Annotated[
+    str,
+    Field(max_length=16, description=f"One of {', '.join(SUPPORTED_LOCALES)}."),
+    AfterValidator(_locale),
+]
+TimeZone = Annotated[
+    str, Field(max_length=64, description="IANA time zone name."), AfterValidator(_time_zone)
+]
+
+
+class SettingsOut(BaseModel):
+    base_currency: str = Field(description="Currency the portfolio is shown in by default.")
+    locale: str = Field(description="Number and date format of the pages.")
+    time_zone: str = Field(description="The calendar day of a trade is taken in this zone.")
+
+
+class SettingsUpdate(StrictBody):
+    """Fields left out keep their value; an explicit null is refused."""
+
+    base_currency: Currency | None = None
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+
+    @field_validator("base_currency", "locale", "time_zone")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value

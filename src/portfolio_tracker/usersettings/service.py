@@ -1,0 +1,50 @@
+"""Reading and writing one user's settings (defaults when none are stored)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.db.models import UserSettings
+from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.usersettings.schemas import (
+    DEFAULT_BASE_CURRENCY,
+    DEFAULT_LOCALE,
+    DEFAULT_TIME_ZONE,
+    SettingsOut,
+    SettingsUpdate,
+)
+
+
+def get_settings(db: Session, user_id: uuid.UUID) -> SettingsOut:
+    row = db.execute(
+        select(UserSettings.base_currency, UserSettings.locale, UserSettings.time_zone).where(
+            UserSettings.user_id == user_id
+        )
+    ).one_or_none()
+    if row is None:
+        return SettingsOut(
+            base_currency=DEFAULT_BASE_CURRENCY, locale=DEFAULT_LOCALE, time_zone=DEFAULT_TIME_ZONE
+        )
+    return SettingsOut(base_currency=row.base_currency, locale=row.locale, time_zone=row.time_zone)
+
+
+def update_settings(db: Session, user_id: uuid.UUID, body: SettingsUpdate) -> SettingsOut:
+    row = db.get(UserSettings, user_id)
+    if row is None:
+        row = UserSettings(
+            user_id=user_id,
+            base_currency=DEFAULT_BASE_CURRENCY,
+            locale=DEFAULT_LOCALE,
+            time_zone=DEFAULT_TIME_ZONE,
+        )
+        db.add(row)
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("base_currency", "locale", "time_zone"):
+        if field in changes:
+            setattr(row, field, changes[field])
+    bump_user(db, user_id)  # the base currency and time zone change every figure
+    db.commit()
+    return SettingsOut(base_currency=row.base_currency, locale=row.locale, time_zone=row.time_zone)
