@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
@@ -17,6 +18,13 @@ from portfolio_tracker.db.session import build_engine, build_session_factory
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
+from portfolio_tracker.prices.feed_settings import FeedSettings
+from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
+from portfolio_tracker.prices.quote_cache import build_quote_cache
+from portfolio_tracker.prices.rate_limit import PriceThrottle
+from portfolio_tracker.prices.resilience import new_http_client
+from portfolio_tracker.prices.routes import router as prices_router
+from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.usersettings.routes import router as settings_router
@@ -28,10 +36,39 @@ Decimal values are JSON strings in responses; requests accept strings or numbers
 """
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    feed_settings: FeedSettings | None = None,
+    feeds: PriceFeeds | None = None,
+) -> FastAPI:
+    """``feed_settings``/``feeds`` let tests point the price feeds elsewhere; injected
+    feeds belong to the caller (their http client is not closed at shutdown)."""
     settings = settings or get_settings()
     engine = engine or build_engine(settings.database_url)
-    app = FastAPI(title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION)
+    feed_settings = feed_settings or FeedSettings()
+    owned_http = None
+    background_feeds = feeds
+    if feeds is None:
+        owned_http = new_http_client(
+            feed_settings.feed_timeout_seconds, feed_settings.feed_user_agent
+        )
+        feeds = build_price_feeds(feed_settings, http=owned_http)
+        # One attempt, no backoff: the backfill after an asset is created is opportunistic.
+        quick = feed_settings.model_copy(update={"feed_retry_attempts": 1})
+        background_feeds = build_price_feeds(quick, http=owned_http)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned_http is not None:
+            owned_http.close()
+
+    quote_cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
+    app = FastAPI(
+        title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+    )
     app.state.context = AppContext(
         settings=settings,
         engine=engine,
@@ -39,11 +76,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         auth_throttle=AuthThrottle(
             settings.auth_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
         ),
+        feeds=feeds,
+        quote_cache=quote_cache,
+        price_throttle=PriceThrottle(
+            settings.price_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
+        ),
+        price_service=PriceService(
+            feeds, quote_cache, feed_settings.quote_ttl_seconds, background_feeds=background_feeds
+        ),
         portfolio_cache=PortfolioCache.from_redis_url(settings.redis_url),
     )
     install_error_handlers(app)
     app.middleware("http")(_security_headers)
-    for router in (health_router, accounts_router, assets_router, transactions_router):
+    for router in (
+        health_router,
+        accounts_router,
+        assets_router,
+        transactions_router,
+        prices_router,
+    ):
         app.include_router(router)
     for router in (manual_prices_router, settings_router, portfolio_router):
         app.include_router(router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -87,6 +87,92 @@ def create_user(
             raise typer.Exit(1) from exc
         db.commit()
         typer.echo(f"created user {user.email} ({user.id})")
+
+
+prices_app = typer.Typer(help="Fetch and store prices and exchange rates.", no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+
+
+def _price_runtime() -> tuple[Any, Any, Any]:
+    """(session factory, price service, http client to close) from the environment."""
+    from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.prices.feed_settings import FeedSettings
+    from portfolio_tracker.prices.providers.registry import build_price_feeds
+    from portfolio_tracker.prices.quote_cache import build_quote_cache
+    from portfolio_tracker.prices.resilience import new_http_client
+    from portfolio_tracker.prices.service import PriceService
+
+    settings = get_settings()
+    feed_settings = FeedSettings()
+    http = new_http_client(feed_settings.feed_timeout_seconds, feed_settings.feed_user_agent)
+    feeds = build_price_feeds(feed_settings, http=http)
+    cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
+    factory = build_session_factory(build_engine(settings.database_url))
+    return factory, PriceService(feeds, cache, feed_settings.quote_ttl_seconds), http
+
+
+def _print_report(report: Any) -> None:
+    rows = [("KIND", "SYMBOL", "STATUS", "ROWS", "DETAIL")]
+    rows += [
+        (i.kind, i.symbol, "ok" if i.ok else "FAILED", str(i.rows), i.detail) for i in report.items
+    ]
+    widths = [max(len(row[col]) for row in rows) for col in range(4)]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(widths[n]) for n, cell in enumerate(row[:4])) + "  " + row[4]
+        )
+    typer.echo(f"{report.succeeded} succeeded, {report.failed} failed")
+
+
+@prices_app.command("refresh")
+def prices_refresh() -> None:
+    """Fetch the latest price of every symbol used by an asset, and the FX rates."""
+    from portfolio_tracker.prices.refresh import refresh_latest
+
+    factory, service, http = _price_runtime()
+    try:
+        report = refresh_latest(factory, service)
+    finally:
+        http.close()
+    _print_report(report)
+    if report.all_failed:
+        raise typer.Exit(1)
+
+
+@prices_app.command("backfill")
+def prices_backfill(
+    symbol: Annotated[
+        str | None, typer.Option(help="One symbol (with --kind); default: every one in use.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="fund, stock, metal, crypto or fx (needs --symbol).")
+    ] = None,
+    years: Annotated[int, typer.Option(min=1, max=30, help="Years of history.")] = 10,
+) -> None:
+    """Fetch and store daily history (as far back as each source has it)."""
+    from portfolio_tracker.prices.refresh import backfill
+    from portfolio_tracker.prices.sources import FeedSymbol, PriceKind
+
+    targets = None
+    if symbol is not None or kind is not None:
+        if symbol is None or kind is None:
+            typer.echo("error: --symbol and --kind go together", err=True)
+            raise typer.Exit(2)
+        try:
+            price_kind = PriceKind(kind.lower())
+        except ValueError:
+            choices = ", ".join(k.value for k in PriceKind)
+            typer.echo(f"error: --kind must be one of {choices}", err=True)
+            raise typer.Exit(2) from None
+        targets = [FeedSymbol(price_kind, symbol.strip().upper())]
+    factory, service, http = _price_runtime()
+    try:
+        report = backfill(factory, service, targets, years)
+    finally:
+        http.close()
+    _print_report(report)
+    if report.all_failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         description="Sign-in failures (and sign-up attempts) allowed per IP and per email, "
         "in the `limits` notation (e.g. '5/minute', '20/hour').",
     )
+    price_rate_limit: str = Field(
+        default="60/minute",
+        description="Requests to the /api/prices/ endpoints allowed per user, in the `limits` "
+        "notation (e.g. '60/minute'); shared through Redis when REDIS_URL is set.",
+    )
+    price_backfill_on_create: bool = Field(
+        default=True,
+        description="Fetch up to 10 years of daily history in the background when an asset "
+        "with a feed-priced ticker is created.",
+    )
     rate_limit_key_prefix: str = Field(
         default="pt-limits",
         description="Prefix of rate-limit keys in Redis (lets several deployments share one).",

@@ -37,6 +37,11 @@ REQUESTS: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
         "/api/transactions/{transaction}", {"note": "mine now"},
     ),
     ("DELETE", "/api/transactions/{transaction_id}"): ("/api/transactions/{transaction}", None),
+    ("GET", "/api/prices/metal"): ("/api/prices/metal?symbol=XAU", None),
+    ("GET", "/api/prices/fund"): ("/api/prices/fund?code=YAC", None),
+    ("GET", "/api/prices/stock"): ("/api/prices/stock?symbol=AAPL", None),
+    ("GET", "/api/prices/crypto"): ("/api/prices/crypto?symbol=BTC", None),
+    ("GET", "/api/prices/fx"): ("/api/prices/fx?base=USD&quote=TRY", None),
 }
 # Routes whose answer is about the caller only: they take no foreign id.
 NO_FOREIGN_ID = {
@@ -44,7 +49,13 @@ NO_FOREIGN_ID = {
     ("POST", "/api/auth/signout"),
     ("GET", "/api/assets"),
     ("POST", "/api/assets"),
+    ("GET", "/api/prices/metal"),
+    ("GET", "/api/prices/fund"),
+    ("GET", "/api/prices/stock"),
+    ("GET", "/api/prices/crypto"),
+    ("GET", "/api/prices/fx"),
 }
+
 
 # Settings, manual prices and the portfolio. `{manual_price}` is a manual price of the owner's.
 REQUESTS.update({

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 
-from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.assets import service
 from portfolio_tracker.assets.schemas import (
@@ -20,6 +20,8 @@ from portfolio_tracker.assets.schemas import (
     RealizationOut,
 )
 from portfolio_tracker.engine.lots import FifoResult
+from portfolio_tracker.prices.refresh import backfill_new_asset
+from portfolio_tracker.prices.sources import feed_symbol_of
 
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
@@ -36,9 +38,28 @@ def list_assets(principal: CurrentUser, db: DbSession) -> list[AssetOut]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AssetOut, responses=ERRORS)
-def create_asset(body: AssetCreate, principal: CurrentUser, db: DbSession) -> AssetOut:
-    """Record a new asset (no transactions yet)."""
-    return AssetOut.model_validate(service.create_asset(db, principal.user.id, body))
+def create_asset(
+    body: AssetCreate,
+    principal: CurrentUser,
+    db: DbSession,
+    context: Context,
+    background: BackgroundTasks,
+) -> AssetOut:
+    """Record a new asset (no transactions yet). When its type and ticker map to a price
+    feed, its daily history is fetched in the background after the answer."""
+    asset = service.create_asset(db, principal.user.id, body)
+    if context.settings.price_backfill_on_create and feed_symbol_of(
+        asset.type, asset.ticker_symbol, asset.price_source
+    ):
+        background.add_task(
+            backfill_new_asset,
+            context.session_factory,
+            context.price_service,
+            asset.type,
+            asset.ticker_symbol,
+            asset.price_source,
+        )
+    return AssetOut.model_validate(asset)
 
 
 def _holding(fifo: FifoResult) -> Holding:

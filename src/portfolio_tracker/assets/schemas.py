@@ -17,12 +17,14 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    computed_field,
     field_validator,
 )
 
 from portfolio_tracker.accounts.schemas import StrictBody
 from portfolio_tracker.api.types import DecimalText
 from portfolio_tracker.engine.money import normalize_currency
+from portfolio_tracker.prices.sources import effective_price_source
 
 
 class AssetType(StrEnum):
@@ -150,6 +152,14 @@ class AssetOut(BaseModel):
     price_source: Annotated[PriceSource, BeforeValidator(lambda v: v or PriceSource.auto)]
     created_at: datetime
     updated_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The feed `auto` resolves to (tefas, yahoo, coingecko, metals), the "
+        "chosen feed, `manual`, or null when no feed can price it (no ticker)."
+    )
+    @property
+    def effective_price_source(self) -> str | None:
+        return effective_price_source(self.type.value, self.ticker_symbol, self.price_source.value)
 
 
 class Holding(BaseModel):

@@ -1,0 +1,230 @@
+"""Daily closes and exchange rates in the database, as docs/price-storage.md defines them.
+
+Writes are upserts, idempotent on ``(source, symbol, day)`` and ``(base, quote, day)``, and
+portable (the dialect's ``INSERT … ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL). A row
+is only rewritten when its value changed, and the global ``prices`` data version is bumped
+in the same transaction whenever anything was written. Nothing here commits: the caller's
+unit of work does.
+
+Every value is checked again before it is written (the providers check first): a feed's
+answer is untrusted input, and a rejected value must never become a stored price.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.db.models import ExchangeRate, PriceHistory, utcnow
+from portfolio_tracker.db.versions import bump_prices
+
+logger = logging.getLogger(__name__)
+
+# The sources a price_history row may carry (the asset price sources, plus `index`).
+SOURCES = frozenset({"tefas", "yahoo", "stooq", "coingecko", "metals", "index"})
+MAX_PRICE = Decimal(1_000_000_000)
+MAX_RATE = Decimal(10_000_000)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^_]{0,39}$")
+# Rows per INSERT: 7 bound values a row stays far below SQLite's variable limit.
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """One daily close to store (or as stored)."""
+
+    source: str
+    symbol: str
+    day: date
+    close: Decimal
+    currency: str
+    fetched_at: datetime | None = None
+
+    @property
+    def as_of(self) -> datetime:
+        """When this close was last known to be the price: its fetch time, but never later
+        than the end of its own day (a backfilled 2020 close is not a price of today)."""
+        end_of_day = datetime.combine(self.day, time(23, 59, 59), UTC)
+        if self.fetched_at is None:
+            return end_of_day
+        return min(self.fetched_at, end_of_day)
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """1 ``base`` = ``rate`` ``quote`` on ``day``."""
+
+    base: str
+    quote: str
+    day: date
+    rate: Decimal
+    source: str
+    fetched_at: datetime | None = None
+
+    @property
+    def as_of(self) -> datetime:
+        end_of_day = datetime.combine(self.day, time(23, 59, 59), UTC)
+        if self.fetched_at is None:
+            return end_of_day
+        return min(self.fetched_at, end_of_day)
+
+
+class StorageRejected(ValueError):
+    """A value that must not be stored (the caller logs it and moves on)."""
+
+
+def _positive(value: object, limit: Decimal, what: str) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise StorageRejected(f"{what} is not a finite decimal: {value!r}"[:120])
+    if value <= 0 or value > limit:
+        raise StorageRejected(f"{what} {value} is outside (0, {limit}]")
+    return value
+
+
+def check_close(row: Close) -> Close:
+    if row.source not in SOURCES:
+        raise StorageRejected(f"unknown price source {row.source!r}"[:80])
+    if not _SYMBOL.fullmatch(row.symbol):
+        raise StorageRejected(f"symbol {row.symbol!r} is not canonical"[:80])
+    if not _CURRENCY.fullmatch(row.currency):
+        raise StorageRejected(f"currency {row.currency!r} is not an ISO code"[:80])
+    _positive(row.close, MAX_PRICE, "close")
+    return row
+
+
+def check_rate(row: Rate) -> Rate:
+    for code in (row.base, row.quote):
+        if not _CURRENCY.fullmatch(code):
+            raise StorageRejected(f"currency {code!r} is not an ISO code"[:80])
+    if row.base == row.quote:
+        raise StorageRejected("a rate needs two different currencies")
+    if not row.source or len(row.source) > 32:
+        raise StorageRejected("rate source missing or too long")
+    _positive(row.rate, MAX_RATE, "rate")
+    return row
+
+
+def _insert(db: Session) -> Any:
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _checked(rows: Iterable[Any], check: Any) -> list[Any]:
+    kept = []
+    for row in rows:
+        try:
+            kept.append(check(row))
+        except StorageRejected as exc:
+            logger.warning("prices storage: refused %r: %s", row, exc)
+    return kept
+
+
+def store_closes(db: Session, rows: Iterable[Close]) -> int:
+    """Upsert daily closes; returns how many rows were inserted or changed. Bumps the
+    prices data version when that is more than zero."""
+    by_key: dict[tuple[str, str, date], Close] = {}
+    for row in _checked(rows, check_close):
+        by_key[(row.source, row.symbol, row.day)] = row  # the last answer for a day wins
+    written = 0
+    now = utcnow()
+    values = [
+        {"source": r.source, "symbol": r.symbol, "day": r.day, "close": r.close,
+         "currency": r.currency, "fetched_at": r.fetched_at or now}
+        for r in by_key.values()
+    ]
+    for start in range(0, len(values), BATCH):
+        statement = _insert(db)(PriceHistory).values(values[start:start + BATCH])
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=["source", "symbol", "day"],
+            set_={"close": excluded.close, "currency": excluded.currency,
+                  "fetched_at": excluded.fetched_at},
+            where=or_(PriceHistory.close != excluded.close,
+                      PriceHistory.currency != excluded.currency),
+        )
+        written += _rowcount(db.execute(statement))
+    if written:
+        bump_prices(db)
+    return written
+
+
+def store_rates(db: Session, rows: Iterable[Rate]) -> int:
+    """Upsert exchange rates (the last writer of a pair and day wins); returns rows written."""
+    by_key: dict[tuple[str, str, date], Rate] = {}
+    for row in _checked(rows, check_rate):
+        by_key[(row.base, row.quote, row.day)] = row
+    written = 0
+    now = utcnow()
+    values = [
+        {"base": r.base, "quote": r.quote, "day": r.day, "rate": r.rate, "source": r.source,
+         "fetched_at": r.fetched_at or now}
+        for r in by_key.values()
+    ]
+    for start in range(0, len(values), BATCH):
+        statement = _insert(db)(ExchangeRate).values(values[start:start + BATCH])
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=["base", "quote", "day"],
+            set_={"rate": excluded.rate, "source": excluded.source,
+                  "fetched_at": excluded.fetched_at},
+            where=or_(ExchangeRate.rate != excluded.rate,
+                      ExchangeRate.source != excluded.source),
+        )
+        written += _rowcount(db.execute(statement))
+    if written:
+        bump_prices(db)
+    return written
+
+
+def _rowcount(result: Any) -> int:
+    count = getattr(result, "rowcount", -1)
+    # A driver that cannot tell (-1) is treated as "something was written".
+    return int(count) if isinstance(count, int) and count >= 0 else 1
+
+
+def latest_close(db: Session, sources: Sequence[str], symbol: str) -> Close | None:
+    """The newest stored close of ``symbol`` from any of ``sources`` (on a tie, the first
+    source listed wins)."""
+    rows = db.execute(
+        select(PriceHistory.source, PriceHistory.day, PriceHistory.close,
+               PriceHistory.currency, PriceHistory.fetched_at)
+        .where(PriceHistory.symbol == symbol, PriceHistory.source.in_(list(sources)))
+        .order_by(PriceHistory.day.desc())
+        .limit(len(sources))
+    ).all()
+    if not rows:
+        return None
+    newest = rows[0].day
+    best = min((r for r in rows if r.day == newest), key=lambda r: list(sources).index(r.source))
+    return Close(source=best.source, symbol=symbol, day=best.day, close=best.close,
+                 currency=best.currency, fetched_at=best.fetched_at)
+
+
+def latest_rate(db: Session, base: str, quote: str) -> Rate | None:
+    """The newest stored rate of the pair, or 1 / the newest of the inverse pair."""
+    found: list[Rate] = []
+    for first, second in ((base, quote), (quote, base)):
+        row = db.execute(
+            select(ExchangeRate.day, ExchangeRate.rate, ExchangeRate.source,
+                   ExchangeRate.fetched_at)
+            .where(ExchangeRate.base == first, ExchangeRate.quote == second)
+            .order_by(ExchangeRate.day.desc())
+            .limit(1)
+        ).first()
+        if row is not None and row.rate > 0:
+            rate = row.rate if first == base else Decimal(1) / row.rate
+            found.append(Rate(base=base, quote=quote, day=row.day, rate=rate,
+                              source=row.source, fetched_at=row.fetched_at))
+    if not found:
+        return None
+    return max(found, key=lambda r: r.day)  # the direct pair wins a tie (max keeps the first)
