@@ -151,8 +151,10 @@ def store_closes(db: Session, rows: Iterable[Close]) -> int:
                   "fetched_at": excluded.fetched_at},
             where=or_(PriceHistory.close != excluded.close,
                       PriceHistory.currency != excluded.currency),
-        )
-        written += _rowcount(db.execute(statement))
+        ).returning(PriceHistory.id)
+        # RETURNING lists inserted and changed rows only (an unchanged row is skipped by
+        # the WHERE), on SQLite and PostgreSQL alike; rowcount is not reliable for both.
+        written += len(db.execute(statement).all())
     if written:
         bump_prices(db)
     return written
@@ -179,17 +181,11 @@ def store_rates(db: Session, rows: Iterable[Rate]) -> int:
                   "fetched_at": excluded.fetched_at},
             where=or_(ExchangeRate.rate != excluded.rate,
                       ExchangeRate.source != excluded.source),
-        )
-        written += _rowcount(db.execute(statement))
+        ).returning(ExchangeRate.id)
+        written += len(db.execute(statement).all())
     if written:
         bump_prices(db)
     return written
-
-
-def _rowcount(result: Any) -> int:
-    count = getattr(result, "rowcount", -1)
-    # A driver that cannot tell (-1) is treated as "something was written".
-    return int(count) if isinstance(count, int) and count >= 0 else 1
 
 
 def latest_close(db: Session, sources: Sequence[str], symbol: str) -> Close | None:
