@@ -74,7 +74,10 @@ def create_app(
         engine=engine,
         session_factory=build_session_factory(engine),
         auth_throttle=AuthThrottle(
-            settings.auth_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
+            settings.auth_rate_limit,
+            settings.auth_ip_rate_limit,
+            settings.redis_url,
+            settings.rate_limit_key_prefix,
         ),
         feeds=feeds,
         quote_cache=quote_cache,

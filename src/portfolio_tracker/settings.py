@@ -47,8 +47,12 @@ class Settings(BaseSettings):
     )
     auth_rate_limit: str = Field(
         default="5/minute",
-        description="Sign-in failures (and sign-up attempts) allowed per IP and per email, "
-        "in the `limits` notation (e.g. '5/minute', '20/hour').",
+        description="Failed sign-ins (and refused sign-ups) allowed per email address, in the "
+        "`limits` notation (e.g. '5/minute', '20/hour'); then 429 with Retry-After.",
+    )
+    auth_ip_rate_limit: str = Field(
+        default="20/minute",
+        description="Failed sign-ins (and refused sign-ups) allowed per client IP address.",
     )
     price_rate_limit: str = Field(
         default="60/minute",

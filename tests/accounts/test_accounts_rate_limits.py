@@ -45,7 +45,7 @@ def assert_throttled(response: httpx.Response) -> None:
 
 @pytest.fixture
 def limited_app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    return build_app(auth_rate_limit=f"{LIMIT}/minute")
+    return build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
 
 
 def test_the_sixth_failure_for_one_email_is_429_even_from_different_ips(
@@ -127,44 +127,60 @@ def test_the_email_count_ignores_case_and_spaces(
     limited_app: FastAPI, open_client: OpenClient, password: str
 ) -> None:
     sign_up(open_client, limited_app, "victim@example.com", password)
-    spellings = ["victim@example.com", "VICTIM@example.com", " Victim@Example.com",
-                 "victim@EXAMPLE.COM ", "ViCtIm@example.com"]
+    spellings = [
+        "victim@example.com",
+        "VICTIM@example.com",
+        " Victim@Example.com",
+        "victim@EXAMPLE.COM ",
+        "ViCtIm@example.com",
+    ]
     for n, email in enumerate(spellings):
         client = from_ip(open_client, limited_app, f"192.0.2.{n + 1}")
         assert sign_in(client, email, "wrong password!").status_code == 401
 
-    assert_throttled(sign_in(from_ip(open_client, limited_app, "192.0.2.99"),
-                             "victim@example.com", password))
+    assert_throttled(
+        sign_in(from_ip(open_client, limited_app, "192.0.2.99"), "victim@example.com", password)
+    )
 
 
-def test_signup_attempts_are_limited_per_ip(
+def test_refused_signups_are_limited_per_ip(
     limited_app: FastAPI,
     open_client: OpenClient,
     count_rows: Callable[[], dict[str, int]],
     password: str,
 ) -> None:
+    sign_up(open_client, limited_app, "taken@example.com", password)
     client = from_ip(open_client, limited_app, "203.0.113.20")
-    for n in range(LIMIT):
-        response = client.post(SIGNUP, json={"email": f"u{n}@example.com", "password": password})
-        assert response.status_code == 201
+    for _ in range(LIMIT):  # probing for registered emails: each probe is a refused sign-up
+        response = client.post(SIGNUP, json={"email": "taken@example.com", "password": password})
+        assert response.status_code == 409
     before = count_rows()
 
-    response = client.post(SIGNUP, json={"email": "one-more@example.com", "password": password})
+    response = client.post(SIGNUP, json={"email": "fresh@example.com", "password": password})
 
     assert_throttled(response)
     assert count_rows() == before
 
 
-def test_signup_attempts_are_limited_per_email(
+def test_successful_signups_from_one_ip_are_not_throttled(
+    limited_app: FastAPI, open_client: OpenClient, password: str
+) -> None:
+    client = from_ip(open_client, limited_app, "203.0.113.21")
+    for n in range(LIMIT * 2):  # a family or an office signing up from one address
+        response = client.post(SIGNUP, json={"email": f"u{n}@example.com", "password": password})
+        assert response.status_code == 201
+
+
+def test_refused_signups_are_limited_per_email(
     limited_app: FastAPI, open_client: OpenClient, password: str
 ) -> None:
     statuses = [
         from_ip(open_client, limited_app, f"203.0.113.{n + 30}")
         .post(SIGNUP, json={"email": "taken@example.com", "password": password})
         .status_code
-        for n in range(LIMIT)
+        for n in range(LIMIT + 1)
     ]
-    assert statuses == [201] + [409] * (LIMIT - 1)
+    assert statuses == [201] + [409] * LIMIT
 
     response = from_ip(open_client, limited_app, "203.0.113.99").post(
         SIGNUP, json={"email": "taken@example.com", "password": password}
@@ -172,12 +188,23 @@ def test_signup_attempts_are_limited_per_email(
     assert_throttled(response)
 
 
+def test_the_ip_budget_is_separate_from_the_email_budget(
+    build_app: Callable[..., FastAPI], open_client: OpenClient, password: str
+) -> None:
+    app = build_app(auth_rate_limit="2/minute", auth_ip_rate_limit="4/minute")
+    client = from_ip(open_client, app, "198.51.100.7")
+    statuses = [
+        sign_in(client, f"nobody{n}@example.com", "wrong password!").status_code for n in range(5)
+    ]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
 def test_memory_counts_belong_to_one_app_instance(
     build_app: Callable[..., FastAPI], open_client: OpenClient, password: str
 ) -> None:
     """The control for the Redis test below: without Redis, instances count apart."""
-    app_a = build_app(auth_rate_limit=f"{LIMIT}/minute")
-    app_b = build_app(auth_rate_limit=f"{LIMIT}/minute")
+    app_a = build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
+    app_b = build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
     sign_up(open_client, app_a, "victim@example.com", password)
     client_a = from_ip(open_client, app_a, "192.0.2.1")
     for _ in range(LIMIT):
@@ -211,8 +238,12 @@ def test_redis_storage_throttles_the_sixth_failure(
 ) -> None:
     import redis
 
-    app = build_app(auth_rate_limit=f"{LIMIT}/minute", redis_url=redis_url,
-                    rate_limit_key_prefix=redis_prefix)
+    app = build_app(
+        auth_rate_limit=f"{LIMIT}/minute",
+        auth_ip_rate_limit=f"{LIMIT}/minute",
+        redis_url=redis_url,
+        rate_limit_key_prefix=redis_prefix,
+    )
     sign_up(open_client, app, "victim@example.com", password)
     client = from_ip(open_client, app, "192.0.2.1")
     for _ in range(LIMIT):
@@ -235,8 +266,12 @@ def test_two_app_instances_sharing_redis_share_the_count(
     password: str,
 ) -> None:
     def instance(prefix: str) -> FastAPI:
-        return build_app(auth_rate_limit=f"{LIMIT}/minute", redis_url=redis_url,
-                         rate_limit_key_prefix=prefix)
+        return build_app(
+            auth_rate_limit=f"{LIMIT}/minute",
+            auth_ip_rate_limit=f"{LIMIT}/minute",
+            redis_url=redis_url,
+            rate_limit_key_prefix=prefix,
+        )
 
     app_a, app_b = instance(redis_prefix), instance(redis_prefix)
     sign_up(open_client, app_a, "victim@example.com", password)

@@ -9,6 +9,7 @@ import time
 from functools import lru_cache
 from importlib import resources
 
+from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
@@ -58,25 +59,34 @@ def hash_token(token: str) -> str:
 
 
 class AuthThrottle:
-    """Counts sign-in failures (and sign-up attempts) per IP and per email.
+    """Counts failed sign-ins and sign-ups per email and per IP address.
 
+    Only failures count, so people who type their password right are never slowed down.
+    The per-IP budget is larger than the per-email one: many people can share one address
+    (NAT, an office), and a small per-IP budget would let one of them lock out the rest.
     Memory storage serves one process; with Redis every process shares the counts.
     """
 
-    def __init__(self, limit: str, redis_url: str | None, key_prefix: str) -> None:
-        self.item = parse_limit(limit)
+    def __init__(
+        self, email_limit: str, ip_limit: str, redis_url: str | None, key_prefix: str
+    ) -> None:
+        self.email_item = parse_limit(email_limit)
+        self.ip_item = parse_limit(ip_limit)
         self.storage: Storage = (
             RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
         )
         self.limiter = MovingWindowRateLimiter(self.storage)
 
-    def ensure_allowed(self, scope: str, *keys: str) -> None:
-        for key in keys:
-            if not self.limiter.test(self.item, scope, key):
-                stats = self.limiter.get_window_stats(self.item, scope, key)
+    def _items(self, ip: str, email: str) -> list[tuple[RateLimitItem, str]]:
+        return [(self.email_item, f"email:{email}"), (self.ip_item, f"ip:{ip}")]
+
+    def ensure_allowed(self, scope: str, *, ip: str, email: str) -> None:
+        for item, key in self._items(ip, email):
+            if not self.limiter.test(item, scope, key):
+                stats = self.limiter.get_window_stats(item, scope, key)
                 retry_after = max(1, math.ceil(stats.reset_time - time.time()))
                 raise RateLimited("Too many attempts. Try again later.", retry_after=retry_after)
 
-    def record(self, scope: str, *keys: str) -> None:
-        for key in keys:
-            self.limiter.hit(self.item, scope, key)
+    def record_failure(self, scope: str, *, ip: str, email: str) -> None:
+        for item, key in self._items(ip, email):
+            self.limiter.hit(item, scope, key)

@@ -38,9 +38,12 @@ def sign_up(
     ip: str,
     user_agent: str | None,
 ) -> tuple[User, str, UserSession]:
-    throttle.ensure_allowed("signup", f"ip:{ip}", f"email:{body.email}")
-    throttle.record("signup", f"ip:{ip}", f"email:{body.email}")
-    user = create_user(db, body.email, body.password, body.name)
+    throttle.ensure_allowed("signup", ip=ip, email=body.email)
+    try:
+        user = create_user(db, body.email, body.password, body.name)
+    except Conflict:
+        throttle.record_failure("signup", ip=ip, email=body.email)
+        raise
     token, record = sessions.create(db, user, settings, user_agent=user_agent, ip=ip)
     db.commit()
     return user, token, record
@@ -56,11 +59,11 @@ def sign_in(
     user_agent: str | None,
 ) -> tuple[User, str, UserSession]:
     email = body.email.strip().lower()
-    throttle.ensure_allowed("signin", f"ip:{ip}", f"email:{email}")
+    throttle.ensure_allowed("signin", ip=ip, email=email)
     user = db.scalar(select(User).where(User.email == email))
     matches, new_hash = verify_password(body.password, user.hashed_password if user else None)
     if user is None or not matches:
-        throttle.record("signin", f"ip:{ip}", f"email:{email}")
+        throttle.record_failure("signin", ip=ip, email=email)
         raise Unauthorized(GENERIC_SIGNIN_FAILURE)
     if new_hash is not None:
         user.hashed_password = new_hash
