@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from portfolio_tracker.accounts import service, sessions
 from portfolio_tracker.accounts.schemas import (
@@ -22,8 +22,9 @@ from portfolio_tracker.api.deps import (
     set_session_cookie,
 )
 from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.routing import api_router
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = api_router(prefix="/api/auth", tags=["auth"])
 
 ERRORS_401: Responses = {401: {"description": "Not authenticated"}}
 ERRORS_429: Responses = {429: {"description": "Too many attempts; see Retry-After"}}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import BackgroundTasks, status
 
 from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
 from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service
 from portfolio_tracker.assets.schemas import (
     AssetCreate,
@@ -23,7 +24,7 @@ from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.prices.refresh import backfill_new_asset
 from portfolio_tracker.prices.sources import feed_symbol_of
 
-router = APIRouter(prefix="/api/assets", tags=["assets"])
+router = api_router(prefix="/api/assets", tags=["assets"])
 
 ERRORS: Responses = {
     401: {"description": "Not authenticated"},

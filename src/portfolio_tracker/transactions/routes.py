@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from portfolio_tracker.api.deps import CurrentUser, DbSession
 from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service as assets
 from portfolio_tracker.transactions import service
 from portfolio_tracker.transactions.schemas import (
@@ -17,7 +18,7 @@ from portfolio_tracker.transactions.schemas import (
     TransactionUpdate,
 )
 
-router = APIRouter(prefix="/api/transactions", tags=["transactions"])
+router = api_router(prefix="/api/transactions", tags=["transactions"])
 
 ERRORS: Responses = {
     401: {"description": "Not authenticated"},
