@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,7 +43,7 @@ ROUTES = {
 
 
 class FeedHandler(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def _answer(self) -> None:
         path = urlsplit(self.path).path.replace("%3D", "=")
@@ -174,7 +174,7 @@ def test_prices_flow_from_a_feed_server_through_the_app(
             assert portfolio.status_code == 200, portfolio.text
             holdings = portfolio.json()["holdings"]
             [apple] = [h for h in holdings if h.get("asset_id") == asset["id"]]
-            assert apple["market_value"] is not None, {k: apple.get(k) for k in ("price", "price_date", "fx_rate", "unpriced_reason")}
+            assert apple["market_value"] is not None, apple.get("unpriced_reason")
 
     assert {("yahoo", "AAPL"), ("tefas", "YAC"), ("coingecko", "BTC"),
             ("metals", "XAU")} <= stored_symbols()
