@@ -85,6 +85,7 @@ def current_session(principal: CurrentUser) -> SessionResponse:
     return SessionResponse(
         user=UserOut.model_validate(principal.user),
         session=SessionOut.model_validate(principal.session),
+        expires_at=principal.session.expires_at,
     )
 
 

@@ -89,3 +89,6 @@ class SessionOut(BaseModel):
 class SessionResponse(BaseModel):
     user: UserOut
     session: SessionOut
+    expires_at: datetime = Field(
+        description="When this session expires (same as session.expires_at)."
+    )
