@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from portfolio_tracker.accounts.routes import router as accounts_router
@@ -66,7 +67,8 @@ def create_app(
             owned_http.close()
 
     quote_cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
-    app = FastAPI(
+    # /docs and /redoc served from the package's own copy of Swagger UI and ReDoc: no CDN.
+    app = FastAPIOffline(
         title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
     )
     app.state.context = AppContext(
@@ -114,6 +116,13 @@ async def _security_headers(
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.url.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
+    if headers.get("content-type", "").startswith("text/html"):
+        # Swagger UI's page starts itself with an inline script; nothing loads from elsewhere.
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        )
     if request.url.scheme == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
