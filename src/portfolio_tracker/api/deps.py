@@ -46,10 +46,6 @@ class Principal:
     session: UserSession
     via: Literal["cookie", "bearer"]
 
-    @property
-    def user_id(self):  # type: ignore[no-untyped-def]
-        return self.user.id
-
 
 def request_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}".lower()

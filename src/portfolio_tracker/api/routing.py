@@ -8,7 +8,7 @@ into Decimal instead; strings were always exact.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ class ExactJsonRequest(Request):
 
 
 class ExactJsonRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def exact_json_handler(request: Request) -> Response:
