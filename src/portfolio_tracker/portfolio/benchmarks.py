@@ -82,7 +82,7 @@ def _empty(symbol: str, series: str | None, reason: BenchmarkReason, detail: str
 
 def compare_benchmark(
     name: str,
-    source: str,
+    label: str | None,
     rows: Sequence[PriceRow],
     daily: Sequence[HistoryPoint],
     rates: RateTable,
@@ -90,9 +90,6 @@ def compare_benchmark(
 ) -> tuple[BenchmarkOut, list[Decimal | None]]:
     """The benchmark's PME figures over the range, and its value on each day."""
     nothing: list[Decimal | None] = [None] * len(daily)
-    label = f"{source}:{name}" if source and source != "exchange_rates" else source or None
-    if name == "USDTRY":
-        label = f"exchange_rates:USD/{base}"
     if name != "USDTRY" and not rows:
         return _empty(name, None, "no_data", f"no stored series for {name}"), nothing
     days = [p.on for p in daily]

@@ -241,9 +241,10 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
     raw = load_prices(db, who.user_id, ledger.assets, end, "full")
     cpi_symbol = "CPI-TR" if base == "TRY" else "CPI-US"
     cpi_rows = load_feed_rows(db, "index", cpi_symbol, end, "full")
-    bench_source, bench_rows = "", list[tuple[date, Decimal, str]]()
+    bench_label: str | None = None
+    bench_rows: list[tuple[date, Decimal, str]] = []
     if q.benchmark is not None:
-        bench_source, bench_rows = _benchmark_rows(db, q.benchmark, cpi_symbol, end)
+        bench_label, bench_rows = _benchmark_rows(db, q.benchmark, base, cpi_symbol, end)
     currencies = {
         base,
         *(a.currency for a in ledger.assets),
@@ -275,7 +276,7 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
     benchmark_values: list[Decimal | None] = [None] * len(daily)
     if q.benchmark is not None:
         comparison, benchmark_values = compare_benchmark(
-            q.benchmark, bench_source, bench_rows, daily, rates, base
+            q.benchmark, bench_label, bench_rows, daily, rates, base
         )
     picked = period_end_indices([p.on for p in daily], q.interval)
     return HistoryOut(
@@ -320,12 +321,15 @@ def _point(
 
 
 def _benchmark_rows(
-    db: Session, name: str, cpi_symbol: str, end: date
-) -> tuple[str, list[tuple[date, Decimal, str]]]:
+    db: Session, name: str, base: str, cpi_symbol: str, end: date
+) -> tuple[str | None, list[tuple[date, Decimal, str]]]:
+    """The stored series a benchmark reads, named 'source:symbol' (None when none is)."""
     if name == "USDTRY":
-        return "exchange_rates", []
+        return f"exchange_rates:USD/{base}", []
     if name in ("XAU", "XAG"):
-        return "metals", load_feed_rows(db, "metals", name, end, "full")
+        rows = load_feed_rows(db, "metals", name, end, "full")
+        return f"metals:{name}", rows
     if name == "CPI":
-        return "index", load_feed_rows(db, "index", cpi_symbol, end, "full")
-    return load_benchmark_rows(db, name, end)
+        return f"index:{cpi_symbol}", load_feed_rows(db, "index", cpi_symbol, end, "full")
+    source, rows = load_benchmark_rows(db, name, end)
+    return (f"{source}:{name}" if rows else None), rows
