@@ -1,0 +1,56 @@
+"""The pure engine alone at a given size, in its own process (peak memory is its own).
+
+    python -m bench.engine_run <trades>
+
+Reuses bench_history's generator (50 assets, half in USD, 10 years of daily closes and
+USD/TRY): times FIFO over every asset plus the holdings summary in TRY, then one daily
+value history over the ten years. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from bench.bench_history import generate
+from portfolio_tracker.engine.history import value_history
+from portfolio_tracker.engine.lots import run_fifo
+from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
+
+
+def main(n_trades: int) -> None:
+    assets, rates, start, end = generate(50, 10, n_trades, seed=20240301)
+    t0 = time.perf_counter()
+    holdings = [
+        HoldingInput(
+            a.asset_id,
+            a.asset_id,
+            "stock",
+            a.currency,
+            run_fifo(a.trades),
+            a.prices.price_on(end),
+            a.prices.previous_quote(end),
+        )
+        for a in assets
+    ]
+    summarize_portfolio(holdings, rates, "TRY", end)
+    fifo_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    points = value_history(assets, rates, "TRY", start, end)
+    history_s = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "fifo_holdings_s": fifo_s,
+                "history_s": history_s,
+                "points": len(points),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,66 @@
+"""Timings of the real app over a generated database, run in its own process so that its
+peak memory (ru_maxrss) is the server's alone. Prints one JSON object.
+
+    python -m bench.measure <sqlite url> <token>
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+
+from fastapi.testclient import TestClient
+
+from bench.generator import settings_for
+from portfolio_tracker.app import create_app
+from portfolio_tracker.db.session import build_engine
+
+WARM_RUNS = 30
+
+
+def _timed(client: TestClient, url: str, headers: dict[str, str]) -> float:
+    start = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: {response.status_code} {response.text[:300]}")
+    return elapsed
+
+
+def main(url: str, token: str) -> None:
+    engine = build_engine(url)
+    app = create_app(settings_for(url), engine)
+    cache = app.state.context.portfolio_cache
+    headers = {"Authorization": f"Bearer {token}"}
+    history = "/api/portfolio/history?interval=day"
+    with TestClient(app) as client:
+        client.get("/api/settings", headers=headers)  # imports, pools, compiled statements
+        colds = []
+        for _ in range(3):
+            cache.clear()
+            colds.append(_timed(client, "/api/portfolio", headers))
+        warm = [_timed(client, "/api/portfolio", headers) for _ in range(WARM_RUNS)]
+        cache.clear()
+        history_cold = _timed(client, history, headers)
+        history_warm = [_timed(client, history, headers) for _ in range(WARM_RUNS)]
+        body = client.get(history, headers=headers).json()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "cold_ms": statistics.median(colds) * 1000,
+                "warm_p50_ms": statistics.median(warm) * 1000,
+                "history_cold_ms": history_cold * 1000,
+                "history_warm_p50_ms": statistics.median(history_warm) * 1000,
+                "history_points": len(body["points"]),
+                "peak_mb": peak_mb,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
