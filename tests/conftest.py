@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -27,12 +26,14 @@ from portfolio_tracker.db.models import Base
 from portfolio_tracker.db.session import build_engine
 from portfolio_tracker.settings import Settings
 
+# Re-exported: some conftests reach these through the plugin manager.
+from support import PASSWORD, ApiUser, make_settings, row_counts  # noqa: F401
+
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PASSWORD = "a perfectly fine passphrase"
 
 
 def unavailable(what: str) -> None:
@@ -133,18 +134,6 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def make_settings(engine: Engine, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": engine.url.render_as_string(hide_password=False),
-        "redis_url": None,
-        "auth_rate_limit": "10000/minute",
-        "trusted_origins": [],
-        "cookie_secure": False,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
 @pytest.fixture
 def settings(engine: Engine) -> Settings:
     return make_settings(engine)
@@ -160,44 +149,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """A client with no session."""
     with TestClient(app) as test_client:
         yield test_client
-
-
-@dataclass
-class ApiUser:
-    """A signed-up user whose requests carry `Authorization: Bearer <token>`."""
-
-    client: TestClient
-    token: str
-    id: str
-    email: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, headers=self.headers, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> Any:
-        return self.client.post(url, headers=self.headers, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> Any:
-        return self.client.put(url, headers=self.headers, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> Any:
-        return self.client.delete(url, headers=self.headers, **kwargs)
-
-    def create_asset(self, **fields: Any) -> dict[str, Any]:
-        body = {"name": "Gram gold", "type": "metal", **fields}
-        response = self.post("/api/assets", json=body)
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def trade(self, asset_id: str, kind: str, quantity: str, price: str, when: str,
-              **fields: Any) -> Any:
-        body = {"asset_id": asset_id, "type": kind, "quantity": quantity,
-                "price_per_unit": price, "transaction_date": when, **fields}
-        return self.post("/api/transactions", json=body)
 
 
 @pytest.fixture
@@ -227,11 +178,3 @@ def alice(make_user: Callable[..., ApiUser]) -> ApiUser:
 @pytest.fixture
 def bob(make_user: Callable[..., ApiUser]) -> ApiUser:
     return make_user("bob@example.com")
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        return {
-            table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
-            for table in Base.metadata.sorted_tables
-        }

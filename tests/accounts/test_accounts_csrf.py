@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 FOREIGN = "https://evil.example"
 

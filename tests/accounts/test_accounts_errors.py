@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 PREFIX = "/api/auth"
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -15,7 +15,7 @@ from portfolio_tracker.accounts import security
 from portfolio_tracker.db.models import User
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 SIGNIN = "/api/auth/signin"
 OWASP_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"

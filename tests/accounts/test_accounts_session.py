@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, select, text
 from portfolio_tracker.db.models import Base
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 SESSION = "/api/auth/session"
 SessionRow = Callable[[str], dict[str, Any] | None]

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 SIGNIN = "/api/auth/signin"
 

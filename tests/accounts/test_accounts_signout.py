@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 SIGNOUT = "/api/auth/signout"
 SESSION = "/api/auth/session"

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def test_a_long_json_number_round_trips_exactly(alice: ApiUser) -> None:

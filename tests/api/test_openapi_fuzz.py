@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 EXAMPLES_PER_OPERATION = 40
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 PUBLIC = {("POST", "/api/auth/signup"), ("POST", "/api/auth/signin")}
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def test_a_nul_character_in_sign_in_is_a_422(client: TestClient) -> None:

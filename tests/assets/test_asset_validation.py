@@ -10,7 +10,7 @@ import pytest
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 BAD_VALUES: dict[str, list[Any]] = {
     "name": ["", "   ", "\t\n", "x" * 201, None, 5, [], {"en": "Gold"}],

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _buy(user: ApiUser, asset_id: str, qty: str, price: str, when: str, fee: str = "0") -> str:

@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _trade(

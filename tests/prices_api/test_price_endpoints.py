@@ -30,7 +30,7 @@ from portfolio_tracker.db.models import DataVersion, ExchangeRate, PriceHistory
 from portfolio_tracker.prices import storage
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 TEFAS_API = f"{TEFAS}/api/funds/fonFiyatBilgiGetir"
 CHART = f"{YAHOO}/v8/finance/chart"

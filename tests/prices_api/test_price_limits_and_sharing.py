@@ -25,7 +25,7 @@ from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import build_price_feeds
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 TEFAS_API = f"{TEFAS}/api/funds/fonFiyatBilgiGetir"
 CHART = f"{YAHOO}/v8/finance/chart"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 EXACT_VALUES = [
     "0.12345678",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _created(response: Any) -> dict[str, Any]:

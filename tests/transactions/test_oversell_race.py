@@ -23,7 +23,7 @@ from portfolio_tracker.transactions import service
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 ROUNDS = 3
 HISTORY_CHECK_DELAY = 0.05

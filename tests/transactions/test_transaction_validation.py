@@ -15,7 +15,7 @@ import pytest
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 TOMORROW_PLUS = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
 

@@ -1,0 +1,74 @@
+"""Helpers shared by the tests (importable as `support`; conftest modules are not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from portfolio_tracker.db.models import Base
+from portfolio_tracker.settings import Settings
+
+PASSWORD = "a perfectly fine passphrase"
+
+
+def make_settings(engine: Engine, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": engine.url.render_as_string(hide_password=False),
+        "redis_url": None,
+        "auth_rate_limit": "10000/minute",
+        "trusted_origins": [],
+        "cookie_secure": False,
+        # Tests never reach the internet: no background history download on asset creation.
+        "price_backfill_on_create": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class ApiUser:
+    """A signed-up user whose requests carry `Authorization: Bearer <token>`."""
+
+    client: TestClient
+    token: str
+    id: str
+    email: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, headers=self.headers, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.client.post(url, headers=self.headers, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.client.put(url, headers=self.headers, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.client.delete(url, headers=self.headers, **kwargs)
+
+    def create_asset(self, **fields: Any) -> dict[str, Any]:
+        body = {"name": "Gram gold", "type": "metal", **fields}
+        response = self.post("/api/assets", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def trade(self, asset_id: str, kind: str, quantity: str, price: str, when: str,
+              **fields: Any) -> Any:
+        body = {"asset_id": asset_id, "type": kind, "quantity": quantity,
+                "price_per_unit": price, "transaction_date": when, **fields}
+        return self.post("/api/transactions", json=body)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
