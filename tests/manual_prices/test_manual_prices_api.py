@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Engine, select
 
-from conftest import row_counts
 from portfolio_tracker.db.models import DataVersion
+from support import row_counts
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _user_version(engine: Engine, user_id: str) -> int:

@@ -1,6 +1,6 @@
 """Seeding stored prices and rates straight into the database, as the feeds would.
 
-Not a conftest.py: `from conftest import ...` must keep meaning tests/conftest.py."""
+Not a conftest.py: conftest modules are not importable helpers (see tests/support.py)."""
 
 from __future__ import annotations
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from portfolio_seed import Store, store_fixture  # noqa: F401  (the `store` fixture)
 from sqlalchemy import Engine
 
-from conftest import make_settings
 from portfolio_tracker.app import create_app
+from support import make_settings
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 class Instance:

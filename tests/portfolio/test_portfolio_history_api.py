@@ -9,7 +9,7 @@ import pytest
 from portfolio_seed import Store, store_fixture  # noqa: F401  (the `store` fixture)
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 RANGE = "from=2024-01-01&to=2024-01-03"
 

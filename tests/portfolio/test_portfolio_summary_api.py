@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from portfolio_seed import Store, store_fixture  # noqa: F401  (the `store` fixture)
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _holding(body: dict[str, Any], name: str) -> dict[str, Any]:

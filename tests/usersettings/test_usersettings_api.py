@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from portfolio_tracker.db.models import DataVersion
 
 if TYPE_CHECKING:
-    from conftest import ApiUser
+    from support import ApiUser
 
 
 def _user_version(engine: Engine, user_id: str) -> int:
