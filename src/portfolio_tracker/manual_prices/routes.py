@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from portfolio_tracker.api.deps import CurrentUser, DbSession
 from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.manual_prices import service
 from portfolio_tracker.manual_prices.schemas import ManualPriceCreate, ManualPriceOut
 
-router = APIRouter(prefix="/api/prices/manual", tags=["prices"])
+router = api_router(prefix="/api/prices/manual", tags=["prices"])
 
 ERRORS: Responses = {
     401: {"description": "Not authenticated"},

@@ -6,17 +6,18 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
 from portfolio_tracker.api.errors import InvalidInput, Responses
+from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.engine.history import Interval
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.portfolio import service
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.schemas import HistoryOut, PortfolioOut
 
-router = APIRouter(prefix="/api/portfolio", tags=["portfolio"])
+router = api_router(prefix="/api/portfolio", tags=["portfolio"])
 
 ERRORS: Responses = {
     401: {"description": "Not authenticated"},

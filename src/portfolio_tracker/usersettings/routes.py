@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from portfolio_tracker.api.deps import CurrentUser, DbSession
 from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.usersettings import service
 from portfolio_tracker.usersettings.schemas import SettingsOut, SettingsUpdate
 
-router = APIRouter(prefix="/api/settings", tags=["settings"])
+router = api_router(prefix="/api/settings", tags=["settings"])
 
 ERRORS: Responses = {401: {"description": "Not authenticated"}}
 
