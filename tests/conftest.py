@@ -25,9 +25,7 @@ from portfolio_tracker.db.migrate import upgrade
 from portfolio_tracker.db.models import Base
 from portfolio_tracker.db.session import build_engine
 from portfolio_tracker.settings import Settings
-
-# Re-exported: some conftests reach these through the plugin manager.
-from support import PASSWORD, ApiUser, make_settings, row_counts  # noqa: F401
+from support import PASSWORD, ApiUser, make_settings, row_counts
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -132,6 +130,17 @@ def redis_url() -> str:
     except redis.RedisError:
         unavailable(f"Redis is not reachable at {REDIS_URL}")
     return REDIS_URL
+
+
+@pytest.fixture
+def count_rows(engine: Engine) -> Callable[[], dict[str, int]]:
+    """Row counts of every table, to prove a refused request wrote nothing."""
+    return lambda: row_counts(engine)
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
 
 
 @pytest.fixture

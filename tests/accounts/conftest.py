@@ -1,18 +1,10 @@
-"""Fixtures of the accounts tests: apps built with chosen settings, raw session rows.
-
-The shared helpers of tests/conftest.py (`make_settings`, `row_counts`, `PASSWORD`) are
-reached through pytest's plugin manager rather than `import conftest`: every conftest.py
-here is a top-level module named `conftest`, so the import would depend on which one was
-loaded last.
-"""
+"""Fixtures of the accounts tests: apps built with chosen settings, raw session rows."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,39 +14,17 @@ from sqlalchemy import Engine, select, update
 
 from portfolio_tracker.app import create_app
 from portfolio_tracker.db.models import UserSession
+from support import make_settings
 
 SESSIONS = UserSession.__table__
 
 
-@pytest.fixture(scope="session")
-def shared(pytestconfig: pytest.Config) -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    module = pytestconfig.pluginmanager.get_plugin(str(path))
-    assert isinstance(module, ModuleType), f"{path} is not loaded as a conftest"
-    return module
-
-
 @pytest.fixture
-def password(shared: ModuleType) -> str:
-    value: str = shared.PASSWORD
-    return value
-
-
-@pytest.fixture
-def count_rows(shared: ModuleType, engine: Engine) -> Callable[[], dict[str, int]]:
-    def count() -> dict[str, int]:
-        counts: dict[str, int] = shared.row_counts(engine)
-        return counts
-
-    return count
-
-
-@pytest.fixture
-def build_app(shared: ModuleType, engine: Engine) -> Callable[..., FastAPI]:
+def build_app(engine: Engine) -> Callable[..., FastAPI]:
     """An app on the test's database with the given settings (test defaults otherwise)."""
 
     def build(**overrides: Any) -> FastAPI:
-        return create_app(shared.make_settings(engine, **overrides), engine)
+        return create_app(make_settings(engine, **overrides), engine)
 
     return build
 
@@ -84,9 +54,13 @@ def session_row(engine: Engine) -> Callable[[str], dict[str, Any] | None]:
 
     def read(token: str) -> dict[str, Any] | None:
         with engine.connect() as connection:
-            row = connection.execute(
-                select(SESSIONS).where(SESSIONS.c.token_hash == token_hash(token))
-            ).mappings().first()
+            row = (
+                connection.execute(
+                    select(SESSIONS).where(SESSIONS.c.token_hash == token_hash(token))
+                )
+                .mappings()
+                .first()
+            )
         return dict(row) if row is not None else None
 
     return read

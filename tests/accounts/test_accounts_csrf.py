@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-if TYPE_CHECKING:
-    from support import ApiUser
+from support import ApiUser
 
 FOREIGN = "https://evil.example"
 
@@ -48,12 +46,14 @@ def unsafe_request(
         headers = {**headers, **who.headers}
     client = who.client
     if kind == "create-asset":
-        response = client.post("/api/assets", json={"name": "New", "type": "stock"},
-                               headers=headers)
+        response = client.post(
+            "/api/assets", json={"name": "New", "type": "stock"}, headers=headers
+        )
         return response, lambda: "New" in [a["name"] for a in who.get("/api/assets").json()]
     if kind == "rename-asset":
-        response = client.put(f"/api/assets/{asset['id']}", json={"name": "Renamed"},
-                              headers=headers)
+        response = client.put(
+            f"/api/assets/{asset['id']}", json={"name": "Renamed"}, headers=headers
+        )
         return response, lambda: who.get(f"/api/assets/{asset['id']}").json()["name"] == "Renamed"
     if kind == "delete-asset":
         response = client.delete(f"/api/assets/{asset['id']}", headers=headers)
@@ -104,7 +104,6 @@ def test_a_cookie_authenticated_read_from_a_foreign_origin_is_not_refused(alice:
 def test_an_origin_listed_in_trusted_origins_is_allowed(
     build_app: Callable[..., FastAPI],
     open_client: Callable[..., TestClient],
-    shared: ModuleType,
     password: str,
     kind: str,
 ) -> None:
@@ -113,7 +112,7 @@ def test_an_origin_listed_in_trusted_origins_is_allowed(
     body = client.post(
         "/api/auth/signup", json={"email": "t@example.com", "password": password}
     ).json()
-    user = shared.ApiUser(client, body["token"], body["user"]["id"], body["user"]["email"])
+    user = ApiUser(client, body["token"], body["user"]["id"], body["user"]["email"])
 
     # trusting one more origin does not trust every origin
     refused, _ = unsafe_request(user, kind, {"Origin": FOREIGN})
@@ -128,14 +127,19 @@ def test_the_own_origin_follows_the_scheme_of_the_request(
     app: FastAPI, open_client: Callable[..., TestClient], password: str
 ) -> None:
     client = open_client(app, base_url="https://testserver")
-    assert client.post(
-        "/api/auth/signup", json={"email": "h@example.com", "password": password}
-    ).status_code == 201
+    assert (
+        client.post(
+            "/api/auth/signup", json={"email": "h@example.com", "password": password}
+        ).status_code
+        == 201
+    )
 
-    refused = client.post("/api/assets", json={"name": "A", "type": "stock"},
-                          headers={"Origin": "http://testserver"})
-    allowed = client.post("/api/assets", json={"name": "A", "type": "stock"},
-                          headers={"Origin": "https://testserver"})
+    refused = client.post(
+        "/api/assets", json={"name": "A", "type": "stock"}, headers={"Origin": "http://testserver"}
+    )
+    allowed = client.post(
+        "/api/assets", json={"name": "A", "type": "stock"}, headers={"Origin": "https://testserver"}
+    )
     assert refused.status_code == 403
     assert allowed.status_code == 201
 
@@ -195,8 +199,9 @@ def test_a_refused_cross_origin_request_does_not_extend_the_session(
     set_session_times(token, expires_at=soon, refreshed_at=soon - timedelta(days=7))
     before = session_row(token)
 
-    response = client.post("/api/assets", json={"name": "A", "type": "stock"},
-                           headers={"Origin": FOREIGN})
+    response = client.post(
+        "/api/assets", json={"name": "A", "type": "stock"}, headers={"Origin": FOREIGN}
+    )
 
     assert response.status_code == 403
     assert "set-cookie" not in response.headers

@@ -70,7 +70,9 @@ def test_every_auth_route_answers_a_foreign_origin_cookie_request_with_a_json_er
         if method == "GET":
             continue
         response = alice.client.request(
-            method, path, json={"email": alice.email, "password": "x" * 12},
+            method,
+            path,
+            json={"email": alice.email, "password": "x" * 12},
             headers={"Origin": "https://evil.example"},
         )
         assert response.status_code == 403, (method, path)
@@ -97,9 +99,7 @@ def test_an_unknown_auth_path_is_a_json_404(client: TestClient, path: str) -> No
     assert_json_error(response)
 
 
-def test_a_conflict_and_an_auth_failure_are_json_errors(
-    client: TestClient, alice: ApiUser
-) -> None:
+def test_a_conflict_and_an_auth_failure_are_json_errors(client: TestClient, alice: ApiUser) -> None:
     conflict = client.post(
         "/api/auth/signup", json={"email": alice.email, "password": "another fine passphrase"}
     )

@@ -146,4 +146,3 @@ def test_session_tokens_are_256_bit_and_stored_as_sha256() -> None:
     assert len(digest) == 64
     assert token not in digest
     assert digest == security.hash_token(token)
-

@@ -230,9 +230,7 @@ def test_tokens_are_stored_only_as_their_sha256(
     tokens = [alice.token, second]
 
     with engine.connect() as connection:
-        hashes = set(
-            connection.execute(text("SELECT token_hash FROM sessions")).scalars()
-        )
+        hashes = set(connection.execute(text("SELECT token_hash FROM sessions")).scalars())
         dumped = [
             str(value)
             for table in Base.metadata.sorted_tables

@@ -141,9 +141,7 @@ REJECTED: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "field"), [pytest.param(b, f, id=i) for i, b, f in REJECTED]
-)
+@pytest.mark.parametrize(("body", "field"), [pytest.param(b, f, id=i) for i, b, f in REJECTED])
 def test_invalid_signup_is_422_naming_the_field_and_writes_nothing(
     client: TestClient,
     alice: ApiUser,
@@ -160,9 +158,7 @@ def test_invalid_signup_is_422_naming_the_field_and_writes_nothing(
     assert count_rows() == before
 
 
-@pytest.mark.parametrize(
-    "password", ["k9#vQ2zL", "k" * 127 + "9"], ids=["8-chars", "128-chars"]
-)
+@pytest.mark.parametrize("password", ["k9#vQ2zL", "k" * 127 + "9"], ids=["8-chars", "128-chars"])
 def test_passwords_at_the_length_bounds_are_accepted(client: TestClient, password: str) -> None:
     response = client.post(SIGNUP, json={"email": "edge@example.com", "password": password})
 
