@@ -8,9 +8,10 @@ whichever app process made it.
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,11 +26,20 @@ def user_scope(user_id: uuid.UUID) -> str:
 
 
 def bump(db: Session, scope: str) -> None:
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(DataVersion).values(scope=scope, version=1)
+    """Move the counter past both its last value and the current time in microseconds.
+
+    Counting from the clock means a database restored from an older backup never hands out
+    a version that an existing cache entry was made under for different data.
+    """
+    postgres = db.get_bind().dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    now = time.time_ns() // 1000
+    larger = func.greatest if postgres else func.max  # SQLite's scalar max() of two values
+    statement = insert(DataVersion).values(scope=scope, version=now)
     db.execute(
         statement.on_conflict_do_update(
-            index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}
+            index_elements=[DataVersion.scope],
+            set_={"version": larger(DataVersion.version + 1, now)},
         )
     )
 
