@@ -14,6 +14,7 @@ from portfolio_tracker.accounts.security import (
     MIN_PASSWORD_LENGTH,
     is_common_password,
 )
+from portfolio_tracker.api.types import NO_NUL_PATTERN, JsonKeys
 
 
 def normalize_email(value: str) -> str:
@@ -31,10 +32,26 @@ def _not_common(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+# What the document promises is a subset of what email-validator accepts: a plain address
+# (no quoting, no IP literal, no internationalised domain) that a generator can produce.
+EMAIL_PATTERN = (
+    "^[A-Za-z0-9_%+-]{1,32}(?:[.][A-Za-z0-9_%+-]{1,31})?"
+    "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?[.]){1,3}[A-Za-z]{2,20}$"
+)
+Email = Annotated[
+    str,
+    Field(max_length=320),
+    JsonKeys(format="email", pattern=EMAIL_PATTERN),
+    AfterValidator(normalize_email),
+]
 NewPassword = Annotated[
     str,
-    Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="Not one of the commonly used passwords.",
+    ),
+    JsonKeys(pattern=NO_NUL_PATTERN),
     AfterValidator(_not_common),
 ]
 
@@ -56,12 +73,16 @@ class StrictBody(BaseModel):
 class SignUpRequest(StrictBody):
     email: Email
     password: NewPassword
-    name: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[
+        Annotated[str, JsonKeys(pattern=NO_NUL_PATTERN)] | None, Field(max_length=200)
+    ] = None
 
 
 class SignInRequest(StrictBody):
-    email: Annotated[str, Field(max_length=320)]
-    password: Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
+    email: Annotated[str, Field(max_length=320), JsonKeys(pattern=NO_NUL_PATTERN)]
+    password: Annotated[
+        str, Field(max_length=MAX_PASSWORD_LENGTH), JsonKeys(pattern=NO_NUL_PATTERN)
+    ]
 
 
 class UserOut(BaseModel):

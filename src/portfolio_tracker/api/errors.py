@@ -7,6 +7,7 @@ human-readable `detail` (and, for input errors, where the problem is).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,11 +99,60 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
-def _http(_request: Request, exc: Exception) -> JSONResponse:
+# FastAPI's answer when a request body cannot be read at all (e.g. bytes that are not UTF-8).
+_UNREADABLE_BODY = "There was an error parsing the body"
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        # A body that is not JSON at all is an invalid body like any other: 422, in the same
+        # shape as the validation errors (the document describes no 400).
+        reason = (
+            "request body is not valid UTF-8"
+            if isinstance(exc.__cause__, UnicodeDecodeError)
+            else "request body could not be parsed as JSON"
+        )
+        body = {"detail": [{"loc": ["body"], "msg": reason, "type": "json_invalid"}]}
+        return JSONResponse(body, status_code=422)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers or None
+        {"detail": exc.detail}, status_code=exc.status_code, headers=headers or None
     )
+
+
+def _method_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    table = []
+    for template, item in app.openapi().get("paths", {}).items():
+        parts = re.split(r"(\{[^}/]+\})", template)
+        regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        methods = frozenset(m.upper() for m in item if m in _HTTP_METHODS)
+        table.append((re.compile(regex), methods))
+    return table
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the document gives every path template matching `path`, sorted.
+
+    A 405 must list them all in `Allow`; Starlette's own header names only the methods of
+    the first route whose path matched, and the routers included into the app are separate
+    routes, so `/api/assets` would advertise GET and hide POST.
+    """
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "method_table", None
+    )
+    if table is None:
+        table = app.state.method_table = _method_table(app)
+    found: set[str] = set()
+    for regex, methods in table:
+        if regex.fullmatch(path):
+            found |= methods
+    return sorted(found)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

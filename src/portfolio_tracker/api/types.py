@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from portfolio_tracker.engine.money import (
     ENGINE_CONTEXT,
@@ -23,6 +33,51 @@ _OUTPUT_QUANTUM = Decimal(1).scaleb(-MAX_PLACES)
 EARLIEST_TRADE = datetime(1900, 1, 1, tzinfo=UTC)
 # "Not in the future" anywhere on Earth: the last time zone to reach a date is UTC+14.
 LATEST_OFFSET = timedelta(hours=14)
+
+
+# --- Patterns the OpenAPI document carries and the validators apply (one source for both).
+# ECMA-262 and Python agree on them: no lookarounds, ASCII classes only ([0-9], not \d), so a
+# client, a validator and a regex-driven generator read them alike.
+
+# A calendar date from 1900 to 2099 (29 February in leap years only).
+DAY_PATTERN_BODY = (
+    "(?:(?:19|20)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    "|(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26]))-02-29)"
+)
+DAY_PATTERN = f"^{DAY_PATTERN_BODY}$"
+_TIME_OF_DAY = (
+    "[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?"
+    "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?"
+)
+INSTANT_PATTERN = f"^{DAY_PATTERN_BODY}(?:{_TIME_OF_DAY})?$"
+_INSTANT_RE = re.compile(INSTANT_PATTERN)
+DAY_RE = re.compile(DAY_PATTERN)
+
+# Exact decimals as text: at most 15 integer digits and 18 decimal places.
+_PLACES = "(?:[.][0-9]{1,18})?"
+SIGNED_DECIMAL_PATTERN = f"^-?[0-9]{{1,15}}{_PLACES}$"
+NON_NEGATIVE_DECIMAL_PATTERN = f"^[0-9]{{1,15}}{_PLACES}$"
+# Above zero: a non-zero integer part, or a fraction whose last digit is not 0.
+POSITIVE_DECIMAL_PATTERN = (
+    f"^(?:0{{0,14}}[1-9][0-9]{{0,14}}{_PLACES}|0{{1,15}}[.][0-9]{{0,17}}[1-9])$"
+)
+_DECIMAL_TEXT = "Exact decimal: a string (preferred) or a JSON number; below 10^15, at most 18 "
+_DECIMAL_TEXT += "decimal places."
+
+
+def _decimal_json_schema(pattern: str, number_bounds: dict[str, float]) -> dict[str, Any]:
+    """A number (bounded, a multiple of 10^-18) or a decimal string matching ``pattern``."""
+    number: dict[str, Any] = {
+        "type": "number",
+        **number_bounds,
+        "exclusiveMaximum": MAX_ABS,
+        "multipleOf": float(_OUTPUT_QUANTUM),
+    }
+    return {
+        "anyOf": [number, {"type": "string", "pattern": pattern}],
+        "description": _DECIMAL_TEXT,
+    }
 
 
 def _bounded(value: Decimal) -> Decimal:
@@ -45,10 +100,16 @@ def _as_text(value: Decimal) -> str:
 
 
 def _iso_text_only(value: object) -> object:
-    # Pydantic would read a bare number as a Unix timestamp; the API promises ISO 8601 only.
-    if not isinstance(value, (str, datetime)):
+    # Pydantic would read a bare number (or a string of digits) as a Unix timestamp; the API
+    # promises ISO 8601 only, in the shape the OpenAPI pattern documents.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date or date-time string")
-    return value
+    match = _INSTANT_RE.match(value)
+    if match is None:
+        raise ValueError("must be an ISO 8601 date (2024-03-01) or date-time (2024-03-01T10:30Z)")
+    return match.group(0)  # without the newline a JSON Schema `$` lets through
 
 
 def _past_instant(value: datetime) -> datetime:
@@ -62,15 +123,30 @@ def _past_instant(value: datetime) -> datetime:
 
 InputDecimal = Annotated[
     Decimal,
-    Field(
-        allow_inf_nan=False,
-        description="Exact decimal: a string (preferred) or a JSON number; below 10^15, "
-        "at most 18 decimal places.",
-    ),
+    Field(allow_inf_nan=False),
     AfterValidator(_bounded),
+    WithJsonSchema(
+        _decimal_json_schema(SIGNED_DECIMAL_PATTERN, {"exclusiveMinimum": -MAX_ABS}),
+        mode="validation",
+    ),
 ]
-PositiveDecimal = Annotated[InputDecimal, Field(gt=0)]
-NonNegativeDecimal = Annotated[InputDecimal, Field(ge=0)]
+PositiveDecimal = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, gt=0),
+    AfterValidator(_bounded),
+    WithJsonSchema(
+        _decimal_json_schema(POSITIVE_DECIMAL_PATTERN, {"exclusiveMinimum": 0}),
+        mode="validation",
+    ),
+]
+NonNegativeDecimal = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, ge=0),
+    AfterValidator(_bounded),
+    WithJsonSchema(
+        _decimal_json_schema(NON_NEGATIVE_DECIMAL_PATTERN, {"minimum": 0}), mode="validation"
+    ),
+]
 
 DecimalText = Annotated[
     Decimal,
@@ -84,8 +160,69 @@ TradeInstant = Annotated[
     datetime,
     BeforeValidator(_iso_text_only),
     AfterValidator(_past_instant),
-    Field(
-        description="ISO 8601 date (2024-03-01) or date-time; a date or a date-time without an "
-        "offset is taken as UTC. Not before 1900 and not in the future."
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": INSTANT_PATTERN,
+            "description": "ISO 8601 date (2024-03-01) or date-time (2024-03-01T10:30:00+03:00); "
+            "a date or a date-time without an offset is taken as UTC. Not before 1900 and not "
+            "in the future.",
+            "examples": ["2024-03-01", "2024-03-01T10:30:00Z"],
+        },
+        mode="validation",
     ),
 ]
+
+# Text fields: PostgreSQL cannot store NUL, so every one of them refuses it.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+# At least one character that is neither whitespace nor NUL (the value is stripped).
+NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+CURRENCY_PATTERN = "^[A-Za-z]{3}$"
+SYMBOL_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._=^:/-]*$"
+
+
+def omit_null(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of a field that may be left out but not sent as null.
+
+    The Python type stays Optional (None marks "left out"); a validator refuses an explicit
+    null with a 422, and the document must not offer null as a value either.
+    """
+    schema.pop("default", None)
+    variants = schema.get("anyOf")
+    if not isinstance(variants, list):
+        return
+    kept = [variant for variant in variants if variant != {"type": "null"}]
+    del schema["anyOf"]
+    if len(kept) == 1:
+        own = dict(schema)
+        schema.clear()
+        schema.update({**kept[0], **own})
+    else:
+        schema["anyOf"] = kept
+
+
+def optional_not_null(**kwargs: Any) -> Any:
+    """Field of an update body: left out keeps the stored value, an explicit null is a 422
+    (raised by the model's validator) and null is not offered by the document."""
+    return Field(default=None, json_schema_extra=omit_null, **kwargs)
+
+
+class JsonKeys:
+    """Extra JSON Schema keywords for the type it annotates (a `pattern`, a `format`).
+
+    Unlike `Field(json_schema_extra=...)` it lands on the annotated type itself, so in
+    `Annotated[str, JsonKeys(pattern=...)] | None` the pattern stays on the string branch.
+    It documents only: the validators of the field enforce the rule.
+    """
+
+    __slots__ = ("keys",)
+
+    def __init__(self, **keys: Any) -> None:
+        self.keys = keys
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update(self.keys)
+        return schema

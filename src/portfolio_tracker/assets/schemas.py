@@ -17,12 +17,20 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     computed_field,
     field_validator,
 )
 
 from portfolio_tracker.accounts.schemas import StrictBody
-from portfolio_tracker.api.types import DecimalText
+from portfolio_tracker.api.types import (
+    CURRENCY_PATTERN,
+    NOT_BLANK_PATTERN,
+    SYMBOL_PATTERN,
+    DecimalText,
+    JsonKeys,
+    optional_not_null,
+)
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.prices.sources import effective_price_source
 
@@ -49,15 +57,32 @@ def _currency(value: str) -> str:
     return normalize_currency(value)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    JsonKeys(pattern=NOT_BLANK_PATTERN),
+]
 Ticker = Annotated[
-    str | None,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+        JsonKeys(pattern=SYMBOL_PATTERN),
+    ]
+    | None,
     AfterValidator(_ticker),
+    Field(
+        description="Letters, digits and . - _ = ^ : / (starting with a letter or a digit); "
+        "stored upper-cased."
+    ),
 ]
 CurrencyCode = Annotated[
     str,
-    Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. TRY, USD, EUR."),
+    Field(
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code, e.g. TRY, USD, EUR.",
+    ),
+    JsonKeys(pattern=CURRENCY_PATTERN),
     AfterValidator(_currency),
 ]
 
@@ -87,18 +112,36 @@ class PriceSource(StrEnum):
     metals = "metals"
 
 
+_FINENESS_TEXT = "Share of pure metal, e.g. 0.995 (24k gram gold), 0.916 (22k), 0.585 (14k)."
 Fineness = Annotated[
     Decimal,
-    Field(
-        gt=0,
-        le=1,
-        allow_inf_nan=False,
-        description="Share of pure metal, e.g. 0.995 (24k gram gold), 0.916 (22k), 0.585 (14k).",
+    Field(gt=0, le=1, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                {"type": "string", "pattern": "^(?:0?[.][0-9]{0,17}[1-9]|1(?:[.]0{1,18})?)$"},
+            ],
+            "description": _FINENESS_TEXT,
+        },
+        mode="validation",
     ),
 ]
 
 
 class AssetCreate(StrictBody):
+    # unit and fineness apply to metals only: JSON Schema says so with if/then.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {"type": {"not": {"const": AssetType.metal.value}}},
+                "required": ["type"],
+            },
+            "then": {"properties": {"unit": {"type": "null"}, "fineness": {"type": "null"}}},
+        },
+    )
+
     name: Name
     type: AssetType
     ticker_symbol: Ticker = None
@@ -122,13 +165,15 @@ class AssetCreate(StrictBody):
 class AssetUpdate(StrictBody):
     """Fields left out keep their value; `ticker_symbol: null` clears the ticker."""
 
-    name: Name | None = None
-    type: AssetType | None = None
+    name: Name | None = optional_not_null()
+    type: AssetType | None = optional_not_null()
     ticker_symbol: Ticker = None
-    currency: CurrencyCode | None = None
+    currency: CurrencyCode | None = optional_not_null()
     unit: MetalUnit | None = None
     fineness: Fineness | None = None
-    price_source: PriceSource | None = None
+    price_source: PriceSource | None = Field(
+        default=None, description="null or left out keeps the current source."
+    )
 
     @field_validator("name", "type", "currency")
     @classmethod

@@ -7,10 +7,23 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 from portfolio_tracker.accounts.schemas import StrictBody
-from portfolio_tracker.api.types import DecimalText, NonNegativeDecimal
+from portfolio_tracker.api.types import (
+    CURRENCY_PATTERN,
+    DAY_PATTERN,
+    DecimalText,
+    JsonKeys,
+    NonNegativeDecimal,
+)
 from portfolio_tracker.engine.money import normalize_currency
 
 EARLIEST_DAY = date(1900, 1, 1)
@@ -44,7 +57,15 @@ PriceDay = Annotated[
     date,
     BeforeValidator(_iso_day_text),
     AfterValidator(_past_day),
-    Field(description="ISO 8601 date of the price; not before 1900, not in the future."),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "description": "ISO 8601 date of the price; not before 1900, not in the future.",
+        },
+        mode="validation",
+    ),
 ]
 
 
@@ -56,7 +77,13 @@ class ManualPriceCreate(StrictBody):
         "share), in `currency`."
     )
     currency: (
-        Annotated[str, Field(min_length=3, max_length=3), AfterValidator(normalize_currency)] | None
+        Annotated[
+            str,
+            Field(min_length=3, max_length=3),
+            JsonKeys(pattern=CURRENCY_PATTERN),
+            AfterValidator(normalize_currency),
+        ]
+        | None
     ) = Field(default=None, description="ISO 4217 code; defaults to the asset's currency.")
 
 

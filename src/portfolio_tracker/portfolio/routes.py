@@ -11,6 +11,7 @@ from fastapi import Query, Response
 from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
 from portfolio_tracker.api.errors import InvalidInput, Responses
 from portfolio_tracker.api.routing import api_router
+from portfolio_tracker.api.types import CURRENCY_PATTERN, DAY_PATTERN, JsonKeys
 from portfolio_tracker.engine.history import Interval
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.portfolio import service
@@ -24,13 +25,15 @@ ERRORS: Responses = {
     422: {"description": "Invalid query parameter (the body names it)"},
 }
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_BENCHMARK = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_=^:/]{0,39}")
+BENCHMARK_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._=^:/-]{0,39}$"
+_BENCHMARK = re.compile(BENCHMARK_PATTERN)
+_DAY = JsonKeys(format="date", pattern=DAY_PATTERN)
 EARLIEST_DAY = date(1900, 1, 1)
 # "Today" anywhere on Earth: the last time zone to reach a date is UTC+14.
 _LATEST_OFFSET = timedelta(hours=14)
 
 CurrencyParam = Annotated[
-    str | None,
+    Annotated[str, JsonKeys(pattern=CURRENCY_PATTERN)] | None,
     Query(
         max_length=16,
         description="ISO 4217 code to value the portfolio in; default: your base currency.",
@@ -95,14 +98,25 @@ def get_history(
     db: DbSession,
     context: Context,
     from_: Annotated[
-        str | None,
-        Query(alias="from", max_length=32, description="ISO date; default: first trade's day."),
+        Annotated[str, _DAY] | None,
+        Query(
+            alias="from",
+            max_length=32,
+            description="ISO date; default: first trade's day. Not in the future, not after "
+            "`to`, at most 30 years before it.",
+        ),
     ] = None,
-    to: Annotated[str | None, Query(max_length=32, description="ISO date; default: today.")] = None,
+    to: Annotated[
+        Annotated[str, _DAY] | None,
+        Query(
+            max_length=32,
+            description="ISO date; default: today. Not in the future.",
+        ),
+    ] = None,
     currency: CurrencyParam = None,
     interval: Interval = "day",
     benchmark: Annotated[
-        str | None,
+        Annotated[str, JsonKeys(pattern=BENCHMARK_PATTERN)] | None,
         Query(
             max_length=40,
             description="USDTRY, XAU, XAG, CPI, or a stored price_history symbol (e.g. "
@@ -120,7 +134,7 @@ def get_history(
         raise InvalidInput("the range may span at most 30 years", ["query", "from"])
     name = None
     if benchmark is not None:
-        if not _BENCHMARK.fullmatch(benchmark.strip()):
+        if not _BENCHMARK.match(benchmark.strip()):
             raise InvalidInput("not a benchmark symbol", ["query", "benchmark"])
         name = benchmark.strip().upper()
     query = service.HistoryQuery(start, end, _currency(currency), interval, name)

@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from portfolio_tracker.accounts.schemas import StrictBody
 from portfolio_tracker.api.types import (
+    NO_NUL_PATTERN,
     DecimalText,
+    JsonKeys,
     NonNegativeDecimal,
     PositiveDecimal,
     TradeInstant,
+    optional_not_null,
 )
 
 
@@ -24,7 +27,7 @@ class TransactionType(StrEnum):
     sell = "sell"
 
 
-Note = Annotated[str | None, Field(max_length=1000)]
+Note = Annotated[Annotated[str, JsonKeys(pattern=NO_NUL_PATTERN)] | None, Field(max_length=1000)]
 
 
 class TransactionCreate(StrictBody):
@@ -43,13 +46,13 @@ class TransactionCreate(StrictBody):
 class TransactionUpdate(StrictBody):
     """Fields left out keep their value. Moving to another asset of yours is allowed."""
 
-    asset_id: uuid.UUID | None = None
-    type: TransactionType | None = None
-    quantity: PositiveDecimal | None = None
-    price_per_unit: NonNegativeDecimal | None = None
-    transaction_date: TradeInstant | None = None
-    fee: NonNegativeDecimal | None = None
-    note: Note = None
+    asset_id: uuid.UUID | None = optional_not_null()
+    type: TransactionType | None = optional_not_null()
+    quantity: PositiveDecimal | None = optional_not_null()
+    price_per_unit: NonNegativeDecimal | None = optional_not_null()
+    transaction_date: TradeInstant | None = optional_not_null()
+    fee: NonNegativeDecimal | None = optional_not_null()
+    note: Note = Field(default=None, description="null clears the note.")
 
 
 class TransactionOut(BaseModel):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, field_validator
 
 from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys, optional_not_null
 from portfolio_tracker.engine.money import normalize_currency
 
 SUPPORTED_LOCALES = ("tr-TR", "en-US", "en-GB", "de-DE")
@@ -35,18 +36,55 @@ def _time_zone(value: str) -> str:
     return name
 
 
+def _any_case(letter: str) -> str:
+    return f"[{letter.upper()}{letter.lower()}]" if letter.isalpha() else "[-_]"
+
+
+# What _locale accepts (bar surrounding spaces): a known locale in any case, - or _ between.
+LOCALE_PATTERN = (
+    "^(?:" + "|".join("".join(map(_any_case, known)) for known in SUPPORTED_LOCALES) + ")$"
+)
+
+
+def _time_zone_names() -> list[str]:
+    return sorted(name for name in available_timezones() if _loads(name))
+
+
+def _loads(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 Currency = Annotated[
     str,
-    Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. TRY, USD, EUR."),
+    Field(
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code, e.g. TRY, USD, EUR.",
+    ),
+    JsonKeys(pattern=CURRENCY_PATTERN),
     AfterValidator(normalize_currency),
 ]
 Locale = Annotated[
     str,
-    Field(max_length=16, description=f"One of {', '.join(SUPPORTED_LOCALES)}."),
+    Field(
+        max_length=16,
+        description=f"One of {', '.join(SUPPORTED_LOCALES)}.",
+    ),
+    JsonKeys(pattern=LOCALE_PATTERN),
     AfterValidator(_locale),
 ]
 TimeZone = Annotated[
-    str, Field(max_length=64, description="IANA time zone name."), AfterValidator(_time_zone)
+    str,
+    Field(max_length=64, description="IANA time zone name."),
+    AfterValidator(_time_zone),
+    WithJsonSchema(
+        {"type": "string", "enum": _time_zone_names(), "description": "IANA time zone name."},
+        mode="validation",
+    ),
 ]
 
 
@@ -59,9 +97,9 @@ class SettingsOut(BaseModel):
 class SettingsUpdate(StrictBody):
     """Fields left out keep their value; an explicit null is refused."""
 
-    base_currency: Currency | None = None
-    locale: Locale | None = None
-    time_zone: TimeZone | None = None
+    base_currency: Currency | None = optional_not_null()
+    locale: Locale | None = optional_not_null()
+    time_zone: TimeZone | None = optional_not_null()
 
     @field_validator("base_currency", "locale", "time_zone")
     @classmethod
