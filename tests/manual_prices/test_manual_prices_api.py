@@ -69,7 +69,7 @@ def test_delete_removes_it_and_bumps_the_version(alice: ApiUser, engine: Engine)
     ).json()
     before = _user_version(engine, alice.id)
     assert alice.delete(f"/api/prices/manual/{price['id']}").status_code == 204
-    assert _user_version(engine, alice.id) == before + 1
+    assert _user_version(engine, alice.id) > before
     assert alice.delete(f"/api/prices/manual/{price['id']}").status_code == 404
     assert alice.get("/api/prices/manual").json() == []
 

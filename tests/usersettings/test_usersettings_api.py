@@ -37,7 +37,7 @@ def test_it_stores_each_field_and_keeps_the_others(alice: ApiUser, engine: Engin
     response = alice.put("/api/settings", json={"base_currency": "usd"})
     assert response.status_code == 200, response.text
     assert response.json()["base_currency"] == "USD"
-    assert _user_version(engine, alice.id) == before + 1
+    assert _user_version(engine, alice.id) > before
     alice.put("/api/settings", json={"locale": "en_us", "time_zone": "America/New_York"})
     assert alice.get("/api/settings").json() == {
         "base_currency": "USD",
