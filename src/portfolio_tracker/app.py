@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,14 +22,16 @@ from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
-from portfolio_tracker.prices.quote_cache import build_quote_cache
-from portfolio_tracker.prices.rate_limit import PriceThrottle
+from portfolio_tracker.prices.quote_cache import build_quote_cache, close_quote_cache
+from portfolio_tracker.prices.rate_limit import PriceThrottle, close_limits_storage
 from portfolio_tracker.prices.resilience import new_http_client
 from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.usersettings.routes import router as settings_router
+
+logger = logging.getLogger(__name__)
 
 API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
 
@@ -61,10 +64,11 @@ def create_app(
         background_feeds = build_price_feeds(quick, http=owned_http)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if owned_http is not None:
             owned_http.close()
+        _close_connections(app.state.context)
 
     quote_cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
     # /docs and /redoc served from the package's own copy of Swagger UI and ReDoc: no CDN.
@@ -104,6 +108,24 @@ def create_app(
     for router in (manual_prices_router, settings_router, portfolio_router):
         app.include_router(router)
     return app
+
+
+def _close_connections(context: AppContext) -> None:
+    """Shutdown: close the Redis clients of the caches and rate limits (no-ops in memory).
+    A failure is logged and never stops the others from closing."""
+    closers = (
+        ("quote cache", lambda: close_quote_cache(context.quote_cache)),
+        ("price throttle", context.price_throttle.close),
+        ("auth throttle", lambda: close_limits_storage(context.auth_throttle.storage)),
+        ("portfolio cache", context.portfolio_cache.close if context.portfolio_cache else None),
+    )
+    for name, close in closers:
+        if close is None:
+            continue
+        try:
+            close()
+        except Exception:
+            logger.exception("shutdown: closing the %s failed", name)
 
 
 async def _security_headers(

@@ -70,6 +70,8 @@ def app_settings(engine: Engine, **overrides: Any) -> Settings:
         "database_url": engine.url.render_as_string(hide_password=False),
         "redis_url": None, "auth_rate_limit": "10000/minute",
         "price_rate_limit": "10000/minute", "trusted_origins": [], "cookie_secure": False,
+        # The feeds are replayed here, so the background backfill on creation is on.
+        "price_backfill_on_create": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -73,7 +73,7 @@ def test_fund_flows_from_tefas_to_the_table_and_the_endpoint(
     assert body["as_of"].startswith("2026-11-19T21:00:00")  # 00:00 Istanbul on the 20th
     assert response.headers["cache-control"] == "private, max-age=300"
     assert closes(engine) == [("tefas", "YAC", date(2026, 11, 20), Decimal("3.163587"), "TRY")]
-    assert prices_version(engine) == 1
+    assert prices_version(engine) > 0  # bumped (versions count from the clock)
 
 
 def test_stock_from_yahoo_is_stored_under_its_exchange_day(
@@ -126,7 +126,7 @@ def test_fx_from_tcmb_is_stored_as_a_rate(
     assert (body["symbol"], body["price"], body["currency"], body["source"]) == (
         "USDTRY", "42.4102", "TRY", "tcmb")
     assert rates(engine) == [("USD", "TRY", date(2026, 11, 24), Decimal("42.4102"), "tcmb")]
-    assert prices_version(engine) == 1
+    assert prices_version(engine) > 0  # bumped (versions count from the clock)
 
 
 def test_fx_without_try_comes_from_the_ecb(

@@ -15,7 +15,7 @@ import redis
 import respx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from recordings import STOOQ, TEFAS, YAHOO, json_response, text_response
+from recordings import ECB, STOOQ, TCMB, TEFAS, YAHOO, json_response, text_response
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 TEFAS_API = f"{TEFAS}/api/funds/fonFiyatBilgiGetir"
 CHART = f"{YAHOO}/v8/finance/chart"
+# The exchange rates a new asset needs (USD/TRY for these): here the rate feeds are down.
+FX_FEEDS = (rf"^{ECB}/stats/eurofxref/", rf"^{TCMB}/kurlar/")
 
 
 def signed_up(app: FastAPI) -> tuple[TestClient, dict[str, str]]:
@@ -96,6 +98,8 @@ def test_creating_an_asset_with_a_ticker_backfills_its_history(
 ) -> None:
     route = feed_mock.get(f"{CHART}/AAPL").mock(
         return_value=json_response("yahoo_aapl_history.json"))
+    for fx_feed in FX_FEEDS:
+        feed_mock.get(url__regex=fx_feed).mock(return_value=httpx.Response(503))
 
     asset = alice.create_asset(name="Apple", type="stock", ticker_symbol="aapl", currency="USD")
 
@@ -111,6 +115,8 @@ def test_a_failing_backfill_never_fails_the_asset_creation(
 ) -> None:
     feed_mock.get(f"{CHART}/AAPL").mock(return_value=httpx.Response(500))
     feed_mock.get(f"{STOOQ}/q/d/l/").mock(return_value=text_response("stooq_limit.txt"))
+    for fx_feed in FX_FEEDS:
+        feed_mock.get(url__regex=fx_feed).mock(return_value=httpx.Response(503))
 
     asset = alice.create_asset(name="Apple", type="stock", ticker_symbol="AAPL")
 

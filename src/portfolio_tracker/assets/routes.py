@@ -22,7 +22,6 @@ from portfolio_tracker.assets.schemas import (
 )
 from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.prices.refresh import backfill_new_asset
-from portfolio_tracker.prices.sources import feed_symbol_of
 
 router = api_router(prefix="/api/assets", tags=["assets"])
 
@@ -46,19 +45,13 @@ def create_asset(
     context: Context,
     background: BackgroundTasks,
 ) -> AssetOut:
-    """Record a new asset (no transactions yet). When its type and ticker map to a price
-    feed, its daily history is fetched in the background after the answer."""
+    """Record a new asset (no transactions yet). In the background after the answer: its
+    daily history when its type and ticker map to a price feed, and the exchange rates that
+    convert it into your base currency over the same years."""
     asset = service.create_asset(db, principal.user.id, body)
-    if context.settings.price_backfill_on_create and feed_symbol_of(
-        asset.type, asset.ticker_symbol, asset.price_source
-    ):
+    if context.settings.price_backfill_on_create:
         background.add_task(
-            backfill_new_asset,
-            context.session_factory,
-            context.price_service,
-            asset.type,
-            asset.ticker_symbol,
-            asset.price_source,
+            backfill_new_asset, context.session_factory, context.price_service, asset.id
         )
     return AssetOut.model_validate(asset)
 

@@ -86,6 +86,9 @@ class MemoryResultStore:
     def clear(self) -> None:
         self._lru.clear()
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class RedisResultStore:
     def __init__(self, url: str, prefix: str = REDIS_KEY_PREFIX, ttl: int = REDIS_TTL_SECONDS):
@@ -115,6 +118,13 @@ class RedisResultStore:
         except redis.RedisError as exc:
             log.warning("portfolio cache clear failed: %s", exc)
 
+    def close(self) -> None:
+        """Close the client's connections (app shutdown); never raises."""
+        try:
+            self._client.close()
+        except redis.RedisError as exc:
+            log.warning("portfolio cache close failed: %s", exc)
+
 
 class PortfolioCache:
     """What one app process keeps: the shared result store and its own ledger snapshots."""
@@ -139,6 +149,12 @@ class PortfolioCache:
     def clear(self) -> None:
         self.results.clear()
         self._ledgers.clear()
+
+    def close(self) -> None:
+        """Release the result store's connections (app shutdown)."""
+        close = getattr(self.results, "close", None)
+        if callable(close):
+            close()
 
 
 def result_key(user_id: uuid.UUID, versions: tuple[int, int], kind: str, *params: str) -> str:

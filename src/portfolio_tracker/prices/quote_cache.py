@@ -31,6 +31,13 @@ class QuoteCache(Protocol):
     def set(self, key: str, quote: Quote) -> None: ...
 
 
+def close_quote_cache(cache: QuoteCache) -> None:
+    """Release what a cache holds (Redis connections), for caches that have ``close()``."""
+    close = getattr(cache, "close", None)
+    if callable(close):
+        close()
+
+
 class InMemoryQuoteCache:
     """Per-process cache; the clock is injectable so tests can expire entries."""
 
@@ -54,6 +61,9 @@ class InMemoryQuoteCache:
     def set(self, key: str, quote: Quote) -> None:
         with self._lock:
             self._entries[key] = (self._clock() + self._ttl, quote)
+
+    def close(self) -> None:
+        """Nothing to release (the app's shutdown closes every cache alike)."""
 
 
 def quote_to_json(quote: Quote) -> str:
@@ -107,6 +117,13 @@ class RedisQuoteCache:
             self._redis.set(self._prefix + key, quote_to_json(quote), ex=self._ttl)
         except redis.RedisError as exc:
             logger.warning("quote cache: Redis set failed (%s)", type(exc).__name__)
+
+    def close(self) -> None:
+        """Close the client's connections (app shutdown); never raises."""
+        try:
+            self._redis.close()
+        except redis.RedisError as exc:
+            logger.warning("quote cache: closing Redis failed (%s)", type(exc).__name__)
 
 
 def build_quote_cache(redis_url: str | None, ttl_seconds: int) -> QuoteCache:

@@ -122,9 +122,47 @@ class PriceService:
         self._lock = threading.Lock()
         # Feed failures since start, by "kind:source" (what /metrics or the CLI reports).
         self.failures: Counter[str] = Counter()
+        # Per pair, the day range the FX history feed has already answered in this
+        # process: what it lacks there (a currency younger than the range) is not asked
+        # for again at each new transaction.
+        self._fx_asked: dict[str, tuple[date, date]] = {}
+        # The opportunistic FX backfills (refresh.ensure_fx_history) coalesce per pair: a
+        # task finding the pair already being fetched leaves its range to that task and
+        # returns at once (no thread waits on a download), see claim_fx.
+        self._fx_running: set[str] = set()
+        self._fx_pending: dict[str, tuple[date, date]] = {}
 
     def today(self) -> date:
         return self._today()
+
+    def fx_asked(self, pair: str) -> tuple[date, date] | None:
+        """The day range the FX history feed already answered for ``pair`` (this process)."""
+        with self._lock:
+            return self._fx_asked.get(pair)
+
+    def note_fx_asked(self, pair: str, start: date, end: date) -> None:
+        with self._lock:
+            self._fx_asked[pair] = _hull(self._fx_asked.get(pair), start, end)
+
+    def claim_fx(self, pair: str, start: date, end: date) -> bool:
+        """True: the caller fetches ``pair`` now (and must call release_fx). False: another
+        caller is fetching it and takes [start, end] over when it is done."""
+        with self._lock:
+            if pair in self._fx_running:
+                self._fx_pending[pair] = _hull(self._fx_pending.get(pair), start, end)
+                return False
+            self._fx_running.add(pair)
+            return True
+
+    def release_fx(self, pair: str, *, failed: bool = False) -> tuple[date, date] | None:
+        """The range others left to the claim's holder (it keeps the claim and fetches
+        that next), or None: the claim is released. ``failed`` drops both."""
+        with self._lock:
+            pending = self._fx_pending.pop(pair, None)
+            if pending is None or failed:
+                self._fx_running.discard(pair)
+                return None
+            return pending
 
     # -- latest quotes -------------------------------------------------------------------
 
@@ -143,11 +181,14 @@ class PriceService:
             return self._stored_or_unavailable(db, kind, symbol, exc)
         return self._answer(kind, symbol, quote, stale=False, max_age=self.ttl)
 
-    def fetch_and_store(self, db: Session, kind: PriceKind, symbol: str) -> Quote:
+    def fetch_and_store(self, db: Session, kind: PriceKind, symbol: str,
+                        source: str | None = None) -> Quote:
         """Ask the feed (no cache), store the day's close, commit, cache; feed errors raise
-        (each is logged and counted)."""
+        (each is logged and counted). ``source`` names one feed to ask alone (an asset's
+        explicit ``stooq``); its quote is stored under that feed and not cached, since the
+        cache answers the kind's usual chain."""
         symbol = canonical_symbol(kind, symbol)
-        provider = self.feeds.for_kind(kind.value)
+        provider = self.feeds.select(kind.value, source)
         try:
             quote = provider.latest(symbol)
         except PriceFeedError as exc:
@@ -155,6 +196,8 @@ class PriceService:
             raise
         self._store_quote(db, kind, symbol, quote)
         db.commit()
+        if source is not None:
+            return quote
         key = f"{kind.value}:{symbol}"
         self.cache.set(key, quote)
         stamp = Quote(symbol=symbol, price=Decimal(1), currency="XXX",
@@ -197,14 +240,16 @@ class PriceService:
     # -- history -------------------------------------------------------------------------
 
     def backfill(self, db: Session, kind: PriceKind, symbol: str, start: date,
-                 end: date | None = None, *, background: bool = False) -> int:
+                 end: date | None = None, *, background: bool = False,
+                 source: str | None = None) -> int:
         """Fetch daily history over [start, end] in the chunks the source needs and store it
-        (committed per chunk); returns rows written. Feed errors raise, counted."""
+        (committed per chunk); returns rows written. Feed errors raise, counted.
+        ``source``: one feed alone (``stooq``, ``yahoo``; FX ``tcmb``), else the kind's
+        provider (stocks Yahoo then Stooq, FX history the ECB)."""
         symbol = canonical_symbol(kind, symbol)
         end = end or self._today()
         feeds = self.background_feeds if background else self.feeds
-        provider: PriceProvider = (feeds.fx_history if kind is PriceKind.fx
-                                   else feeds.for_kind(kind.value))
+        provider: PriceProvider = feeds.select(kind.value, source, history=True)
         chunk = CHUNK_DAYS[kind]
         written = 0
         for first, last in _chunks(start, end, chunk):
@@ -284,6 +329,12 @@ class PriceService:
             self.failures[f"{kind.value}:{error.source}"] += 1
         logger.warning("prices: %s feed %s failed for %s: %s: %s", kind.value, error.source,
                        error.symbol, type(error).__name__, error.detail[:200])
+
+
+def _hull(known: tuple[date, date] | None, start: date, end: date) -> tuple[date, date]:
+    if known is None:
+        return start, end
+    return min(start, known[0]), max(end, known[1])
 
 
 def _chunks(start: date, end: date, days: int | None) -> list[tuple[date, date]]:

@@ -26,12 +26,20 @@ STORED_SOURCES: dict[PriceKind, tuple[str, ...]] = {
 AUTO_SOURCE = {"fund": "tefas", "stock": "yahoo", "crypto": "coingecko", "metal": "metals"}
 FEED_KIND = {"tefas": PriceKind.fund, "yahoo": PriceKind.stock, "stooq": PriceKind.stock,
              "coingecko": PriceKind.crypto, "metals": PriceKind.metal}
+# Feeds that `auto` only reaches through a fallback chain (stocks: Yahoo, then Stooq). An
+# asset that names one of them explicitly is fetched from that feed alone, so its rows land
+# under the source the portfolio reads for it (docs/price-storage.md).
+SINGLE_FEEDS = frozenset({"yahoo", "stooq"})
 
 
 @dataclass(frozen=True, slots=True)
 class FeedSymbol:
+    """What to fetch. ``source``: one feed chosen explicitly (``yahoo``, ``stooq``; for FX
+    ``tcmb``, ``ecb``), or None for the kind's usual provider (its fallback chain)."""
+
     kind: PriceKind
     symbol: str
+    source: str | None = None
 
 
 def storage_source(kind: PriceKind, feed_source: str) -> str:
@@ -70,4 +78,12 @@ def feed_symbol_of(asset_type: str, ticker: str | None,
     kind = FEED_KIND[feed]
     if kind is PriceKind.metal:
         return FeedSymbol(kind, metal_symbol(ticker))
-    return FeedSymbol(kind, (ticker or "").strip().upper())
+    explicit = feed if (price_source or "auto") != "auto" and feed in SINGLE_FEEDS else None
+    return FeedSymbol(kind, (ticker or "").strip().upper(), explicit)
+
+
+def stored_sources_of(target: FeedSymbol) -> tuple[str, ...]:
+    """The price_history sources the rows fetched for ``target`` are stored under."""
+    if target.source is not None:
+        return (storage_source(target.kind, target.source),)
+    return STORED_SOURCES.get(target.kind, ())

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -224,3 +224,18 @@ def latest_rate(db: Session, base: str, quote: str) -> Rate | None:
     if not found:
         return None
     return max(found, key=lambda r: r.day)  # the direct pair wins a tie (max keeps the first)
+
+
+def rate_span(db: Session, base: str, quote: str) -> tuple[date, date] | None:
+    """The first and last day a rate of the pair (either orientation) is stored for."""
+    spans = []
+    for first, second in ((base, quote), (quote, base)):
+        row = db.execute(
+            select(func.min(ExchangeRate.day), func.max(ExchangeRate.day))
+            .where(ExchangeRate.base == first, ExchangeRate.quote == second)
+        ).one()
+        if row[0] is not None:
+            spans.append((row[0], row[1]))
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)

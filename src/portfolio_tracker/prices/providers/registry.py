@@ -6,7 +6,7 @@ The price service builds this once per process and picks the provider by asset k
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -44,6 +44,9 @@ class PriceFeeds:
     tcmb: TcmbProvider
     ecb: EcbProvider
     clients: dict[str, FeedClient]
+    # Each single source by its stored name (``yahoo``, ``stooq``, ``tcmb``, ``ecb``, …), for
+    # an asset or a backfill that names one feed instead of the kind's fallback chain.
+    by_source: dict[str, PriceProvider] = field(default_factory=dict)
 
     def for_kind(self, kind: str) -> PriceProvider:
         """The provider for an asset type (``fund``, ``stock``, ``metal``, ``crypto``) or
@@ -53,6 +56,16 @@ class PriceFeeds:
             "crypto": self.crypto, "fx": self.fx,
         }
         return providers[kind]
+
+    def select(self, kind: str, source: str | None = None, *,
+               history: bool = False) -> PriceProvider:
+        """``source`` None: the kind's provider (FX history: ECB). Otherwise that one
+        source alone (``stooq`` → Stooq only, never Yahoo first); KeyError if unknown."""
+        if source is None:
+            return self.fx_history if kind == "fx" and history else self.for_kind(kind)
+        singles: dict[str, PriceProvider] = {"tcmb": self.tcmb, "ecb": self.ecb,
+                                             **self.by_source}
+        return singles[source]
 
 
 def feed_client(source: str, settings: FeedSettings, http: httpx.Client,
@@ -96,4 +109,5 @@ def build_price_feeds(settings: FeedSettings, *, http: httpx.Client | None = Non
         tcmb=tcmb,
         ecb=ecb,
         clients=clients,
+        by_source={"yahoo": yahoo, "stooq": stooq},
     )
