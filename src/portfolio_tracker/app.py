@@ -23,7 +23,7 @@ from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
 from portfolio_tracker.prices.quote_cache import build_quote_cache, close_quote_cache
-from portfolio_tracker.prices.rate_limit import PriceThrottle, close_limits_storage
+from portfolio_tracker.prices.rate_limit import PriceThrottle
 from portfolio_tracker.prices.resilience import new_http_client
 from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
@@ -116,7 +116,7 @@ def _close_connections(context: AppContext) -> None:
     closers = (
         ("quote cache", lambda: close_quote_cache(context.quote_cache)),
         ("price throttle", context.price_throttle.close),
-        ("auth throttle", lambda: close_limits_storage(context.auth_throttle.storage)),
+        ("auth throttle", context.auth_throttle.close),
         ("portfolio cache", context.portfolio_cache.close if context.portfolio_cache else None),
     )
     for name, close in closers:

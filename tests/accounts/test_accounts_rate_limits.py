@@ -285,3 +285,21 @@ def test_two_app_instances_sharing_redis_share_the_count(
     app_c = instance(redis_prefix + "-other")
     client_c = from_ip(open_client, app_c, "192.0.2.3")
     assert sign_in(client_c, "victim@example.com", password).status_code == 200
+
+
+def test_with_redis_unreachable_sign_in_works_and_is_still_throttled_in_process(
+    build_app: Callable[..., FastAPI], open_client: OpenClient, password: str
+) -> None:
+    app = build_app(
+        auth_rate_limit="2/minute",
+        auth_ip_rate_limit="100/minute",
+        redis_url="redis://127.0.0.1:1/0",  # nothing listens on port 1
+    )
+    client = from_ip(open_client, app, "198.51.100.9")
+    signup = client.post(SIGNUP, json={"email": "down@example.com", "password": password})
+    assert signup.status_code == 201
+    assert sign_in(client, "down@example.com", password).status_code == 200
+    statuses = [
+        sign_in(client, "down@example.com", "wrong password!").status_code for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]

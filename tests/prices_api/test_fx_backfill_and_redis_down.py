@@ -342,7 +342,7 @@ def test_shutdown_closes_every_redis_client(
 
     # The quote cache, the price and sign-in rate limits and the portfolio cache.
     assert len(set(closed)) == 4
-    assert id(context.price_throttle.storage.get_connection()) in closed
+    assert id(context.price_throttle.limiter.storage.get_connection()) in closed
 
 
 @pytest.mark.redis

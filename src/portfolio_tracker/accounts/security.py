@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-import time
 from functools import lru_cache
 from importlib import resources
 
 from limits import RateLimitItem
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage, RedisStorage, Storage
-from limits.strategies import MovingWindowRateLimiter
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from portfolio_tracker.api.errors import RateLimited
+from portfolio_tracker.api.rate_limits import ResilientLimiter
 
 # OWASP's argon2id floor (19 MiB, 2 passes, 1 lane). Changing these rehashes on next sign-in.
 PASSWORD_HASHER = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
@@ -64,7 +61,7 @@ class AuthThrottle:
     Only failures count, so people who type their password right are never slowed down.
     The per-IP budget is larger than the per-email one: many people can share one address
     (NAT, an office), and a small per-IP budget would let one of them lock out the rest.
-    Memory storage serves one process; with Redis every process shares the counts.
+    Counts are shared through Redis when configured (see api.rate_limits).
     """
 
     def __init__(
@@ -72,10 +69,7 @@ class AuthThrottle:
     ) -> None:
         self.email_item = parse_limit(email_limit)
         self.ip_item = parse_limit(ip_limit)
-        self.storage: Storage = (
-            RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
-        )
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = ResilientLimiter(redis_url, key_prefix)
 
     def _items(self, ip: str, email: str) -> list[tuple[RateLimitItem, str]]:
         return [(self.email_item, f"email:{email}"), (self.ip_item, f"ip:{ip}")]
@@ -83,10 +77,14 @@ class AuthThrottle:
     def ensure_allowed(self, scope: str, *, ip: str, email: str) -> None:
         for item, key in self._items(ip, email):
             if not self.limiter.test(item, scope, key):
-                stats = self.limiter.get_window_stats(item, scope, key)
-                retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                raise RateLimited("Too many attempts. Try again later.", retry_after=retry_after)
+                raise RateLimited(
+                    "Too many attempts. Try again later.",
+                    retry_after=self.limiter.retry_after(item, scope, key),
+                )
 
     def record_failure(self, scope: str, *, ip: str, email: str) -> None:
         for item, key in self._items(ip, email):
             self.limiter.hit(item, scope, key)
+
+    def close(self) -> None:
+        self.limiter.close()
