@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 EXAMPLES_PER_OPERATION = 40
 # Operations with business rules a schema cannot express, where schema-valid data may still
 # be refused with a correct 422: a common password, a date in the future, an oversell, a
-# range over 30 years or ending before it starts, the same currency on both sides.
+# range over 30 years or ending before it starts.
 # Everywhere else the document says exactly what is accepted.
 BUSINESS_RULES = {
     "POST /api/auth/signup",
@@ -25,7 +25,6 @@ BUSINESS_RULES = {
     "DELETE /api/transactions/{transaction_id}",
     "POST /api/prices/manual",
     "GET /api/portfolio/history",
-    "GET /api/prices/fx",
 }
 
 

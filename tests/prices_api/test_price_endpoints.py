@@ -129,6 +129,19 @@ def test_fx_from_tcmb_is_stored_as_a_rate(
     assert prices_version(engine) > 0  # bumped (versions count from the clock)
 
 
+def test_fx_of_a_currency_to_itself_is_exactly_one_without_a_feed(
+    alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
+) -> None:
+    response = alice.get("/api/prices/fx?base=try&quote=TRY")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["symbol"], body["price"], body["currency"], body["stale"]) == (
+        "TRYTRY", "1", "TRY", False)
+    assert rates(engine) == []
+    assert not feed_mock.calls
+
+
 def test_fx_without_try_comes_from_the_ecb(
     alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
 ) -> None:
@@ -304,8 +317,7 @@ def test_hostile_answers_are_never_stored(
      ("/api/prices/metal?symbol=XAU&unit=furlong", "unit"),
      ("/api/prices/metal?symbol=XAU&currency=DOLLAR", "currency"),
      ("/api/prices/fx?base=USD", "quote"),
-     ("/api/prices/fx?base=US1&quote=TRY", "base"),
-     ("/api/prices/fx?base=usd&quote=USD", "quote")],
+     ("/api/prices/fx?base=US1&quote=TRY", "base")],
 )
 def test_bad_parameters_are_422_naming_the_parameter(
     alice: ApiUser, feed_mock: respx.MockRouter, url: str, param: str

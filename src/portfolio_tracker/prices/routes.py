@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from portfolio_tracker.api.deps import Context, CurrentUser, DbSession, Principal
-from portfolio_tracker.api.errors import InvalidInput
 from portfolio_tracker.engine.metals import MetalUnit
 from portfolio_tracker.engine.money import to_plain_str
 from portfolio_tracker.prices.schemas import (
@@ -103,6 +102,4 @@ def fx_rate(
     base: Currency, quote: Currency,
 ) -> dict[str, Any]:
     """How many `quote` one `base` is worth (TCMB for TRY pairs, ECB otherwise)."""
-    if base.upper() == quote.upper():
-        raise InvalidInput("must differ from base", ["query", "quote"])
     return _out(context.price_service.fx_rate(db, base, quote), response)

@@ -206,7 +206,18 @@ class PriceService:
         return quote
 
     def fx_rate(self, db: Session, base: str, quote: str) -> PriceAnswer:
-        return self.latest(db, PriceKind.fx, base.upper() + quote.upper())
+        base, quote = base.upper(), quote.upper()
+        if base == quote:  # a currency is worth exactly one of itself; no feed is asked
+            return PriceAnswer(
+                symbol=base + quote,
+                price=Decimal(1),
+                currency=quote,
+                as_of=datetime.now(UTC),
+                source="identity",
+                stale=False,
+                max_age=86400,
+            )
+        return self.latest(db, PriceKind.fx, base + quote)
 
     def metal(self, db: Session, symbol: str, unit: MetalUnit, currency: str) -> PriceAnswer:
         """Spot (USD per troy ounce) → one ``unit`` → ``currency`` at the latest rate."""
