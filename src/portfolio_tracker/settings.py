@@ -61,8 +61,9 @@ class Settings(BaseSettings):
     )
     price_backfill_on_create: bool = Field(
         default=True,
-        description="Fetch up to 10 years of daily history in the background when an asset "
-        "with a feed-priced ticker is created.",
+        description="Fetch in the background, when an asset is created, up to 10 years of its "
+        "daily price history and of the exchange rates it needs against the user's base "
+        "currency; and, when a transaction predates the stored rates, the missing older rates.",
     )
     rate_limit_key_prefix: str = Field(
         default="pt-limits",
