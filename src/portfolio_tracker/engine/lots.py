@@ -21,8 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
-from itertools import compress
-from operator import attrgetter, eq, le
+from operator import attrgetter
 from typing import Any, Literal
 
 from portfolio_tracker.engine.money import (
@@ -138,46 +137,14 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
 
 # The hot loop builds about a million output records per million trades. A frozen dataclass's
 # generated __init__ writes each field through object.__setattr__ (~450 ns for four fields);
-# writing the slots through their descriptors gives the same object in about half the time.
-# tests/engine/test_lots.py checks these stay equal to the normal constructors.
+# writing the slots through their descriptors, inline in _match, gives the same object in
+# about a third of the time. tests/engine/test_lots.py checks these stay equal to the normal
+# constructors, and that the field lists below name every field in order.
 _new = object.__new__
 _lc_fields = ("buy_id", "buy_at", "quantity", "cost")
 _lc_set = _slot_setters(LotConsumption, _lc_fields)
 _rz_fields = ("sell_id", "at", "quantity", "proceeds", "cost", "realized_pnl", "consumed")
 _rz_set = _slot_setters(Realization, _rz_fields)
-
-
-def _new_consumption(
-    buy_id: str, buy_at: datetime, quantity: Decimal, cost: Decimal
-) -> LotConsumption:
-    s_id, s_at, s_quantity, s_cost = _lc_set
-    c: LotConsumption = _new(LotConsumption)
-    s_id(c, buy_id)
-    s_at(c, buy_at)
-    s_quantity(c, quantity)
-    s_cost(c, cost)
-    return c
-
-
-def _new_realization(
-    sell_id: str,
-    at: datetime,
-    quantity: Decimal,
-    proceeds: Decimal,
-    cost: Decimal,
-    realized_pnl: Decimal,
-    consumed: tuple[LotConsumption, ...],
-) -> Realization:
-    s_id, s_at, s_quantity, s_proceeds, s_cost, s_pnl, s_consumed = _rz_set
-    r: Realization = _new(Realization)
-    s_id(r, sell_id)
-    s_at(r, at)
-    s_quantity(r, quantity)
-    s_proceeds(r, proceeds)
-    s_cost(r, cost)
-    s_pnl(r, realized_pnl)
-    s_consumed(r, consumed)
-    return r
 
 
 class OversellError(ValueError):
@@ -201,7 +168,6 @@ class OversellError(ValueError):
 
 
 _order_key = attrgetter("at", "sequence")
-_get_at = attrgetter("at")
 
 
 def order_trades(trades: Iterable[Trade]) -> list[Trade]:
@@ -214,16 +180,23 @@ def order_trades(trades: Iterable[Trade]) -> list[Trade]:
 
 
 def _is_ordered(trades: list[Trade]) -> bool:
-    # Histories usually arrive ordered from the database. Checking that with C-level passes
-    # costs about a third of sorting with (at, sequence) tuple keys.
-    ats = list(map(_get_at, trades))
-    later = ats[1:]
-    if not all(map(le, ats, later)):
-        return False
-    ties = list(compress(range(len(later)), map(eq, ats, later)))
-    if not ties:
+    # Histories usually arrive ordered from the database. One plain pass that reads each trade
+    # once beats C-level map passes here: a million trades live all over memory, and every extra
+    # pass over them (instants, ties, sequences) costs more in cache misses than it saves in
+    # interpreter work.
+    if not trades:
         return True
-    return all(trades[i].sequence <= trades[i + 1].sequence for i in ties)
+    first = trades[0]
+    prev_at, prev_sequence = first.at, first.sequence
+    for t in trades:
+        at = t.at
+        if at > prev_at:
+            prev_at, prev_sequence = at, t.sequence
+        elif at == prev_at and t.sequence >= prev_sequence:
+            prev_sequence = t.sequence
+        else:
+            return False
+    return True
 
 
 def _running_quantity(ordered: list[Trade]) -> Iterator[tuple[Trade, Decimal]]:
@@ -270,15 +243,23 @@ def run_fifo(trades: Iterable[Trade]) -> FifoResult:
 
 
 def _match(ordered: list[Trade]) -> FifoResult:
-    # Hot loop: a lot is a plain list [buy trade, remaining quantity, remaining cost] so it can
-    # be mutated in place; the frozen output dataclasses are built once per fact. Running out
-    # of lots mid-sell surfaces as IndexError from ``lots[0]`` (free when it does not happen);
-    # the error path then replays the history to report the oversell exactly as check_history.
-    lots: deque[list[Any]] = deque()
+    # Hot loop. An open lot is a tuple (buy trade, remaining quantity, remaining cost): a tuple
+    # is one allocation where a list is two, and a lot taken in part is put back as a new tuple.
+    # The frozen output dataclasses are built once per fact, their slots written inline
+    # through the descriptors (see _lc_set: a helper call per record would cost a third more).
+    # Running out of lots mid-sell surfaces as IndexError from the deque (free when it
+    # does not happen); the error path then replays the history to report the oversell exactly
+    # as check_history.
+    lots: deque[tuple[Trade, Decimal, Decimal]] = deque()
     realizations: list[Realization] = []
     add_lot = lots.append
     pop_lot = lots.popleft
+    put_back = lots.appendleft  # the remainder of a lot taken in part
     add_realization = realizations.append
+    new = _new
+    consumption_cls, realization_cls = LotConsumption, Realization
+    c_id, c_at, c_quantity, c_cost = _lc_set
+    r_id, r_at, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
     quantum = _COST_QUANTUM
     zero = _ZERO
     realized = zero
@@ -286,48 +267,68 @@ def _match(ordered: list[Trade]) -> FifoResult:
         for t in ordered:
             q = t.quantity
             if t.kind == "buy":
-                add_lot([t, q, q * t.price_per_unit + t.fee])
+                add_lot((t, q, q * t.price_per_unit + t.fee))
                 continue
-            lot = lots[0]
-            remaining = lot[1]
+            buy, remaining, lot_cost = pop_lot()
+            c = new(consumption_cls)
+            c_id(c, buy.id)
+            c_at(c, buy.at)
             if remaining > q:
                 # The common sell: part of the oldest lot.
-                cost = lot[2] * q / remaining
+                cost = lot_cost * q / remaining
                 rounded = cost.quantize(quantum)
                 if rounded != cost:  # keep exact quotients as they are: "220", not "220.000…"
                     cost = rounded
-                lot[1] = remaining - q
-                lot[2] -= cost
-                buy = lot[0]
-                consumed: tuple[LotConsumption, ...] = (_new_consumption(buy.id, buy.at, q, cost),)
+                put_back((buy, remaining - q, lot_cost - cost))
+                c_quantity(c, q)
+                c_cost(c, cost)
+                consumed: tuple[LotConsumption, ...] = (c,)
             else:
-                pieces: list[LotConsumption] = []
-                need = q
-                cost = zero
-                while need:
-                    lot = lots[0]
-                    buy = lot[0]
-                    remaining = lot[1]
-                    if remaining <= need:
-                        piece = lot[2]  # the last piece of a lot takes all of its cost
-                        pop_lot()
-                        pieces.append(_new_consumption(buy.id, buy.at, remaining, piece))
-                        need -= remaining
-                    else:
-                        piece = lot[2] * need / remaining
-                        rounded = piece.quantize(quantum)
-                        if rounded != piece:
-                            piece = rounded
-                        lot[1] = remaining - need
-                        lot[2] -= piece
-                        pieces.append(_new_consumption(buy.id, buy.at, need, piece))
-                        need = zero
-                    cost += piece
-                consumed = tuple(pieces)
+                # The sell takes whole lots (the last piece of a lot takes all of its cost),
+                # then maybe part of one more.
+                c_quantity(c, remaining)
+                c_cost(c, lot_cost)
+                need = q - remaining
+                cost = zero + lot_cost
+                if need:
+                    pieces = [c]
+                    add_piece = pieces.append
+                    while need:
+                        buy, remaining, lot_cost = pop_lot()
+                        c = new(consumption_cls)
+                        c_id(c, buy.id)
+                        c_at(c, buy.at)
+                        add_piece(c)
+                        if remaining <= need:
+                            c_quantity(c, remaining)
+                            c_cost(c, lot_cost)
+                            need -= remaining
+                            cost += lot_cost
+                        else:
+                            piece = lot_cost * need / remaining
+                            rounded = piece.quantize(quantum)
+                            if rounded != piece:
+                                piece = rounded
+                            put_back((buy, remaining - need, lot_cost - piece))
+                            c_quantity(c, need)
+                            c_cost(c, piece)
+                            need = zero
+                            cost += piece
+                    consumed = tuple(pieces)
+                else:
+                    consumed = (c,)
             proceeds = q * t.price_per_unit - t.fee
             pnl = proceeds - cost
             realized += pnl
-            add_realization(_new_realization(t.id, t.at, q, proceeds, cost, pnl, consumed))
+            r = new(realization_cls)
+            r_id(r, t.id)
+            r_at(r, t.at)
+            r_quantity(r, q)
+            r_proceeds(r, proceeds)
+            r_cost(r, cost)
+            r_pnl(r, pnl)
+            r_consumed(r, consumed)
+            add_realization(r)
     except IndexError:
         for _ in _running_quantity(ordered):
             pass

@@ -50,6 +50,7 @@ __all__ = [
 AssetType = Literal["metal", "stock", "fund", "crypto"]
 UnpricedReason = Literal["no_price", "no_rate"]
 _ZERO = Decimal(0)
+_NO_INSTANT = datetime.min.replace(tzinfo=UTC)  # compares unequal to any trade's instant
 
 
 def trade_date(at: datetime, tz: tzinfo = UTC) -> date:
@@ -142,31 +143,31 @@ class _Valued:
 
 
 class _ToBase:
-    """Historical rates from one currency into the base, memoised by trade instant.
+    """Historical rates from one currency into the base, memoised by calendar date.
 
-    A million realisations touch a few thousand distinct dates, and many pieces share a buy
-    instant, so a dict hit replaces a time-zone conversion and a bisect for almost all.
+    A million realisations touch a few thousand distinct dates. One instance serves every
+    holding in the same currency within a summary, so the dates that several assets share are
+    looked up once. (Not memoised by instant: the first hash of an aware datetime builds a
+    UTC copy of it, which costs more than the date conversion it would save.)
     """
 
-    __slots__ = ("_base", "_by_date", "_by_instant", "_currency", "_rates", "_tz", "identity")
+    __slots__ = ("_base", "_currency", "_rates", "by_date", "identity", "tz")
 
     def __init__(self, rates: RateTable, currency: str, base: str, tz: tzinfo) -> None:
-        self._rates, self._currency, self._base, self._tz = rates, currency, base, tz
+        self._rates, self._currency, self._base, self.tz = rates, currency, base, tz
         self.identity = currency == base
-        self._by_instant: dict[datetime, Decimal] = {}
-        self._by_date: dict[date, Decimal] = {}
+        self.by_date: dict[date, Decimal] = {}  # read directly in hot loops
+
+    def on_date(self, on: date) -> Decimal:
+        """Rate on a calendar date; raises MissingRateError."""
+        rate = self.by_date.get(on)
+        if rate is None:
+            rate = self.by_date[on] = self._rates.rate_on(self._currency, self._base, on).rate
+        return rate
 
     def at(self, instant: datetime) -> Decimal:
-        """Rate on the instant's calendar date; raises MissingRateError."""
-        rate = self._by_instant.get(instant)
-        if rate is None:
-            on = trade_date(instant, self._tz)
-            rate = self._by_date.get(on)
-            if rate is None:
-                rate = self._rates.rate_on(self._currency, self._base, on).rate
-                self._by_date[on] = rate
-            self._by_instant[instant] = rate
-        return rate
+        """Rate on the instant's calendar date (``trade_date``); raises MissingRateError."""
+        return self.on_date(trade_date(instant, self.tz))
 
 
 def summarize_portfolio(
@@ -178,13 +179,24 @@ def summarize_portfolio(
 ) -> PortfolioSummary:
     """Value every holding on ``on`` in ``base_currency`` and total them (see module doc)."""
     base = normalize_currency(base_currency)
+    converters: dict[str, _ToBase] = {}
     with localcontext(ENGINE_CONTEXT):
-        rows = [_holding_row(h, rates, base, on, tz) for h in holdings]
+        rows = [_holding_row(h, rates, base, on, tz, converters) for h in holdings]
         return _summary(rows, base, on)
 
 
-def _holding_row(h: HoldingInput, rates: RateTable, base: str, on: date, tz: tzinfo) -> HoldingRow:
-    to_base = _ToBase(rates, normalize_currency(h.currency), base, tz)
+def _holding_row(
+    h: HoldingInput,
+    rates: RateTable,
+    base: str,
+    on: date,
+    tz: tzinfo,
+    converters: dict[str, _ToBase],
+) -> HoldingRow:
+    currency = normalize_currency(h.currency)
+    to_base = converters.get(currency)
+    if to_base is None:
+        to_base = converters[currency] = _ToBase(rates, currency, base, tz)
     realized = _realized_in_base(h, to_base)
     cost = _cost_in_base(h, to_base)
     valued, reason = _market_value(h, rates, base, on)
@@ -247,13 +259,34 @@ def _cost_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
 def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
     if to_base.identity:
         return h.fifo.realized_pnl
+    # Hot loop (about a million pieces). Sells come in time order and so do the lots they
+    # consume, so each of the two streams keeps the rate of its last instant: a repeated
+    # instant (equal and with the same fold, hence the very same instant even in a zone with
+    # DST) reuses it; a new one costs a date conversion and a dict hit.
+    tz = to_base.tz
+    known = to_base.by_date.get
+    on_date = to_base.on_date
     total = _ZERO
-    rate_at = to_base.at
+    sell_at = buy_at = _NO_INSTANT
+    sell_fold = buy_fold = -1
+    sell_rate = buy_rate = _ZERO
     try:
         for r in h.fifo.realizations:
-            total += r.proceeds * rate_at(r.at)
+            at = r.at
+            if at != sell_at or at.fold != sell_fold:
+                sell_at, sell_fold = at, at.fold
+                on = at.astimezone(tz).date()
+                rate = known(on)
+                sell_rate = on_date(on) if rate is None else rate
+            total += r.proceeds * sell_rate
             for piece in r.consumed:
-                total -= piece.cost * rate_at(piece.buy_at)
+                at = piece.buy_at
+                if at != buy_at or at.fold != buy_fold:
+                    buy_at, buy_fold = at, at.fold
+                    on = at.astimezone(tz).date()
+                    rate = known(on)
+                    buy_rate = on_date(on) if rate is None else rate
+                total -= piece.cost * buy_rate
     except MissingRateError:
         return None
     return total

@@ -1,0 +1,115 @@
+"""The engine's fast paths give what the plain definitions give.
+
+- ``order_trades`` trusts one pass over an already ordered history (ties on ``at`` included);
+- ``run_fifo`` writes its records' slots directly and keeps open lots as tuples;
+- ``value_history`` and ``summarize_portfolio`` reuse the calendar date of a repeated
+  instant, which must not merge two instants that only differ by ``fold`` (DST fall-back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portfolio_tracker.engine import lots
+from portfolio_tracker.engine.fx import RateTable
+from portfolio_tracker.engine.history import HistoryAsset, value_history
+from portfolio_tracker.engine.lots import (
+    LotConsumption,
+    Realization,
+    Trade,
+    order_trades,
+    run_fifo,
+)
+from portfolio_tracker.engine.prices import PriceSeries
+from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
+
+D = Decimal
+T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
+# 2023-11-05 01:30 happens twice in New York: 05:30 UTC (EDT, fold 0) and 06:30 UTC (EST,
+# fold 1). Six hours west of UTC those are 23:30 on the 4th and 00:30 on the 5th.
+FIRST_0130 = datetime(2023, 11, 5, 1, 30, tzinfo=NEW_YORK)
+SECOND_0130 = FIRST_0130.replace(fold=1)
+UTC_MINUS_6 = timezone(timedelta(hours=-6))
+
+
+def test_record_field_lists_name_every_field_in_order() -> None:
+    assert lots._lc_fields == tuple(f.name for f in fields(LotConsumption))
+    assert lots._rz_fields == tuple(f.name for f in fields(Realization))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=12))
+def test_order_trades_equals_a_stable_sort(keys: list[tuple[int, int]]) -> None:
+    trades = [
+        Trade(f"t{i}", "buy", D(1), D(1), D(0), T0 + timedelta(minutes=m), s)
+        for i, (m, s) in enumerate(keys)
+    ]
+    expected = sorted(trades, key=lambda t: (t.at, t.sequence))
+    assert [t.id for t in order_trades(trades)] == [t.id for t in expected]
+    assert [t.id for t in order_trades(expected)] == [t.id for t in expected]
+
+
+def test_a_sell_across_whole_lots_and_part_of_one_builds_normal_records() -> None:
+    history = [
+        Trade("b1", "buy", D(1), D(10), D(0), T0, 1),
+        Trade("b2", "buy", D(2), D(10), D(1), T0, 2),
+        Trade("b3", "buy", D(3), D(3), D(0), T0 + timedelta(days=1), 3),
+        Trade("s1", "sell", D(4), D(12), D("0.5"), T0 + timedelta(days=2), 4),
+        Trade("s2", "sell", D(1), D(12), D(0), T0 + timedelta(days=3), 5),
+    ]
+    result = run_fifo(history)
+    day1 = T0 + timedelta(days=1)
+    first = (
+        LotConsumption("b1", T0, D(1), D(10)),
+        LotConsumption("b2", T0, D(2), D(21)),
+        LotConsumption("b3", day1, D(1), D(3)),
+    )
+    second = (LotConsumption("b3", day1, D(1), D(3)),)
+    assert result.realizations == (
+        Realization("s1", T0 + timedelta(days=2), D(4), D("47.5"), D(34), D("13.5"), first),
+        Realization("s2", T0 + timedelta(days=3), D(1), D(12), D(3), D(9), second),
+    )
+    (lot,) = result.open_lots
+    assert (lot.buy_id, lot.remaining_quantity, lot.remaining_cost) == ("b3", D(1), D(3))
+
+
+def test_history_keeps_instants_that_differ_only_by_fold_apart() -> None:
+    trades = [
+        Trade("b1", "buy", D(1), D(10), D(0), FIRST_0130, 1),
+        Trade("b2", "buy", D(1), D(20), D(0), SECOND_0130, 2),
+    ]
+    prices = PriceSeries.from_points([(date(2023, 11, 1), D(10))], "TRY")
+    asset = HistoryAsset("a", "TRY", trades, prices)
+    points = value_history(
+        [asset], RateTable([]), "TRY", date(2023, 11, 4), date(2023, 11, 5), tz=UTC_MINUS_6
+    )
+    assert [(p.on, p.net_flow, p.net_invested) for p in points] == [
+        (date(2023, 11, 4), D(10), D(10)),
+        (date(2023, 11, 5), D(20), D(30)),
+    ]
+
+
+def test_realised_pnl_in_base_keeps_instants_that_differ_only_by_fold_apart() -> None:
+    trades = [
+        Trade("b1", "buy", D(2), D(10), D(0), datetime(2023, 11, 1, tzinfo=UTC), 1),
+        Trade("s1", "sell", D(1), D(10), D(0), FIRST_0130, 2),
+        Trade("s2", "sell", D(1), D(10), D(0), SECOND_0130, 3),
+    ]
+    rates = RateTable(
+        [
+            (date(2023, 10, 31), "USD", "TRY", D(30)),
+            (date(2023, 11, 4), "USD", "TRY", D(31)),
+            (date(2023, 11, 5), "USD", "TRY", D(32)),
+        ]
+    )
+    holding = HoldingInput("a", "A", "stock", "USD", run_fifo(trades), None)
+    summary = summarize_portfolio([holding], rates, "TRY", date(2023, 11, 6), UTC_MINUS_6)
+    # proceeds 10 at 31 and 10 at 32, each piece's cost 10 at the buy day's 30
+    assert summary.realized_pnl == D(10) * 31 + D(10) * 32 - D(10) * 30 - D(10) * 30
