@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request, Response, status
+from sqlalchemy.orm import Session
 
 from portfolio_tracker.accounts import service, sessions
 from portfolio_tracker.accounts.schemas import (
@@ -13,6 +16,7 @@ from portfolio_tracker.accounts.schemas import (
     SignUpRequest,
     UserOut,
 )
+from portfolio_tracker.api.context import AppContext
 from portfolio_tracker.api.deps import (
     Context,
     CurrentUser,
@@ -23,6 +27,7 @@ from portfolio_tracker.api.deps import (
 )
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
+from portfolio_tracker.db.models import User, UserSession
 
 router = api_router(prefix="/api/auth", tags=["auth"])
 
@@ -32,6 +37,28 @@ ERRORS_429: Responses = {429: {"description": "Too many attempts; see Retry-Afte
 
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _start_session(
+    open_session: Callable[..., tuple[User, str, UserSession]],
+    body: SignUpRequest | SignInRequest,
+    request: Request,
+    response: Response,
+    db: Session,
+    context: AppContext,
+) -> AuthResponse:
+    """Sign-up and sign-in alike: origin check, the service call, the cookie, the answer."""
+    check_origin(request, context, required=False)
+    user, token, _ = open_session(
+        db,
+        body,
+        context.settings,
+        context.auth_throttle,
+        ip=_client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    set_session_cookie(request, response, token, context)
+    return AuthResponse(user=UserOut.model_validate(user), token=token)
 
 
 @router.post(
@@ -44,17 +71,7 @@ def sign_up(
     body: SignUpRequest, request: Request, response: Response, db: DbSession, context: Context
 ) -> AuthResponse:
     """Create an account and a session (returned as a token and an HttpOnly cookie)."""
-    check_origin(request, context, required=False)
-    user, token, _ = service.sign_up(
-        db,
-        body,
-        context.settings,
-        context.auth_throttle,
-        ip=_client_ip(request),
-        user_agent=request.headers.get("user-agent"),
-    )
-    set_session_cookie(request, response, token, context)
-    return AuthResponse(user=UserOut.model_validate(user), token=token)
+    return _start_session(service.sign_up, body, request, response, db, context)
 
 
 @router.post(
@@ -66,17 +83,7 @@ def sign_in(
     body: SignInRequest, request: Request, response: Response, db: DbSession, context: Context
 ) -> AuthResponse:
     """Start a fresh session. A wrong email and a wrong password get the same answer."""
-    check_origin(request, context, required=False)
-    user, token, _ = service.sign_in(
-        db,
-        body,
-        context.settings,
-        context.auth_throttle,
-        ip=_client_ip(request),
-        user_agent=request.headers.get("user-agent"),
-    )
-    set_session_cookie(request, response, token, context)
-    return AuthResponse(user=UserOut.model_validate(user), token=token)
+    return _start_session(service.sign_in, body, request, response, db, context)
 
 
 @router.get("/session", response_model=SessionResponse, responses=ERRORS_401)
