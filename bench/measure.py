@@ -33,7 +33,7 @@ def _timed(client: TestClient, url: str, headers: dict[str, str]) -> float:
 def main(url: str, token: str) -> None:
     engine = build_engine(url)
     app = create_app(settings_for(url), engine)
-    cache = app.state.context.portfolio_cache
+    cache = app.state.portfolio_cache
     headers = {"Authorization": f"Bearer {token}"}
     history = "/api/portfolio/history?interval=day"
     with TestClient(app) as client:

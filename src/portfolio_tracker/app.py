@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from portfolio_tracker.accounts.routes import router as accounts_router
 from portfolio_tracker.accounts.security import AuthThrottle
-from portfolio_tracker.api.context import AppContext
+from portfolio_tracker.api.deps import Core
 from portfolio_tracker.api.errors import install_error_handlers
 from portfolio_tracker.api.health import router as health_router
 from portfolio_tracker.assets.routes import router as assets_router
@@ -20,6 +20,7 @@ from portfolio_tracker.db.session import build_engine, build_session_factory
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
+from portfolio_tracker.prices.deps import PriceStack
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
 from portfolio_tracker.prices.quote_cache import build_quote_cache, close_quote_cache
@@ -68,33 +69,34 @@ def create_app(
         yield
         if owned_http is not None:
             owned_http.close()
-        _close_connections(app.state.context)
+        _close_connections(app)
 
     quote_cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
     # /docs and /redoc served from the package's own copy of Swagger UI and ReDoc: no CDN.
     app = FastAPIOffline(
         title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
     )
-    app.state.context = AppContext(
-        settings=settings,
-        engine=engine,
-        session_factory=build_session_factory(engine),
-        auth_throttle=AuthThrottle(
-            settings.auth_rate_limit,
-            settings.auth_ip_rate_limit,
-            settings.redis_url,
-            settings.rate_limit_key_prefix,
-        ),
+    # The runtime objects, each read back by its slice's dependency (api.deps.from_state).
+    app.state.core = Core(
+        settings=settings, engine=engine, session_factory=build_session_factory(engine)
+    )
+    app.state.auth_throttle = AuthThrottle(
+        settings.auth_rate_limit,
+        settings.auth_ip_rate_limit,
+        settings.redis_url,
+        settings.rate_limit_key_prefix,
+    )
+    app.state.prices = PriceStack(
         feeds=feeds,
         quote_cache=quote_cache,
-        price_throttle=PriceThrottle(
+        throttle=PriceThrottle(
             settings.price_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
         ),
-        price_service=PriceService(
+        service=PriceService(
             feeds, quote_cache, feed_settings.quote_ttl_seconds, background_feeds=background_feeds
         ),
-        portfolio_cache=PortfolioCache.from_redis_url(settings.redis_url),
     )
+    app.state.portfolio_cache = PortfolioCache.from_redis_url(settings.redis_url)
     install_error_handlers(app)
     app.middleware("http")(_security_headers)
     for router in (
@@ -110,18 +112,17 @@ def create_app(
     return app
 
 
-def _close_connections(context: AppContext) -> None:
+def _close_connections(app: FastAPI) -> None:
     """Shutdown: close the Redis clients of the caches and rate limits (no-ops in memory).
     A failure is logged and never stops the others from closing."""
-    closers = (
-        ("quote cache", lambda: close_quote_cache(context.quote_cache)),
-        ("price throttle", context.price_throttle.close),
-        ("auth throttle", context.auth_throttle.close),
-        ("portfolio cache", context.portfolio_cache.close if context.portfolio_cache else None),
+    state = app.state
+    closers: tuple[tuple[str, Callable[[], None]], ...] = (
+        ("quote cache", lambda: close_quote_cache(state.prices.quote_cache)),
+        ("price throttle", state.prices.throttle.close),
+        ("auth throttle", state.auth_throttle.close),
+        ("portfolio cache", state.portfolio_cache.close),
     )
     for name, close in closers:
-        if close is None:
-            continue
         try:
             close()
         except Exception:

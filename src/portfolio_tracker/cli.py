@@ -65,8 +65,8 @@ def create_user(
 
     from portfolio_tracker.accounts.schemas import SignUpRequest
     from portfolio_tracker.accounts.service import create_user as create
-    from portfolio_tracker.api.errors import Conflict
     from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.errors import Conflict
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -94,7 +94,7 @@ def test_created_user_signs_in_through_the_api(runner: CliRunner, database_url: 
             )
             assert wrong.status_code == 401
     finally:
-        app.state.context.engine.dispose()
+        app.state.core.engine.dispose()
 
 
 def test_create_user_prompts_for_the_password_without_the_flag(

@@ -309,9 +309,9 @@ def test_a_price_refresh_through_the_app_service_survives_redis_down(
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
     feed_mock.get(f"{ECB}/stats/eurofxref/eurofxref-daily.xml").mock(
         return_value=xml_response("ecb_daily.xml"))
-    context = redis_down_app.state.context
+    state = redis_down_app.state
 
-    report = refresh_latest(context.session_factory, context.price_service)
+    report = refresh_latest(state.core.session_factory, state.prices.service)
 
     assert report.failed == 0
     with Session(engine) as db:
@@ -335,14 +335,14 @@ def test_shutdown_closes_every_redis_client(
     monkeypatch.setattr(redis.Redis, "close", close)
     app = create_app(settings_factory(redis_url=f"redis://127.0.0.1:{closed_port()}/0"),
                      engine, feed_settings=feed_settings, feeds=feeds)
-    context = app.state.context
+    throttle = app.state.prices.throttle
 
     with TestClient(app):
         assert closed == []
 
     # The quote cache, the price and sign-in rate limits and the portfolio cache.
     assert len(set(closed)) == 4
-    assert id(context.price_throttle.limiter.storage.get_connection()) in closed
+    assert id(throttle.limiter.storage.get_connection()) in closed
 
 
 @pytest.mark.redis
@@ -354,7 +354,7 @@ def test_shutdown_releases_the_connections_to_a_real_redis(
     settings = settings_factory(redis_url=redis_url, price_backfill_on_create=False,
                                 rate_limit_key_prefix=f"pt-test-{uuid.uuid4().hex[:8]}")
     app = create_app(settings, engine, feed_settings=feed_settings, feeds=feeds)
-    pool = app.state.context.quote_cache._redis.connection_pool
+    pool = app.state.prices.quote_cache._redis.connection_pool
 
     def open_sockets() -> int:
         return sum(1 for c in pool._available_connections if c._sock is not None)

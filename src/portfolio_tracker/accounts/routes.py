@@ -8,6 +8,13 @@ from fastapi import Request, Response, status
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.accounts import service, sessions
+from portfolio_tracker.accounts.auth import (
+    CurrentUser,
+    Throttle,
+    check_origin,
+    clear_session_cookie,
+    set_session_cookie,
+)
 from portfolio_tracker.accounts.schemas import (
     AuthResponse,
     SessionOut,
@@ -16,18 +23,12 @@ from portfolio_tracker.accounts.schemas import (
     SignUpRequest,
     UserOut,
 )
-from portfolio_tracker.api.context import AppContext
-from portfolio_tracker.api.deps import (
-    Context,
-    CurrentUser,
-    DbSession,
-    check_origin,
-    clear_session_cookie,
-    set_session_cookie,
-)
+from portfolio_tracker.accounts.security import AuthThrottle
+from portfolio_tracker.api.deps import AppSettings, DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.db.models import User, UserSession
+from portfolio_tracker.settings import Settings
 
 router = api_router(prefix="/api/auth", tags=["auth"])
 
@@ -45,19 +46,20 @@ def _start_session(
     request: Request,
     response: Response,
     db: Session,
-    context: AppContext,
+    settings: Settings,
+    throttle: AuthThrottle,
 ) -> AuthResponse:
     """Sign-up and sign-in alike: origin check, the service call, the cookie, the answer."""
-    check_origin(request, context, required=False)
+    check_origin(request, settings, required=False)
     user, token, _ = open_session(
         db,
         body,
-        context.settings,
-        context.auth_throttle,
+        settings,
+        throttle,
         ip=_client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
-    set_session_cookie(request, response, token, context)
+    set_session_cookie(request, response, token, settings)
     return AuthResponse(user=UserOut.model_validate(user), token=token)
 
 
@@ -68,10 +70,15 @@ def _start_session(
     responses={409: {"description": "Email already registered"}, 403: {}, **ERRORS_429},
 )
 def sign_up(
-    body: SignUpRequest, request: Request, response: Response, db: DbSession, context: Context
+    body: SignUpRequest,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: AppSettings,
+    throttle: Throttle,
 ) -> AuthResponse:
     """Create an account and a session (returned as a token and an HttpOnly cookie)."""
-    return _start_session(service.sign_up, body, request, response, db, context)
+    return _start_session(service.sign_up, body, request, response, db, settings, throttle)
 
 
 @router.post(
@@ -80,10 +87,15 @@ def sign_up(
     responses={**ERRORS_401, 403: {}, **ERRORS_429},
 )
 def sign_in(
-    body: SignInRequest, request: Request, response: Response, db: DbSession, context: Context
+    body: SignInRequest,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: AppSettings,
+    throttle: Throttle,
 ) -> AuthResponse:
     """Start a fresh session. A wrong email and a wrong password get the same answer."""
-    return _start_session(service.sign_in, body, request, response, db, context)
+    return _start_session(service.sign_in, body, request, response, db, settings, throttle)
 
 
 @router.get("/session", response_model=SessionResponse, responses=ERRORS_401)
@@ -98,9 +110,13 @@ def current_session(principal: CurrentUser) -> SessionResponse:
 
 @router.post("/signout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS_401)
 def sign_out(
-    principal: CurrentUser, request: Request, response: Response, db: DbSession, context: Context
+    principal: CurrentUser,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: AppSettings,
 ) -> None:
     """Revoke this session on the server at once and clear the cookie."""
     sessions.revoke(db, principal.session.id)
     db.commit()
-    clear_session_cookie(request, response, context)
+    clear_session_cookie(request, response, settings)

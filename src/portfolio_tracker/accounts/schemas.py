@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from portfolio_tracker.accounts.security import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     is_common_password,
 )
+from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import NO_NUL_PATTERN, JsonKeys
 
 
@@ -54,20 +55,6 @@ NewPassword = Annotated[
     JsonKeys(pattern=NO_NUL_PATTERN),
     AfterValidator(_not_common),
 ]
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused everywhere, so a typo never silently does nothing; NUL
-    characters are refused in every text field (PostgreSQL cannot store them)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_nul_characters(cls, value: object) -> object:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 class SignUpRequest(StrictBody):

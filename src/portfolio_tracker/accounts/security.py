@@ -12,8 +12,8 @@ from limits import parse as parse_limit
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from portfolio_tracker.api.errors import RateLimited
-from portfolio_tracker.api.rate_limits import ResilientLimiter
+from portfolio_tracker.errors import RateLimited
+from portfolio_tracker.rate_limits import ResilientLimiter
 
 # OWASP's argon2id floor (19 MiB, 2 passes, 1 lane). Changing these rehashes on next sign-in.
 PASSWORD_HASHER = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
@@ -61,7 +61,7 @@ class AuthThrottle:
     Only failures count, so people who type their password right are never slowed down.
     The per-IP budget is larger than the per-email one: many people can share one address
     (NAT, an office), and a small per-IP budget would let one of them lock out the rest.
-    Counts are shared through Redis when configured (see api.rate_limits).
+    Counts are shared through Redis when configured (see portfolio_tracker.rate_limits).
     """
 
     def __init__(

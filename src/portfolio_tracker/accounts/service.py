@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.accounts import sessions
 from portfolio_tracker.accounts.schemas import SignInRequest, SignUpRequest
 from portfolio_tracker.accounts.security import AuthThrottle, hash_password, verify_password
-from portfolio_tracker.api.errors import Conflict, Unauthorized
 from portfolio_tracker.db.models import User, UserSession
+from portfolio_tracker.errors import Conflict, Unauthorized
 from portfolio_tracker.settings import Settings
 
 GENERIC_SIGNIN_FAILURE = "Invalid email or password."

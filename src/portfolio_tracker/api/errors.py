@@ -1,14 +1,14 @@
-"""Domain exceptions and their one mapping to HTTP.
+"""The one mapping of errors to HTTP answers.
 
-Services raise these; `install_error_handlers` turns each into a JSON body with a
-human-readable `detail` (and, for input errors, where the problem is).
+Services raise the domain errors of `portfolio_tracker.errors` (and the engine its
+OversellError); `install_error_handlers` turns each into a JSON body with a human-readable
+`detail` (and, for input errors, where the problem is).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +18,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portfolio_tracker.engine.lots import OversellError
+from portfolio_tracker.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,50 +35,21 @@ log = logging.getLogger(__name__)
 Responses = dict[int | str, dict[str, Any]]
 
 
-class DomainError(Exception):
-    status_code = 400
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class NotFound(DomainError):
-    status_code = 404
-
-
-class Conflict(DomainError):
-    status_code = 409
+# The one mapping of domain errors to HTTP statuses (most specific class first).
+_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (InvalidInput, 422),
+    (RateLimited, 429),
+    (ServiceUnavailable, 503),
+)
 
 
-class Unauthorized(DomainError):
-    status_code = 401
-
-
-class Forbidden(DomainError):
-    status_code = 403
-
-
-class InvalidInput(DomainError):
-    """A value that passed its own validation but breaks a rule across fields or rows."""
-
-    status_code = 422
-
-    def __init__(self, detail: str, loc: Sequence[str | int]) -> None:
-        super().__init__(detail)
-        self.loc = list(loc)
-
-
-class RateLimited(DomainError):
-    status_code = 429
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-
-class ServiceUnavailable(DomainError):
-    status_code = 503
+def status_of(exc: DomainError) -> int:
+    """The HTTP status answering `exc` (400 for a domain error with no mapping of its own)."""
+    return next((status for kind, status in _STATUS if isinstance(exc, kind)), 400)
 
 
 def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -81,7 +62,7 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 
 def _oversell(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portfolio_tracker.api.deps import Context
+from portfolio_tracker.api.deps import CoreRuntime
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +19,10 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "Database unreachable"}})
-def readyz(context: Context) -> JSONResponse:
+def readyz(runtime: CoreRuntime) -> JSONResponse:
     """The database answers a query."""
     try:
-        with context.engine.connect() as connection:
+        with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

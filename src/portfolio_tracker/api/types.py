@@ -52,7 +52,6 @@ _TIME_OF_DAY = (
 )
 INSTANT_PATTERN = f"^{DAY_PATTERN_BODY}(?:{_TIME_OF_DAY})?$"
 _INSTANT_RE = re.compile(INSTANT_PATTERN)
-DAY_RE = re.compile(DAY_PATTERN)
 
 # Exact decimals as text: at most 15 integer digits and 18 decimal places.
 _PLACES = "(?:[.][0-9]{1,18})?"
@@ -179,32 +178,6 @@ NO_NUL_PATTERN = "^[^\\x00]*$"
 NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 CURRENCY_PATTERN = "^[A-Za-z]{3}$"
 SYMBOL_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._=^:/-]*$"
-
-
-def omit_null(schema: dict[str, Any]) -> None:
-    """`json_schema_extra` of a field that may be left out but not sent as null.
-
-    The Python type stays Optional (None marks "left out"); a validator refuses an explicit
-    null with a 422, and the document must not offer null as a value either.
-    """
-    schema.pop("default", None)
-    variants = schema.get("anyOf")
-    if not isinstance(variants, list):
-        return
-    kept = [variant for variant in variants if variant != {"type": "null"}]
-    del schema["anyOf"]
-    if len(kept) == 1:
-        own = dict(schema)
-        schema.clear()
-        schema.update({**kept[0], **own})
-    else:
-        schema["anyOf"] = kept
-
-
-def optional_not_null(**kwargs: Any) -> Any:
-    """Field of an update body: left out keeps the stored value, an explicit null is a 422
-    (raised by the model's validator) and null is not offered by the document."""
-    return Field(default=None, json_schema_extra=omit_null, **kwargs)
 
 
 class JsonKeys:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import BackgroundTasks, status
+from fastapi import status
 
-from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
+from portfolio_tracker.accounts.auth import CurrentUser
+from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service
@@ -21,7 +22,7 @@ from portfolio_tracker.assets.schemas import (
     RealizationOut,
 )
 from portfolio_tracker.engine.lots import FifoResult
-from portfolio_tracker.prices.refresh import backfill_new_asset
+from portfolio_tracker.prices.deps import Backfill
 
 router = api_router(prefix="/api/assets", tags=["assets"])
 
@@ -42,17 +43,13 @@ def create_asset(
     body: AssetCreate,
     principal: CurrentUser,
     db: DbSession,
-    context: Context,
-    background: BackgroundTasks,
+    backfill: Backfill,
 ) -> AssetOut:
     """Record a new asset (no transactions yet). In the background after the answer: its
     daily history when its type and ticker map to a price feed, and the exchange rates that
     convert it into your base currency over the same years."""
     asset = service.create_asset(db, principal.user.id, body)
-    if context.settings.price_backfill_on_create:
-        background.add_task(
-            backfill_new_asset, context.session_factory, context.price_service, asset.id
-        )
+    backfill.new_asset(asset.id)
     return AssetOut.model_validate(asset)
 
 

@@ -22,14 +22,13 @@ from pydantic import (
     field_validator,
 )
 
-from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     NOT_BLANK_PATTERN,
     SYMBOL_PATTERN,
     DecimalText,
     JsonKeys,
-    optional_not_null,
 )
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.prices.sources import effective_price_source
@@ -174,14 +173,6 @@ class AssetUpdate(StrictBody):
     price_source: PriceSource | None = Field(
         default=None, description="null or left out keeps the current source."
     )
-
-    @field_validator("name", "type", "currency")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # These columns are required: an explicit null must be refused, not stored.
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
 
 
 class AssetOut(BaseModel):

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import Query, Response, status
 
-from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.accounts.auth import CurrentUser
+from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.manual_prices import service

@@ -16,7 +16,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     DAY_PATTERN,

@@ -8,10 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.api.errors import NotFound
 from portfolio_tracker.assets.service import get_owned
 from portfolio_tracker.db.models import ManualPrice
 from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.errors import NotFound
 from portfolio_tracker.manual_prices.schemas import ManualPriceCreate
 
 MANUAL_PRICE_NOT_FOUND = "Manual price not found."

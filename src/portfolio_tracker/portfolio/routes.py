@@ -8,14 +8,16 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
-from portfolio_tracker.api.errors import InvalidInput, Responses
+from portfolio_tracker.accounts.auth import CurrentUser
+from portfolio_tracker.api.deps import DbSession
+from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.api.types import CURRENCY_PATTERN, DAY_PATTERN, JsonKeys
 from portfolio_tracker.engine.history import Interval
 from portfolio_tracker.engine.money import normalize_currency
+from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.portfolio import service
-from portfolio_tracker.portfolio.cache import PortfolioCache
+from portfolio_tracker.portfolio.deps import Cache
 from portfolio_tracker.portfolio.schemas import HistoryOut, PortfolioOut
 
 router = api_router(prefix="/api/portfolio", tags=["portfolio"])
@@ -39,13 +41,6 @@ CurrencyParam = Annotated[
         description="ISO 4217 code to value the portfolio in; default: your base currency.",
     ),
 ]
-
-
-def _cache(context: Context) -> PortfolioCache:
-    cache = context.portfolio_cache
-    if cache is None:  # an AppContext built without one (tests of other slices)
-        cache = context.portfolio_cache = PortfolioCache.from_redis_url(None)
-    return cache
 
 
 def _currency(value: str | None) -> str | None:
@@ -80,7 +75,7 @@ def _json(body: bytes) -> Response:
 
 @router.get("", response_model=PortfolioOut, responses=ERRORS)
 def get_portfolio(
-    principal: CurrentUser, db: DbSession, context: Context, currency: CurrencyParam = None
+    principal: CurrentUser, db: DbSession, cache: Cache, currency: CurrencyParam = None
 ) -> Response:
     """Total market value, cost basis, unrealised and realised P&L, day change, allocation
     by type and by currency, and one row per holding, valued today in `currency`.
@@ -88,7 +83,7 @@ def get_portfolio(
     A holding without a price (or without an exchange rate) is listed with
     `market_value: null` and an `unpriced_reason`, and left out of the totals.
     """
-    body = service.portfolio_summary(db, _cache(context), principal.user.id, _currency(currency))
+    body = service.portfolio_summary(db, cache, principal.user.id, _currency(currency))
     return _json(body)
 
 
@@ -96,7 +91,7 @@ def get_portfolio(
 def get_history(
     principal: CurrentUser,
     db: DbSession,
-    context: Context,
+    cache: Cache,
     from_: Annotated[
         Annotated[str, _DAY] | None,
         Query(
@@ -138,5 +133,5 @@ def get_history(
             raise InvalidInput("not a benchmark symbol", ["query", "benchmark"])
         name = benchmark.strip().upper()
     query = service.HistoryQuery(start, end, _currency(currency), interval, name)
-    body = service.portfolio_history(db, _cache(context), principal.user.id, query)
+    body = service.portfolio_history(db, cache, principal.user.id, query)
     return _json(body)

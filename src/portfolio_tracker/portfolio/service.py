@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.api.errors import InvalidInput
 from portfolio_tracker.db.versions import read_versions
 from portfolio_tracker.engine.fx import MissingRateError
 from portfolio_tracker.engine.history import (
@@ -33,6 +32,7 @@ from portfolio_tracker.engine.valuation import (
     summarize_portfolio,
     trade_date,
 )
+from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
 from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
 from portfolio_tracker.portfolio.loading import (

@@ -1,15 +1,15 @@
 """Per-user rate limit of the price endpoints (PRICE_RATE_LIMIT).
 
 Counting is shared through Redis when REDIS_URL is set and falls back to this process when
-Redis is unreachable (see api.rate_limits).
+Redis is unreachable (see portfolio_tracker.rate_limits).
 """
 
 from __future__ import annotations
 
 from limits import parse as parse_limit
 
-from portfolio_tracker.api.errors import RateLimited
-from portfolio_tracker.api.rate_limits import ResilientLimiter
+from portfolio_tracker.errors import RateLimited
+from portfolio_tracker.rate_limits import ResilientLimiter
 
 SCOPE = "prices"
 

@@ -6,13 +6,14 @@ Every route is authenticated and rate limited per user. Answers carry
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from portfolio_tracker.api.deps import Context, CurrentUser, DbSession, Principal
+from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.engine.metals import MetalUnit
 from portfolio_tracker.engine.money import to_plain_str
+from portfolio_tracker.prices.deps import PriceCaller, Prices
 from portfolio_tracker.prices.schemas import (
     CryptoSymbol,
     Currency,
@@ -36,15 +37,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def price_caller(principal: CurrentUser, context: Context) -> Principal:
-    """The authenticated caller, counted against the per-user price rate limit."""
-    context.price_throttle.hit(str(principal.user.id))
-    return principal
-
-
-PriceCaller = Annotated[Principal, Depends(price_caller)]
-
-
 def _out(answer: PriceAnswer, response: Response) -> dict[str, Any]:
     # Overrides the app-wide `no-store` of /api/ (the middleware only sets a default).
     response.headers["Cache-Control"] = f"private, max-age={answer.max_age}"
@@ -60,46 +52,46 @@ def _out(answer: PriceAnswer, response: Response) -> dict[str, Any]:
 
 @router.get("/metal", response_model=MetalPriceOut, responses=ERRORS)
 def metal_price(
-    _caller: PriceCaller, db: DbSession, context: Context, response: Response,
+    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
     symbol: MetalSymbol, unit: Unit = MetalUnit.TROY_OUNCE, currency: Currency = "USD",
 ) -> dict[str, Any]:
     """Gold (XAU) or silver (XAG): spot per troy ounce in USD, or per `unit` (gram,
     kilogram, a Turkish gold coin) in `currency`, converted at the latest stored or fetched
     USD rate."""
-    answer = context.price_service.metal(db, symbol.upper(), unit, currency.upper())
+    answer = prices.service.metal(db, symbol.upper(), unit, currency.upper())
     return _out(answer, response)
 
 
 @router.get("/fund", response_model=PriceOut, responses=ERRORS)
 def fund_price(
-    _caller: PriceCaller, db: DbSession, context: Context, response: Response, code: FundCode
+    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response, code: FundCode
 ) -> dict[str, Any]:
     """The latest NAV of a TEFAS fund, in TRY."""
-    return _out(context.price_service.latest(db, PriceKind.fund, code), response)
+    return _out(prices.service.latest(db, PriceKind.fund, code), response)
 
 
 @router.get("/stock", response_model=PriceOut, responses=ERRORS)
 def stock_price(
-    _caller: PriceCaller, db: DbSession, context: Context, response: Response,
+    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
     symbol: StockSymbol,
 ) -> dict[str, Any]:
     """The latest price of a stock (Yahoo Finance, Stooq as fallback), in its currency."""
-    return _out(context.price_service.latest(db, PriceKind.stock, symbol), response)
+    return _out(prices.service.latest(db, PriceKind.stock, symbol), response)
 
 
 @router.get("/crypto", response_model=PriceOut, responses=ERRORS)
 def crypto_price(
-    _caller: PriceCaller, db: DbSession, context: Context, response: Response,
+    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
     symbol: CryptoSymbol,
 ) -> dict[str, Any]:
     """The latest price of a coin in USD (CoinGecko)."""
-    return _out(context.price_service.latest(db, PriceKind.crypto, symbol), response)
+    return _out(prices.service.latest(db, PriceKind.crypto, symbol), response)
 
 
 @router.get("/fx", response_model=PriceOut, responses=ERRORS)
 def fx_rate(
-    _caller: PriceCaller, db: DbSession, context: Context, response: Response,
+    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
     base: Currency, quote: Currency,
 ) -> dict[str, Any]:
     """How many `quote` one `base` is worth (TCMB for TRY pairs, ECB otherwise)."""
-    return _out(context.price_service.fx_rate(db, base, quote), response)
+    return _out(prices.service.fx_rate(db, base, quote), response)

@@ -10,10 +10,10 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.api.errors import NotFound
 from portfolio_tracker.db.models import Asset, Transaction
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import Trade
+from portfolio_tracker.errors import NotFound
 
 ASSET_NOT_FOUND = "Asset not found."
 

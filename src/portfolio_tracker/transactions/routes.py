@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Query, Response, status
+from fastapi import Query, Response, status
 
-from portfolio_tracker.api.deps import Context, CurrentUser, DbSession
+from portfolio_tracker.accounts.auth import CurrentUser
+from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service as assets
-from portfolio_tracker.prices.refresh import backfill_fx_for_trade
+from portfolio_tracker.prices.deps import Backfill
 from portfolio_tracker.transactions import service
 from portfolio_tracker.transactions.schemas import (
     TransactionCreate,
@@ -62,14 +63,13 @@ def create_transaction(
     body: TransactionCreate,
     principal: CurrentUser,
     db: DbSession,
-    context: Context,
-    background: BackgroundTasks,
+    backfill: Backfill,
 ) -> TransactionOut:
     """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused.
     When stored exchange rates start after its date, the missing ones are fetched in the
     background after the answer."""
     out = TransactionOut.model_validate(service.create_transaction(db, principal.user.id, body))
-    _schedule_fx_backfill(context, background, out)
+    backfill.trade_day(out.asset_id, out.transaction_date.date())
     return out
 
 
@@ -87,29 +87,13 @@ def update_transaction(
     body: TransactionUpdate,
     principal: CurrentUser,
     db: DbSession,
-    context: Context,
-    background: BackgroundTasks,
+    backfill: Backfill,
 ) -> TransactionOut:
     """Edit a transaction; refused (and nothing written) if any later sell would oversell."""
     row = service.update_transaction(db, principal.user.id, transaction_id, body)
     out = TransactionOut.model_validate(row)
-    _schedule_fx_backfill(context, background, out)
+    backfill.trade_day(out.asset_id, out.transaction_date.date())
     return out
-
-
-def _schedule_fx_backfill(
-    context: Context, background: BackgroundTasks, written: TransactionOut
-) -> None:
-    """Rates for the trade's day (docs/api-prices.md): the task checks what is stored and
-    fetches only a missing range, so a covered trade costs a few small queries."""
-    if context.settings.price_backfill_on_create:
-        background.add_task(
-            backfill_fx_for_trade,
-            context.session_factory,
-            context.price_service,
-            written.asset_id,
-            written.transaction_date.date(),
-        )
 
 
 @router.delete(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portfolio_tracker.accounts.schemas import StrictBody
+from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
     NO_NUL_PATTERN,
     DecimalText,
@@ -18,7 +18,6 @@ from portfolio_tracker.api.types import (
     NonNegativeDecimal,
     PositiveDecimal,
     TradeInstant,
-    optional_not_null,
 )
 
 

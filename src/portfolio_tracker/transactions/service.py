@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.api.errors import InvalidInput, NotFound
 from portfolio_tracker.db.models import Transaction
 from portfolio_tracker.engine.lots import Trade, check_history
+from portfolio_tracker.errors import NotFound
 from portfolio_tracker.transactions.ledger import load_trades, lock_asset
 from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
 
@@ -90,9 +90,6 @@ def update_transaction(
 ) -> Transaction:
     row = get_owned(db, user_id, transaction_id)
     changes = body.model_dump(exclude_unset=True)
-    for required in ("asset_id", "type", "quantity", "price_per_unit", "transaction_date", "fee"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput("may be left out but not null", ["body", required])
     source_asset = row.asset_id
     target_asset = body.asset_id or source_asset
     # Lock in a fixed order so two moves between the same assets cannot deadlock.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from portfolio_tracker.api.deps import CurrentUser, DbSession
+from portfolio_tracker.accounts.auth import CurrentUser
+from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.usersettings import service

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from portfolio_tracker.accounts.schemas import StrictBody
-from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys, optional_not_null
+from portfolio_tracker.api.bodies import StrictBody, optional_not_null
+from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys
 from portfolio_tracker.engine.money import normalize_currency
 
 SUPPORTED_LOCALES = ("tr-TR", "en-US", "en-GB", "de-DE")
@@ -100,10 +100,3 @@ class SettingsUpdate(StrictBody):
     base_currency: Currency | None = optional_not_null()
     locale: Locale | None = optional_not_null()
     time_zone: TimeZone | None = optional_not_null()
-
-    @field_validator("base_currency", "locale", "time_zone")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
