@@ -59,10 +59,17 @@ class ApiUser:
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
-    def trade(self, asset_id: str, kind: str, quantity: str, price: str, when: str,
-              **fields: Any) -> Any:
-        body = {"asset_id": asset_id, "type": kind, "quantity": quantity,
-                "price_per_unit": price, "transaction_date": when, **fields}
+    def trade(
+        self, asset_id: str, kind: str, quantity: str, price: str, when: str, **fields: Any
+    ) -> Any:
+        body = {
+            "asset_id": asset_id,
+            "type": kind,
+            "quantity": quantity,
+            "price_per_unit": price,
+            "transaction_date": when,
+            **fields,
+        }
         return self.post("/api/transactions", json=body)
 
 

@@ -29,12 +29,18 @@ REQUESTS: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("GET", "/api/transactions"): ("/api/transactions?assetId={asset}", None),
     ("POST", "/api/transactions"): (
         "/api/transactions",
-        {"asset_id": "{asset}", "type": "buy", "quantity": "1", "price_per_unit": "1",
-         "transaction_date": "2024-01-01"},
+        {
+            "asset_id": "{asset}",
+            "type": "buy",
+            "quantity": "1",
+            "price_per_unit": "1",
+            "transaction_date": "2024-01-01",
+        },
     ),
     ("GET", "/api/transactions/{transaction_id}"): ("/api/transactions/{transaction}", None),
     ("PUT", "/api/transactions/{transaction_id}"): (
-        "/api/transactions/{transaction}", {"note": "mine now"},
+        "/api/transactions/{transaction}",
+        {"note": "mine now"},
     ),
     ("DELETE", "/api/transactions/{transaction_id}"): ("/api/transactions/{transaction}", None),
     ("GET", "/api/prices/metal"): ("/api/prices/metal?symbol=XAU", None),
@@ -58,17 +64,20 @@ NO_FOREIGN_ID = {
 
 
 # Settings, manual prices and the portfolio. `{manual_price}` is a manual price of the owner's.
-REQUESTS.update({
-    ("GET", "/api/settings"): ("/api/settings", None),
-    ("PUT", "/api/settings"): ("/api/settings", {"locale": "en-US"}),
-    ("GET", "/api/prices/manual"): ("/api/prices/manual?assetId={asset}", None),
-    ("POST", "/api/prices/manual"): (
-        "/api/prices/manual", {"asset_id": "{asset}", "date": "2024-01-01", "price": "2"},
-    ),
-    ("DELETE", "/api/prices/manual/{price_id}"): ("/api/prices/manual/{manual_price}", None),
-    ("GET", "/api/portfolio"): ("/api/portfolio", None),
-    ("GET", "/api/portfolio/history"): ("/api/portfolio/history", None),
-})
+REQUESTS.update(
+    {
+        ("GET", "/api/settings"): ("/api/settings", None),
+        ("PUT", "/api/settings"): ("/api/settings", {"locale": "en-US"}),
+        ("GET", "/api/prices/manual"): ("/api/prices/manual?assetId={asset}", None),
+        ("POST", "/api/prices/manual"): (
+            "/api/prices/manual",
+            {"asset_id": "{asset}", "date": "2024-01-01", "price": "2"},
+        ),
+        ("DELETE", "/api/prices/manual/{price_id}"): ("/api/prices/manual/{manual_price}", None),
+        ("GET", "/api/portfolio"): ("/api/portfolio", None),
+        ("GET", "/api/portfolio/history"): ("/api/portfolio/history", None),
+    }
+)
 NO_FOREIGN_ID |= {
     ("GET", "/api/settings"),
     ("PUT", "/api/settings"),
@@ -109,9 +118,17 @@ def test_it_answers_401_without_a_session(
 ) -> None:
     asset = alice.create_asset()
     bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
-    path, body = (_fill(part, {"asset": asset["id"], "transaction": bought["id"],
-                               "manual_price": _manual_price(alice, asset["id"])})
-                  for part in REQUESTS[route])
+    path, body = (
+        _fill(
+            part,
+            {
+                "asset": asset["id"],
+                "transaction": bought["id"],
+                "manual_price": _manual_price(alice, asset["id"]),
+            },
+        )
+        for part in REQUESTS[route]
+    )
     response = client.request(route[0], path, json=body)
     assert response.status_code == 401, response.text
     assert "detail" in response.json()
@@ -127,29 +144,44 @@ def test_another_users_ids_answer_404_and_change_nothing(
 ) -> None:
     asset = alice.create_asset()
     bought = alice.trade(asset["id"], "buy", "1", "1", "2024-01-01").json()
-    ids = {"asset": asset["id"], "transaction": bought["id"],
-           "manual_price": _manual_price(alice, asset["id"])}
+    ids = {
+        "asset": asset["id"],
+        "transaction": bought["id"],
+        "manual_price": _manual_price(alice, asset["id"]),
+    }
     path, body = (_fill(part, ids) for part in REQUESTS[route])
-    before = alice.get(f"/api/assets/{asset['id']}").json(), alice.get(
-        f"/api/transactions?assetId={asset['id']}"
-    ).json()
+    before = (
+        alice.get(f"/api/assets/{asset['id']}").json(),
+        alice.get(f"/api/transactions?assetId={asset['id']}").json(),
+    )
 
     response = bob.client.request(route[0], path, json=body, headers=bob.headers)
 
     assert response.status_code == 404, response.text
     missing = bob.client.request(
         route[0],
-        _fill(REQUESTS[route][0], {"asset": "00000000-0000-4000-8000-000000000000",
-                                   "transaction": "00000000-0000-4000-8000-000000000000",
-                                   "manual_price": "00000000-0000-4000-8000-000000000000"}),
-        json=_fill(REQUESTS[route][1], {"asset": "00000000-0000-4000-8000-000000000000",
-                                        "transaction": "00000000-0000-4000-8000-000000000000"}),
+        _fill(
+            REQUESTS[route][0],
+            {
+                "asset": "00000000-0000-4000-8000-000000000000",
+                "transaction": "00000000-0000-4000-8000-000000000000",
+                "manual_price": "00000000-0000-4000-8000-000000000000",
+            },
+        ),
+        json=_fill(
+            REQUESTS[route][1],
+            {
+                "asset": "00000000-0000-4000-8000-000000000000",
+                "transaction": "00000000-0000-4000-8000-000000000000",
+            },
+        ),
         headers=bob.headers,
     )
     assert missing.status_code == 404
     assert response.json() == missing.json(), "a foreign id must look exactly like a missing one"
-    after = alice.get(f"/api/assets/{asset['id']}").json(), alice.get(
-        f"/api/transactions?assetId={asset['id']}"
-    ).json()
+    after = (
+        alice.get(f"/api/assets/{asset['id']}").json(),
+        alice.get(f"/api/transactions?assetId={asset['id']}").json(),
+    )
     assert after == before
     assert alice.get("/api/prices/manual").json()[0]["price"] == "1"

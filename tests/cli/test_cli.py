@@ -52,9 +52,7 @@ def migrated(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_migrate_creates_the_schema_and_can_run_twice(
-    runner: CliRunner, database_url: str
-) -> None:
+def test_migrate_creates_the_schema_and_can_run_twice(runner: CliRunner, database_url: str) -> None:
     migrated(runner)
     migrated(runner)
 
@@ -70,7 +68,8 @@ def test_created_user_signs_in_through_the_api(runner: CliRunner, database_url: 
     migrated(runner)
 
     result = runner.invoke(
-        cli, ["create-user", "  Carol@Example.COM ", "--name", "Carol", "--password-stdin"],
+        cli,
+        ["create-user", "  Carol@Example.COM ", "--name", "Carol", "--password-stdin"],
         input=PASSWORD + "\n",
     )
 
@@ -102,8 +101,9 @@ def test_create_user_prompts_for_the_password_without_the_flag(
 ) -> None:
     migrated(runner)
 
-    result = runner.invoke(cli, ["create-user", "dan@example.com"],
-                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        cli, ["create-user", "dan@example.com"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert users(database_url) == [("dan@example.com", None)]
@@ -111,12 +111,14 @@ def test_create_user_prompts_for_the_password_without_the_flag(
 
 def test_create_user_refuses_a_duplicate_email(runner: CliRunner, database_url: str) -> None:
     migrated(runner)
-    first = runner.invoke(cli, ["create-user", "erin@example.com", "--password-stdin"],
-                          input=PASSWORD + "\n")
+    first = runner.invoke(
+        cli, ["create-user", "erin@example.com", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert first.exit_code == 0, first.output
 
-    again = runner.invoke(cli, ["create-user", "ERIN@example.com", "--password-stdin"],
-                          input=PASSWORD + "\n")
+    again = runner.invoke(
+        cli, ["create-user", "ERIN@example.com", "--password-stdin"], input=PASSWORD + "\n"
+    )
 
     assert again.exit_code == 1
     assert "error" in again.stderr

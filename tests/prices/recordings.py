@@ -26,13 +26,13 @@ def fixture_text(name: str) -> str:
 
 
 def json_response(name: str, status: int = 200) -> httpx.Response:
-    return httpx.Response(status, text=fixture_text(name),
-                          headers={"content-type": "application/json; charset=utf-8"})
+    return httpx.Response(
+        status, text=fixture_text(name), headers={"content-type": "application/json; charset=utf-8"}
+    )
 
 
 def text_response(name: str, status: int = 200, content_type: str = "text/plain") -> httpx.Response:
-    return httpx.Response(status, text=fixture_text(name),
-                          headers={"content-type": content_type})
+    return httpx.Response(status, text=fixture_text(name), headers={"content-type": content_type})
 
 
 def html_response(name: str, status: int = 200) -> httpx.Response:
@@ -40,8 +40,9 @@ def html_response(name: str, status: int = 200) -> httpx.Response:
 
 
 def xml_response(name: str, status: int = 200) -> httpx.Response:
-    return httpx.Response(status, content=(FIXTURES / name).read_bytes(),
-                          headers={"content-type": "text/xml"})
+    return httpx.Response(
+        status, content=(FIXTURES / name).read_bytes(), headers={"content-type": "text/xml"}
+    )
 
 
 class FakeClock:

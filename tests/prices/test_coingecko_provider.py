@@ -23,13 +23,19 @@ LIST = f"{COINGECKO}/coins/list"
 
 @pytest.fixture
 def gecko(feeds: PriceFeeds, clock: FakeClock) -> CoinGeckoProvider:
-    return CoinGeckoProvider(feeds.clients["coingecko"], COINGECKO, api_key="CG-secret-key",
-                             clock=clock, today=lambda: TODAY)
+    return CoinGeckoProvider(
+        feeds.clients["coingecko"],
+        COINGECKO,
+        api_key="CG-secret-key",
+        clock=clock,
+        today=lambda: TODAY,
+    )
 
 
 def test_latest_btc_in_usd_keeps_every_digit(gecko, feed_mock, caplog) -> None:
     route = feed_mock.get(PRICE).mock(
-        return_value=json_response("coingecko_simple_price_btc_usd.json"))
+        return_value=json_response("coingecko_simple_price_btc_usd.json")
+    )
 
     with caplog.at_level(logging.DEBUG):
         quote = gecko.latest("BTC")
@@ -38,8 +44,12 @@ def test_latest_btc_in_usd_keeps_every_digit(gecko, feed_mock, caplog) -> None:
     assert (quote.symbol, quote.currency, quote.source) == ("BTC-USD", "USD", "coingecko")
     assert quote.as_of == datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
     request = route.calls.last.request
-    assert dict(request.url.params) == {"ids": "bitcoin", "vs_currencies": "usd",
-                                        "include_last_updated_at": "true", "precision": "full"}
+    assert dict(request.url.params) == {
+        "ids": "bitcoin",
+        "vs_currencies": "usd",
+        "include_last_updated_at": "true",
+        "precision": "full",
+    }
     assert request.headers["x-cg-demo-api-key"] == "CG-secret-key"
     assert "CG-secret-key" not in caplog.text
 
@@ -56,7 +66,8 @@ def test_pro_host_gets_the_pro_header(feeds, feed_mock) -> None:
     pro = "https://pro-api.coingecko.test/api/v3"
     gecko = CoinGeckoProvider(feeds.clients["coingecko"], pro, api_key="CG-pro")
     route = feed_mock.get(f"{pro}/simple/price").mock(
-        return_value=json_response("coingecko_simple_price_btc_usd.json"))
+        return_value=json_response("coingecko_simple_price_btc_usd.json")
+    )
 
     gecko.latest("BTC")
 
@@ -65,7 +76,8 @@ def test_pro_host_gets_the_pro_header(feeds, feed_mock) -> None:
 
 def test_history_keeps_the_last_valid_point_of_each_utc_day(gecko, feed_mock, caplog) -> None:
     route = feed_mock.get(f"{COINGECKO}/coins/bitcoin/market_chart/range").mock(
-        return_value=json_response("coingecko_market_chart_range_btc.json"))
+        return_value=json_response("coingecko_market_chart_range_btc.json")
+    )
 
     with caplog.at_level(logging.WARNING):
         points = gecko.history("BTC", date(2026, 11, 20), date(2026, 11, 22))
@@ -85,7 +97,8 @@ def test_history_keeps_the_last_valid_point_of_each_utc_day(gecko, feed_mock, ca
 
 def test_history_beyond_the_free_plan_is_cut_to_365_days(gecko, feed_mock) -> None:
     route = feed_mock.get(f"{COINGECKO}/coins/bitcoin/market_chart/range").mock(
-        return_value=json_response("coingecko_market_chart_range_btc.json"))
+        return_value=json_response("coingecko_market_chart_range_btc.json")
+    )
 
     gecko.history("BTC", date(2016, 1, 1), TODAY)
 
@@ -95,8 +108,11 @@ def test_history_beyond_the_free_plan_is_cut_to_365_days(gecko, feed_mock) -> No
 
 def test_a_ticker_outside_the_table_is_looked_up_once(gecko, feed_mock, clock) -> None:
     coins = feed_mock.get(LIST).mock(return_value=json_response("coingecko_coins_list.json"))
-    price = feed_mock.get(PRICE).mock(return_value=httpx.Response(
-        200, json={"pepe": {"usd": "0.00000712", "last_updated_at": 1795595400}}))
+    price = feed_mock.get(PRICE).mock(
+        return_value=httpx.Response(
+            200, json={"pepe": {"usd": "0.00000712", "last_updated_at": 1795595400}}
+        )
+    )
 
     assert gecko.latest("PEPE").price == Decimal("0.00000712")
     gecko.latest("PEPE")
@@ -131,7 +147,8 @@ def test_an_id_the_price_endpoint_omits_is_not_found(gecko, feed_mock) -> None:
 
 def test_a_coin_404_is_not_found(gecko, feed_mock) -> None:
     feed_mock.get(f"{COINGECKO}/coins/solana/market_chart/range").mock(
-        return_value=json_response("coingecko_coin_not_found.json", 404))
+        return_value=json_response("coingecko_coin_not_found.json", 404)
+    )
 
     with pytest.raises(SymbolNotFound):
         gecko.history("SOL", date(2026, 11, 1), TODAY)
@@ -148,13 +165,25 @@ def test_a_coin_404_is_not_found(gecko, feed_mock) -> None:
         httpx.Response(200, text='{"bitcoin":{"usd":97012.5}}'),
         httpx.Response(200, text='{"bitcoin":97012.5}'),
         httpx.Response(200, text="[]"),
-        httpx.Response(200, text="{\"bitcoin\":"),
+        httpx.Response(200, text='{"bitcoin":'),
         httpx.Response(200, text=""),
         html_response("tefas_waf.html"),
         json_response("coingecko_plan_limit.json", 401),
     ],
-    ids=["wrong-currency", "null", "nan", "negative", "absurd", "no-timestamp",
-         "not-an-object", "array", "truncated", "empty", "html", "plan-limit"],
+    ids=[
+        "wrong-currency",
+        "null",
+        "nan",
+        "negative",
+        "absurd",
+        "no-timestamp",
+        "not-an-object",
+        "array",
+        "truncated",
+        "empty",
+        "html",
+        "plan-limit",
+    ],
 )
 def test_untrusted_answers_are_rejected(gecko, feed_mock, response) -> None:
     feed_mock.get(PRICE).mock(return_value=response)
@@ -180,7 +209,8 @@ def test_unsupported_quote_currency_is_not_found(gecko, feed_mock) -> None:
 
 def test_the_plan_limit_message_is_kept(gecko, feed_mock) -> None:
     feed_mock.get(f"{COINGECKO}/coins/bitcoin/market_chart/range").mock(
-        return_value=json_response("coingecko_plan_limit.json", 401))
+        return_value=json_response("coingecko_plan_limit.json", 401)
+    )
 
     with pytest.raises(FeedDataError, match="exceeds the allowed time range"):
         gecko.history("BTC", date(2026, 1, 1), TODAY)

@@ -33,7 +33,11 @@ def test_latest_eurusd(ecb, feed_mock) -> None:
     quote = ecb.latest("EURUSD")
 
     assert (quote.symbol, quote.price, quote.currency, quote.source) == (
-        "EURUSD", Decimal("1.1575"), "USD", "ecb")
+        "EURUSD",
+        Decimal("1.1575"),
+        "USD",
+        "ecb",
+    )
     assert quote.as_of == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 16:00 CET
 
 
@@ -54,10 +58,12 @@ def test_recent_history_uses_the_90_day_file_and_skips_bad_rates(ecb, feed_mock,
 
     # 11-19 has USD = 0 and 11-18 has TRY = NaN: both days are left out.
     assert points == [
-        PricePoint("USDTRY", date(2026, 11, 17), Decimal("48.9950") / Decimal("1.1560"), "TRY",
-                   "ecb"),
-        PricePoint("USDTRY", date(2026, 11, 20), Decimal("49.0871") / Decimal("1.1570"), "TRY",
-                   "ecb"),
+        PricePoint(
+            "USDTRY", date(2026, 11, 17), Decimal("48.9950") / Decimal("1.1560"), "TRY", "ecb"
+        ),
+        PricePoint(
+            "USDTRY", date(2026, 11, 20), Decimal("49.0871") / Decimal("1.1570"), "TRY", "ecb"
+        ),
     ]
     assert route.called
     assert caplog.text.count("skipped point") == 2
@@ -91,7 +97,8 @@ def test_an_unknown_currency_is_not_found(ecb, feed_mock) -> None:
         httpx.Response(200, text=""),
         xml_response("tcmb_today.xml"),
         httpx.Response(
-            200, text='<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"/>'),
+            200, text='<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"/>'
+        ),
         httpx.Response(404, text="Not Found"),
     ],
     ids=["html", "entity-bomb", "truncated", "empty", "other-document", "no-cubes", "404"],

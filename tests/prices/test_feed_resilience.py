@@ -91,7 +91,8 @@ def test_breaker_stops_calling_yahoo_and_recovers_after_cooldown(feeds, feed_moc
 def test_html_walls_count_as_failures_but_unknown_symbols_do_not(feeds, feed_mock) -> None:
     yahoo = _yahoo(feeds)
     feed_mock.get(f"{YAHOO}/v8/finance/chart/NOPE").mock(
-        return_value=json_response("yahoo_not_found.json", 404))
+        return_value=json_response("yahoo_not_found.json", 404)
+    )
     feed_mock.get(AAPL).mock(return_value=html_response("yahoo_outage.html"))
 
     for _ in range(5):
@@ -106,17 +107,30 @@ def test_html_walls_count_as_failures_but_unknown_symbols_do_not(feeds, feed_moc
 
 
 def test_server_errors_are_retried_then_succeed(feeds, feed_mock) -> None:
-    route = feed_mock.get(AAPL).mock(side_effect=[
-        httpx.Response(500), httpx.Response(502), json_response("yahoo_aapl_history.json")])
+    route = feed_mock.get(AAPL).mock(
+        side_effect=[
+            httpx.Response(500),
+            httpx.Response(502),
+            json_response("yahoo_aapl_history.json"),
+        ]
+    )
 
     assert _yahoo(feeds).latest("AAPL").price == Decimal("231.4")
     assert route.call_count == 3
 
 
 def test_client_errors_are_not_retried(feeds, feed_mock) -> None:
-    route = feed_mock.get(AAPL).mock(return_value=httpx.Response(
-        400, json={"chart": {"result": None, "error": {"code": "Bad Request",
-                                                       "description": "Invalid interval"}}}))
+    route = feed_mock.get(AAPL).mock(
+        return_value=httpx.Response(
+            400,
+            json={
+                "chart": {
+                    "result": None,
+                    "error": {"code": "Bad Request", "description": "Invalid interval"},
+                }
+            },
+        )
+    )
 
     with pytest.raises(FeedDataError):
         _yahoo(feeds).latest("AAPL")
@@ -124,17 +138,21 @@ def test_client_errors_are_not_retried(feeds, feed_mock) -> None:
 
 
 def test_a_short_retry_after_is_honoured(feeds, feed_mock) -> None:
-    route = feed_mock.get(AAPL).mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "2"}, text="Too Many Requests"),
-        json_response("yahoo_aapl_history.json")])
+    route = feed_mock.get(AAPL).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}, text="Too Many Requests"),
+            json_response("yahoo_aapl_history.json"),
+        ]
+    )
 
     assert _yahoo(feeds).latest("AAPL").price == Decimal("231.4")
     assert route.call_count == 2
 
 
 def test_a_long_retry_after_gives_up_at_once(feeds, feed_mock) -> None:
-    route = feed_mock.get(AAPL).mock(return_value=httpx.Response(
-        429, headers={"Retry-After": "120"}, text="Too Many Requests"))
+    route = feed_mock.get(AAPL).mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "120"}, text="Too Many Requests")
+    )
 
     with pytest.raises(FeedUnavailable) as raised:
         _yahoo(feeds).latest("AAPL")
@@ -177,9 +195,14 @@ def test_a_source_never_gets_more_than_its_concurrency(http, feed_mock) -> None:
         return httpx.Response(200, text="ok")
 
     feed_mock.get("https://feed.test/x").mock(side_effect=slow_answer)
-    threads = [threading.Thread(target=client.fetch,
-                                args=("GET", "https://feed.test/x", lambda r: r.text),
-                                kwargs={"symbol": "X"}) for _ in range(6)]
+    threads = [
+        threading.Thread(
+            target=client.fetch,
+            args=("GET", "https://feed.test/x", lambda r: r.text),
+            kwargs={"symbol": "X"},
+        )
+        for _ in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -207,30 +230,41 @@ def _yahoo(feeds: PriceFeeds) -> YahooChartProvider:
     return YahooChartProvider(feeds.clients["yahoo"], YAHOO)
 
 
-def _client(http: httpx.Client, *, max_wait: float = 10, max_concurrency: int = 2,
-            timeout: float = 2.0) -> FeedClient:
+def _client(
+    http: httpx.Client, *, max_wait: float = 10, max_concurrency: int = 2, timeout: float = 2.0
+) -> FeedClient:
     breaker = CircuitBreaker("feed", failure_threshold=5, cooldown_seconds=60)
-    return FeedClient("feed", http, breaker=breaker, max_concurrency=max_concurrency,
-                      retry=RetryPolicy(attempts=3, max_wait=max_wait), timeout_seconds=timeout)
+    return FeedClient(
+        "feed",
+        http,
+        breaker=breaker,
+        max_concurrency=max_concurrency,
+        retry=RetryPolicy(attempts=3, max_wait=max_wait),
+        timeout_seconds=timeout,
+    )
 
 
 def _failure(retry_after: float | None) -> Exception:
     return _RetryableFailure("HTTP 429", retry_after=retry_after)
 
 
-KINDS = [("fund", "YAC"), ("stock", "AAPL"), ("metal", "XAU"), ("crypto", "BTC"),
-         ("fx", "USDTRY")]
+KINDS = [("fund", "YAC"), ("stock", "AAPL"), ("metal", "XAU"), ("crypto", "BTC"), ("fx", "USDTRY")]
 
 
 @pytest.mark.parametrize(("kind", "symbol"), KINDS)
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"),
-     httpx.Response(429, text="Too Many Requests"), httpx.Response(503, text="down")],
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectError("refused"),
+        httpx.Response(429, text="Too Many Requests"),
+        httpx.Response(503, text="down"),
+    ],
     ids=["timeout", "connect-error", "429", "503"],
 )
-def test_every_kind_reports_an_unreachable_feed_as_unavailable(feeds, feed_mock, kind, symbol,
-                                                               failure) -> None:
+def test_every_kind_reports_an_unreachable_feed_as_unavailable(
+    feeds, feed_mock, kind, symbol, failure
+) -> None:
     every_host = feed_mock.route(host__regex=r".*\.test$")
     if isinstance(failure, Exception):
         every_host.mock(side_effect=failure)
@@ -246,10 +280,13 @@ def test_every_kind_reports_an_unreachable_feed_as_unavailable(feeds, feed_mock,
 @pytest.mark.parametrize(("kind", "symbol"), KINDS)
 @pytest.mark.parametrize(
     "answer",
-    [httpx.Response(200, text="<html><body>Maintenance</body></html>",
-                    headers={"content-type": "text/html"}),
-     httpx.Response(200, text=""),
-     httpx.Response(200, text="{\"truncated\": ", headers={"content-type": "application/json"})],
+    [
+        httpx.Response(
+            200, text="<html><body>Maintenance</body></html>", headers={"content-type": "text/html"}
+        ),
+        httpx.Response(200, text=""),
+        httpx.Response(200, text='{"truncated": ', headers={"content-type": "application/json"}),
+    ],
     ids=["html-200", "empty-200", "garbage-200"],
 )
 def test_every_kind_refuses_a_nonsense_answer(feeds, feed_mock, kind, symbol, answer) -> None:

@@ -46,10 +46,14 @@ def test_flat_environment_names_without_prefix(monkeypatch: pytest.MonkeyPatch) 
     assert settings.coingecko_api_key is not None
     assert settings.coingecko_api_key.get_secret_value() == "CG-abc"
     assert "CG-abc" not in repr(settings)
-    assert (settings.feed_timeout_seconds, settings.feed_retry_attempts,
-            settings.feed_max_concurrency, settings.feed_breaker_failures,
-            settings.feed_breaker_cooldown_seconds, settings.quote_ttl_seconds) == (
-        3.5, 5, 1, 2, 15.0, 30)
+    assert (
+        settings.feed_timeout_seconds,
+        settings.feed_retry_attempts,
+        settings.feed_max_concurrency,
+        settings.feed_breaker_failures,
+        settings.feed_breaker_cooldown_seconds,
+        settings.quote_ttl_seconds,
+    ) == (3.5, 5, 1, 2, 15.0, 30)
 
 
 def test_every_setting_is_described_for_the_readme() -> None:
@@ -59,11 +63,16 @@ def test_every_setting_is_described_for_the_readme() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("YAHOO_BASE_URL", "ftp://example.org"), ("FEED_TIMEOUT_SECONDS", "0"),
-     ("FEED_RETRY_ATTEMPTS", "0"), ("FEED_MAX_CONCURRENCY", "-1")],
+    [
+        ("YAHOO_BASE_URL", "ftp://example.org"),
+        ("FEED_TIMEOUT_SECONDS", "0"),
+        ("FEED_RETRY_ATTEMPTS", "0"),
+        ("FEED_MAX_CONCURRENCY", "-1"),
+    ],
 )
-def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, variable: str,
-                                    value: str) -> None:
+def test_invalid_values_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
     monkeypatch.setenv(variable, value)
 
     with pytest.raises(ValidationError):

@@ -47,17 +47,22 @@ def test_gold_falls_back_to_stooq_spot(feeds, feed_mock) -> None:
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [('"currency":"USD"', '"currency":"EUR"'),
-     ('"regularMarketPrice":4079.6', '"regularMarketPrice":40.796'),  # a unit slip
-     ('"regularMarketPrice":4079.6', '"regularMarketPrice":4079600')],
+    [
+        ('"currency":"USD"', '"currency":"EUR"'),
+        ('"regularMarketPrice":4079.6', '"regularMarketPrice":40.796'),  # a unit slip
+        ('"regularMarketPrice":4079.6', '"regularMarketPrice":4079600'),
+    ],
     ids=["wrong-currency", "absurdly-low", "absurdly-high"],
 )
 def test_implausible_gold_is_rejected_by_both_sources(feeds, feed_mock, old, new) -> None:
     text = fixture_text("yahoo_gc_f.json").replace(old, new)
     feed_mock.get(f"{CHART}/GC=F").mock(return_value=httpx.Response(200, text=text))
     # Stooq's latest-quote answer is the PoW wall, so nothing trustworthy remains.
-    feed_mock.get(f"{STOOQ}/q/l/").mock(return_value=httpx.Response(
-        200, text=fixture_text("stooq_pow.html"), headers={"content-type": "text/html"}))
+    feed_mock.get(f"{STOOQ}/q/l/").mock(
+        return_value=httpx.Response(
+            200, text=fixture_text("stooq_pow.html"), headers={"content-type": "text/html"}
+        )
+    )
 
     with pytest.raises(FeedUnavailable) as raised:
         feeds.metal.latest("XAU")

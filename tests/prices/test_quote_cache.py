@@ -26,8 +26,13 @@ from portfolio_tracker.prices.quote_cache import (
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 AAPL = f"{YAHOO}/v8/finance/chart/AAPL"
-QUOTE = Quote("AAPL", Decimal("231.400000000000000001"), "USD",
-              datetime(2026, 11, 24, 21, 0, tzinfo=UTC), "yahoo")
+QUOTE = Quote(
+    "AAPL",
+    Decimal("231.400000000000000001"),
+    "USD",
+    datetime(2026, 11, 24, 21, 0, tzinfo=UTC),
+    "yahoo",
+)
 
 
 def test_memory_cache_serves_until_the_ttl_ends(clock: FakeClock) -> None:
@@ -57,7 +62,8 @@ def test_a_second_call_within_the_ttl_does_not_call_the_feed(feeds, feed_mock, c
 
 def test_errors_are_not_cached(feeds, feed_mock, clock) -> None:
     route = feed_mock.get(f"{YAHOO}/v8/finance/chart/ZZZZ").mock(
-        return_value=json_response("yahoo_not_found.json", 404))
+        return_value=json_response("yahoo_not_found.json", 404)
+    )
     feed_mock.get(f"{STOOQ}/q/l/").mock(return_value=text_response("stooq_unknown_latest.csv"))
     stock = CachedProvider(feeds.stock, InMemoryQuoteCache(300, clock=clock), "stock")
 
@@ -77,9 +83,13 @@ def test_the_json_form_keeps_the_decimal_exact() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['{"price": 1.5}', "not json", '{"symbol":"A","price":"NaN","currency":"USD",'
-     '"as_of":"2026-11-24T21:00:00+00:00","source":"x"}',
-     '{"symbol":"A","price":"1","currency":"USD","as_of":"2026-11-24T21:00:00","source":"x"}'],
+    [
+        '{"price": 1.5}',
+        "not json",
+        '{"symbol":"A","price":"NaN","currency":"USD",'
+        '"as_of":"2026-11-24T21:00:00+00:00","source":"x"}',
+        '{"symbol":"A","price":"1","currency":"USD","as_of":"2026-11-24T21:00:00","source":"x"}',
+    ],
 )
 def test_foreign_cache_values_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
@@ -139,10 +149,8 @@ def test_redis_round_trip_with_setex(redis_client, namespace) -> None:
 def test_two_processes_share_one_feed_call(redis_client, namespace, feeds, feed_mock) -> None:
     route = feed_mock.get(AAPL).mock(return_value=json_response("yahoo_aapl_history.json"))
     # Two app processes: separate cache objects and connections over the same Redis.
-    first = CachedProvider(feeds.stock, build_quote_cache(REDIS_URL, 120),
-                           f"{namespace}:stock")
-    second = CachedProvider(feeds.stock, build_quote_cache(REDIS_URL, 120),
-                            f"{namespace}:stock")
+    first = CachedProvider(feeds.stock, build_quote_cache(REDIS_URL, 120), f"{namespace}:stock")
+    second = CachedProvider(feeds.stock, build_quote_cache(REDIS_URL, 120), f"{namespace}:stock")
 
     assert first.latest("AAPL") == second.latest("AAPL")
     assert route.call_count == 1

@@ -38,7 +38,11 @@ def test_daily_history_from_csv(stooq, feed_mock) -> None:
         PricePoint("AAPL", date(2026, 11, 20), Decimal("230.75"), "USD", "stooq"),
     ]
     assert dict(route.calls.last.request.url.params) == {
-        "s": "aapl.us", "i": "d", "d1": "20261119", "d2": "20261120"}
+        "s": "aapl.us",
+        "i": "d",
+        "d1": "20261119",
+        "d2": "20261120",
+    }
 
 
 def test_latest_quote_from_csv(stooq, feed_mock) -> None:
@@ -70,16 +74,23 @@ def test_spot_metal_csv_without_volume_column(stooq, feed_mock) -> None:
     points = stooq.history("XAU", date(2026, 11, 19), date(2026, 11, 21))
 
     # The 11-21 row has an empty close and is skipped.
-    assert [(p.day, p.close) for p in points] == [(date(2026, 11, 19), Decimal("4047.21")),
-                                                  (date(2026, 11, 20), Decimal("4068.90"))]
+    assert [(p.day, p.close) for p in points] == [
+        (date(2026, 11, 19), Decimal("4047.21")),
+        (date(2026, 11, 20), Decimal("4068.90")),
+    ]
     assert route.calls.last.request.url.params["s"] == "xauusd"
 
 
 @pytest.mark.parametrize(
     ("symbol", "expected"),
-    [("AAPL", ("aapl.us", "USD")), ("BRK-B", ("brk-b.us", "USD")),
-     ("THYAO.IS", ("thyao.tr", "TRY")), ("USDTRY=X", ("usdtry", "TRY")),
-     ("GC=F", ("gc.f", "USD")), ("XAG", ("xagusd", "USD"))],
+    [
+        ("AAPL", ("aapl.us", "USD")),
+        ("BRK-B", ("brk-b.us", "USD")),
+        ("THYAO.IS", ("thyao.tr", "TRY")),
+        ("USDTRY=X", ("usdtry", "TRY")),
+        ("GC=F", ("gc.f", "USD")),
+        ("XAG", ("xagusd", "USD")),
+    ],
 )
 def test_symbol_mapping(symbol, expected) -> None:
     assert stooq_symbol(symbol) == expected

@@ -31,7 +31,11 @@ def test_latest_usdtry_is_forex_buying(tcmb, feed_mock) -> None:
     quote = tcmb.latest("USDTRY")
 
     assert (quote.symbol, quote.price, quote.currency, quote.source) == (
-        "USDTRY", Decimal("42.4102"), "TRY", "tcmb")
+        "USDTRY",
+        Decimal("42.4102"),
+        "TRY",
+        "tcmb",
+    )
     # The bulletin of 24.11.2026, published at 15:30 Istanbul time.
     assert quote.as_of == datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
 
@@ -65,9 +69,11 @@ def test_pairs_without_try_are_not_tcmb_pairs(tcmb, feed_mock) -> None:
 def test_history_walks_the_archive_and_skips_holidays(tcmb, feed_mock) -> None:
     for day in ("19", "20", "23"):
         feed_mock.get(f"{TCMB}/kurlar/202611/{day}112026.xml").mock(
-            return_value=xml_response(f"tcmb_{day}112026.xml"))
+            return_value=xml_response(f"tcmb_{day}112026.xml")
+        )
     holiday = feed_mock.get(f"{TCMB}/kurlar/202611/24112026.xml").mock(
-        return_value=html_response("tcmb_not_found.html", 404))
+        return_value=html_response("tcmb_not_found.html", 404)
+    )
 
     points = tcmb.history("USDTRY", date(2026, 11, 19), date(2026, 11, 24))
 
@@ -83,7 +89,8 @@ def test_history_walks_the_archive_and_skips_holidays(tcmb, feed_mock) -> None:
 
 def test_a_bulletin_of_another_day_is_not_taken_for_the_requested_one(tcmb, feed_mock) -> None:
     feed_mock.get(f"{TCMB}/kurlar/202611/20112026.xml").mock(
-        return_value=xml_response("tcmb_19112026.xml"))
+        return_value=xml_response("tcmb_19112026.xml")
+    )
 
     assert tcmb.history("USDTRY", date(2026, 11, 20), date(2026, 11, 20)) == []
 
@@ -91,7 +98,8 @@ def test_a_bulletin_of_another_day_is_not_taken_for_the_requested_one(tcmb, feed
 def test_long_ranges_are_cut(feeds, feed_mock, caplog) -> None:
     tcmb = TcmbProvider(feeds.clients["tcmb"], TCMB, max_history_days=2)
     feed_mock.get(f"{TCMB}/kurlar/202611/23112026.xml").mock(
-        return_value=xml_response("tcmb_23112026.xml"))
+        return_value=xml_response("tcmb_23112026.xml")
+    )
 
     with caplog.at_level(logging.WARNING):
         points = tcmb.history("USDTRY", date(2016, 1, 1), date(2026, 11, 23))
@@ -123,8 +131,16 @@ def test_bad_values_are_skipped_and_the_rest_used(tcmb, feed_mock, caplog) -> No
         httpx.Response(200, text='<Tarih_Date Tarih="24.11.2026"></Tarih_Date>'),
         html_response("tcmb_not_found.html", 404),
     ],
-    ids=["html-200", "truncated", "entity-bomb", "empty", "other-root", "bad-date",
-         "no-rates", "today-missing"],
+    ids=[
+        "html-200",
+        "truncated",
+        "entity-bomb",
+        "empty",
+        "other-root",
+        "bad-date",
+        "no-rates",
+        "today-missing",
+    ],
 )
 def test_untrusted_bulletins_are_rejected(tcmb, feed_mock, response) -> None:
     feed_mock.get(TODAY_XML).mock(return_value=response)
@@ -134,8 +150,9 @@ def test_untrusted_bulletins_are_rejected(tcmb, feed_mock, response) -> None:
 
 
 def test_server_errors_are_retried_then_success(tcmb, feed_mock) -> None:
-    route = feed_mock.get(TODAY_XML).mock(side_effect=[
-        httpx.Response(502), httpx.Response(503), xml_response("tcmb_today.xml")])
+    route = feed_mock.get(TODAY_XML).mock(
+        side_effect=[httpx.Response(502), httpx.Response(503), xml_response("tcmb_today.xml")]
+    )
 
     assert tcmb.latest("USDTRY").price == Decimal("42.4102")
     assert route.call_count == 3

@@ -136,8 +136,15 @@ def test_a_malformed_code_is_refused_without_calling_tefas(tefas, feed_mock) -> 
         text_response("tefas_waf.html", content_type="application/json"),
         httpx.Response(403, text='{"errorCode":null,"errorMessage":null,"resultList":[]}'),
     ],
-    ids=["error-message", "no-envelope", "truncated", "html-200", "empty-body",
-         "html-as-json", "forbidden"],
+    ids=[
+        "error-message",
+        "no-envelope",
+        "truncated",
+        "html-200",
+        "empty-body",
+        "html-as-json",
+        "forbidden",
+    ],
 )
 def test_untrusted_answers_are_rejected(tefas, feed_mock, response, caplog) -> None:
     feed_mock.post(URL).mock(return_value=response)
@@ -159,8 +166,9 @@ def test_rate_limit_without_retry_after_is_retried_then_unavailable(tefas, feed_
 
 
 def test_rate_limit_then_success(tefas, feed_mock) -> None:
-    feed_mock.post(URL).mock(side_effect=[text_response("tefas_429.txt", 429),
-                                          json_response("tefas_yac_month.json")])
+    feed_mock.post(URL).mock(
+        side_effect=[text_response("tefas_429.txt", 429), json_response("tefas_yac_month.json")]
+    )
 
     assert tefas.latest("YAC").price == Decimal("3.163587")
 

@@ -29,13 +29,15 @@ def variant(name: str, old: str, new: str) -> httpx.Response:
     """A recorded answer with one value changed, for the hostile cases."""
     text = fixture_text(name)
     assert old in text
-    return httpx.Response(200, text=text.replace(old, new),
-                          headers={"content-type": "application/json"})
+    return httpx.Response(
+        200, text=text.replace(old, new), headers={"content-type": "application/json"}
+    )
 
 
 def test_latest_bist_stock_from_meta(yahoo, feed_mock) -> None:
     route = feed_mock.get(f"{CHART}/THYAO.IS").mock(
-        return_value=json_response("yahoo_thyao_5d.json"))
+        return_value=json_response("yahoo_thyao_5d.json")
+    )
 
     quote = yahoo.latest("thyao.is")
 
@@ -50,7 +52,8 @@ def test_latest_bist_stock_from_meta(yahoo, feed_mock) -> None:
 
 def test_history_dates_are_exchange_days_and_null_closes_are_skipped(yahoo, feed_mock) -> None:
     route = feed_mock.get(f"{CHART}/THYAO.IS").mock(
-        return_value=json_response("yahoo_thyao_history.json"))
+        return_value=json_response("yahoo_thyao_history.json")
+    )
 
     points = yahoo.history("THYAO.IS", date(2026, 11, 18), date(2026, 11, 20))
 
@@ -89,8 +92,7 @@ def test_futures_symbols_go_into_the_path_raw(yahoo, feed_mock) -> None:
 
 
 def test_unknown_symbol_404_is_symbol_not_found(yahoo, feed_mock) -> None:
-    feed_mock.get(f"{CHART}/NOPE.IS").mock(return_value=json_response("yahoo_not_found.json",
-                                                                      404))
+    feed_mock.get(f"{CHART}/NOPE.IS").mock(return_value=json_response("yahoo_not_found.json", 404))
 
     with pytest.raises(SymbolNotFound, match="delisted"):
         yahoo.latest("NOPE.IS")
@@ -113,20 +115,37 @@ def test_a_symbol_that_is_not_a_ticker_is_refused_without_a_request(yahoo, feed_
         variant("yahoo_thyao_5d.json", '"currency":"TRY"', '"currency":"USD"'),
         variant("yahoo_thyao_5d.json", '"currency":"TRY"', '"currency":null'),
         variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25', '"regularMarketPrice":NaN'),
-        variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25',
-                '"regularMarketPrice":Infinity'),
+        variant(
+            "yahoo_thyao_5d.json", '"regularMarketPrice":289.25', '"regularMarketPrice":Infinity'
+        ),
         variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25', '"regularMarketPrice":0'),
-        variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25',
-                '"regularMarketPrice":-289.25'),
-        variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25',
-                '"regularMarketPrice":2.8925e12'),
+        variant(
+            "yahoo_thyao_5d.json", '"regularMarketPrice":289.25', '"regularMarketPrice":-289.25'
+        ),
+        variant(
+            "yahoo_thyao_5d.json", '"regularMarketPrice":289.25', '"regularMarketPrice":2.8925e12'
+        ),
         variant("yahoo_thyao_5d.json", '"regularMarketPrice":289.25,', ""),
         variant("yahoo_thyao_5d.json", '"regularMarketTime":1795532400,', ""),
         variant("yahoo_thyao_5d.json", '"symbol":"THYAO.IS"', '"symbol":"PGSUS.IS"'),
     ],
-    ids=["html-outage", "empty", "invalid-json", "no-meta", "no-chart", "wrong-currency",
-         "null-currency", "nan", "infinity", "zero", "negative", "absurd", "missing-price",
-         "missing-time", "other-symbol"],
+    ids=[
+        "html-outage",
+        "empty",
+        "invalid-json",
+        "no-meta",
+        "no-chart",
+        "wrong-currency",
+        "null-currency",
+        "nan",
+        "infinity",
+        "zero",
+        "negative",
+        "absurd",
+        "missing-price",
+        "missing-time",
+        "other-symbol",
+    ],
 )
 def test_untrusted_latest_answers_are_rejected(yahoo, feed_mock, response, caplog) -> None:
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=response)
@@ -139,21 +158,25 @@ def test_untrusted_latest_answers_are_rejected(yahoo, feed_mock, response, caplo
 
 def test_bad_points_in_a_series_are_skipped(yahoo, feed_mock, caplog) -> None:
     text = fixture_text("yahoo_thyao_history.json").replace(
-        '"close":[284.5,null,289.0,289.25]', '"close":[NaN,-1,289.0,"289.25"]')
+        '"close":[284.5,null,289.0,289.25]', '"close":[NaN,-1,289.0,"289.25"]'
+    )
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=httpx.Response(200, text=text))
 
     with caplog.at_level(logging.WARNING):
         points = yahoo.history("THYAO.IS", date(2026, 11, 18), date(2026, 11, 24))
 
     # A string "289.25" is accepted (it is exact text); NaN and -1 are not.
-    assert [(p.day, p.close) for p in points] == [(date(2026, 11, 20), Decimal("289.0")),
-                                                  (date(2026, 11, 24), Decimal("289.25"))]
+    assert [(p.day, p.close) for p in points] == [
+        (date(2026, 11, 20), Decimal("289.0")),
+        (date(2026, 11, 24), Decimal("289.25")),
+    ]
     assert caplog.text.count("skipped point") == 2
 
 
 def test_series_of_different_lengths_are_rejected(yahoo, feed_mock) -> None:
     text = fixture_text("yahoo_thyao_history.json").replace(
-        '"close":[284.5,null,289.0,289.25]', '"close":[284.5,289.0]')
+        '"close":[284.5,null,289.0,289.25]', '"close":[284.5,289.0]'
+    )
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=httpx.Response(200, text=text))
 
     with pytest.raises(FeedDataError):
@@ -161,18 +184,32 @@ def test_series_of_different_lengths_are_rejected(yahoo, feed_mock) -> None:
 
 
 def test_a_range_without_sessions_is_an_empty_history(yahoo, feed_mock) -> None:
-    body = {"chart": {"result": [{"meta": {"currency": "USD", "symbol": "AAPL",
-                                           "exchangeTimezoneName": "America/New_York"}}],
-                      "error": None}}
+    body = {
+        "chart": {
+            "result": [
+                {
+                    "meta": {
+                        "currency": "USD",
+                        "symbol": "AAPL",
+                        "exchangeTimezoneName": "America/New_York",
+                    }
+                }
+            ],
+            "error": None,
+        }
+    }
     feed_mock.get(f"{CHART}/AAPL").mock(return_value=httpx.Response(200, json=body))
 
     assert yahoo.history("AAPL", date(2026, 11, 21), date(2026, 11, 22)) == []
 
 
 def test_pence_are_converted_to_pounds(yahoo, feed_mock) -> None:
-    text = (fixture_text("yahoo_aapl_history.json").replace('"currency":"USD"', '"currency":"GBp"')
-            .replace('"symbol":"AAPL"', '"symbol":"VOD.L"')
-            .replace('"regularMarketPrice":231.4', '"regularMarketPrice":7215.5'))
+    text = (
+        fixture_text("yahoo_aapl_history.json")
+        .replace('"currency":"USD"', '"currency":"GBp"')
+        .replace('"symbol":"AAPL"', '"symbol":"VOD.L"')
+        .replace('"regularMarketPrice":231.4', '"regularMarketPrice":7215.5')
+    )
     feed_mock.get(f"{CHART}/VOD.L").mock(return_value=httpx.Response(200, text=text))
 
     quote = yahoo.latest("VOD.L")
@@ -182,8 +219,11 @@ def test_pence_are_converted_to_pounds(yahoo, feed_mock) -> None:
 
 @pytest.mark.parametrize(
     "response",
-    [text_response("yahoo_429.txt", 429), text_response("yahoo_429.txt", 200),
-     httpx.Response(503, text="Service Unavailable")],
+    [
+        text_response("yahoo_429.txt", 429),
+        text_response("yahoo_429.txt", 200),
+        httpx.Response(503, text="Service Unavailable"),
+    ],
     ids=["429", "429-text-with-200", "503"],
 )
 def test_rate_limits_and_outages_are_unavailable(yahoo, feed_mock, response) -> None:
@@ -204,8 +244,7 @@ def test_timeout_is_retried_then_unavailable(yahoo, feed_mock) -> None:
 
 @pytest.mark.parametrize(
     ("symbol", "currency"),
-    [("THYAO.IS", "TRY"), ("AAPL", "USD"), ("USDTRY=X", "TRY"), ("GC=F", None),
-     ("BTC-USD", None)],
+    [("THYAO.IS", "TRY"), ("AAPL", "USD"), ("USDTRY=X", "TRY"), ("GC=F", None), ("BTC-USD", None)],
 )
 def test_expected_currency_from_the_symbol(symbol, currency) -> None:
     assert expected_currency_for(symbol) == currency

@@ -53,20 +53,28 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
     return settings_factory(price_backfill_on_create=True)
 
 
-def mock_fx_history(feed_mock: respx.MockRouter, ecb_answer: httpx.Response | None = None
-                    ) -> respx.Route:
+def mock_fx_history(
+    feed_mock: respx.MockRouter, ecb_answer: httpx.Response | None = None
+) -> respx.Route:
     """The ECB history files (long and 90-day) answer the recording; TCMB has no bulletin
     for any day (the recordings' days depend on today's date)."""
     feed_mock.get(url__regex=TCMB_ARCHIVE).mock(
-        return_value=html_response("tcmb_not_found.html", 404))
+        return_value=html_response("tcmb_not_found.html", 404)
+    )
     return feed_mock.get(url__regex=ECB_HISTORY).mock(
-        return_value=ecb_answer or xml_response("ecb_hist_90d.xml"))
+        return_value=ecb_answer or xml_response("ecb_hist_90d.xml")
+    )
 
 
 def usd_try_days(engine: Engine) -> set[date]:
     with Session(engine) as db:
-        return set(db.scalars(select(ExchangeRate.day).where(
-            ExchangeRate.base == "USD", ExchangeRate.quote == "TRY")))
+        return set(
+            db.scalars(
+                select(ExchangeRate.day).where(
+                    ExchangeRate.base == "USD", ExchangeRate.quote == "TRY"
+                )
+            )
+        )
 
 
 def prices_version(engine: Engine) -> int:
@@ -146,18 +154,36 @@ def test_a_manual_usd_asset_of_a_eur_user_gets_usd_eur(
 
 
 def test_nothing_is_fetched_when_the_setting_is_off(
-    settings_factory: Callable[..., Settings], engine: Engine, feeds: PriceFeeds,
-    feed_settings: FeedSettings, feed_mock: respx.MockRouter,
+    settings_factory: Callable[..., Settings],
+    engine: Engine,
+    feeds: PriceFeeds,
+    feed_settings: FeedSettings,
+    feed_mock: respx.MockRouter,
 ) -> None:
-    app = create_app(settings_factory(price_backfill_on_create=False), engine,
-                     feed_settings=feed_settings, feeds=feeds)
+    app = create_app(
+        settings_factory(price_backfill_on_create=False),
+        engine,
+        feed_settings=feed_settings,
+        feeds=feeds,
+    )
     client, headers = signed_up(app)
 
-    asset = client.post("/api/assets", headers=headers, json={
-        "name": "Apple", "type": "stock", "ticker_symbol": "AAPL", "currency": "USD"}).json()
-    bought = client.post("/api/transactions", headers=headers, json={
-        "asset_id": asset["id"], "type": "buy", "quantity": "1", "price_per_unit": "1",
-        "transaction_date": "2020-01-02"})
+    asset = client.post(
+        "/api/assets",
+        headers=headers,
+        json={"name": "Apple", "type": "stock", "ticker_symbol": "AAPL", "currency": "USD"},
+    ).json()
+    bought = client.post(
+        "/api/transactions",
+        headers=headers,
+        json={
+            "asset_id": asset["id"],
+            "type": "buy",
+            "quantity": "1",
+            "price_per_unit": "1",
+            "transaction_date": "2020-01-02",
+        },
+    )
 
     assert bought.status_code == 201
     assert not feed_mock.calls
@@ -171,15 +197,17 @@ def test_a_trade_older_than_the_stored_rates_fetches_the_missing_ones(
 ) -> None:
     # The ECB is down when the asset is created; the refresh job later stored recent rates.
     ecb = mock_fx_history(feed_mock, httpx.Response(503))
-    asset = alice.create_asset(name="Unlisted", type="stock", currency="USD",
-                               price_source="manual")
+    asset = alice.create_asset(name="Unlisted", type="stock", currency="USD", price_source="manual")
     assert usd_try_days(engine) == set()
     with Session(engine) as db:
-        storage.store_rates(db, [storage.Rate("USD", "TRY", date(2026, 11, 24),
-                                              Decimal("42.4102"), "tcmb")])
+        storage.store_rates(
+            db, [storage.Rate("USD", "TRY", date(2026, 11, 24), Decimal("42.4102"), "tcmb")]
+        )
         db.commit()
-    priced = alice.post("/api/prices/manual", json={
-        "asset_id": asset["id"], "date": "2026-11-24", "price": "10", "currency": "USD"})
+    priced = alice.post(
+        "/api/prices/manual",
+        json={"asset_id": asset["id"], "date": "2026-11-24", "price": "10", "currency": "USD"},
+    )
     assert priced.status_code == 201, priced.text
     ecb.mock(return_value=xml_response("ecb_hist_90d.xml"))  # the ECB is back
     calls = ecb.call_count
@@ -216,13 +244,16 @@ def test_a_stooq_asset_is_backfilled_from_stooq_alone_and_valued_from_it(
     alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
 ) -> None:
     yahoo = feed_mock.get(f"{CHART}/AAPL").mock(
-        return_value=json_response("yahoo_aapl_history.json"))
+        return_value=json_response("yahoo_aapl_history.json")
+    )
     stooq = feed_mock.get(f"{STOOQ}/q/d/l/").mock(
-        return_value=text_response("stooq_aapl_daily.csv"))
+        return_value=text_response("stooq_aapl_daily.csv")
+    )
     mock_fx_history(feed_mock)
 
-    asset = alice.create_asset(name="Apple", type="stock", ticker_symbol="AAPL",
-                               currency="USD", price_source="stooq")
+    asset = alice.create_asset(
+        name="Apple", type="stock", ticker_symbol="AAPL", currency="USD", price_source="stooq"
+    )
 
     assert asset["effective_price_source"] == "stooq"
     assert stooq.call_count == 1 and not yahoo.called
@@ -245,26 +276,37 @@ def closed_port() -> int:
 
 def signed_up(app: FastAPI) -> tuple[TestClient, dict[str, str]]:
     client = TestClient(app)
-    body = client.post("/api/auth/signup", json={
-        "email": f"r-{uuid.uuid4().hex[:8]}@example.com",
-        "password": "a perfectly fine passphrase"}).json()
+    body = client.post(
+        "/api/auth/signup",
+        json={
+            "email": f"r-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "a perfectly fine passphrase",
+        },
+    ).json()
     return client, {"Authorization": f"Bearer {body['token']}"}
 
 
 @pytest.fixture
 def redis_down_app(
-    settings_factory: Callable[..., Settings], engine: Engine, feeds: PriceFeeds,
+    settings_factory: Callable[..., Settings],
+    engine: Engine,
+    feeds: PriceFeeds,
     feed_settings: FeedSettings,
 ) -> FastAPI:
     """An app whose REDIS_URL points to a local port nobody listens on: the quote cache,
     the price rate limit and the portfolio cache all fail on every Redis call."""
-    settings = settings_factory(redis_url=f"redis://127.0.0.1:{closed_port()}/0",
-                                price_rate_limit="3/minute", price_backfill_on_create=False)
+    settings = settings_factory(
+        redis_url=f"redis://127.0.0.1:{closed_port()}/0",
+        price_rate_limit="3/minute",
+        price_backfill_on_create=False,
+    )
     return create_app(settings, engine, feed_settings=feed_settings, feeds=feeds)
 
 
 def test_price_routes_degrade_to_the_feed_and_stored_prices_when_redis_is_down(
-    alice: ApiUser, redis_down_app: FastAPI, feed_mock: respx.MockRouter,
+    alice: ApiUser,
+    redis_down_app: FastAPI,
+    feed_mock: respx.MockRouter,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     tefas = feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
@@ -287,20 +329,26 @@ def test_price_routes_degrade_to_the_feed_and_stored_prices_when_redis_is_down(
 
 
 def test_metal_in_try_with_redis_down_uses_the_feeds(
-    alice: ApiUser, redis_down_app: FastAPI, feed_mock: respx.MockRouter,
+    alice: ApiUser,
+    redis_down_app: FastAPI,
+    feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.get(f"{CHART}/GC=F").mock(return_value=json_response("yahoo_gc_f.json"))
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
 
     response = TestClient(redis_down_app).get(
-        "/api/prices/metal?symbol=XAU&unit=gram&currency=TRY", headers=alice.headers)
+        "/api/prices/metal?symbol=XAU&unit=gram&currency=TRY", headers=alice.headers
+    )
 
     assert response.status_code == 200, response.text
     assert response.json()["source"] == "yahoo:GC=F; fx tcmb"
 
 
 def test_a_price_refresh_through_the_app_service_survives_redis_down(
-    alice: ApiUser, redis_down_app: FastAPI, feed_mock: respx.MockRouter, engine: Engine,
+    alice: ApiUser,
+    redis_down_app: FastAPI,
+    feed_mock: respx.MockRouter,
+    engine: Engine,
 ) -> None:
     from portfolio_tracker.prices.refresh import refresh_latest
 
@@ -308,7 +356,8 @@ def test_a_price_refresh_through_the_app_service_survives_redis_down(
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=json_response("yahoo_thyao_5d.json"))
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
     feed_mock.get(f"{ECB}/stats/eurofxref/eurofxref-daily.xml").mock(
-        return_value=xml_response("ecb_daily.xml"))
+        return_value=xml_response("ecb_daily.xml")
+    )
     state = redis_down_app.state
 
     report = refresh_latest(state.core.session_factory, state.prices.service)
@@ -322,8 +371,11 @@ def test_a_price_refresh_through_the_app_service_survives_redis_down(
 
 
 def test_shutdown_closes_every_redis_client(
-    settings_factory: Callable[..., Settings], engine: Engine, feeds: PriceFeeds,
-    feed_settings: FeedSettings, monkeypatch: pytest.MonkeyPatch,
+    settings_factory: Callable[..., Settings],
+    engine: Engine,
+    feeds: PriceFeeds,
+    feed_settings: FeedSettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     closed: list[int] = []
     real_close = redis.Redis.close
@@ -333,8 +385,12 @@ def test_shutdown_closes_every_redis_client(
         real_close(self)
 
     monkeypatch.setattr(redis.Redis, "close", close)
-    app = create_app(settings_factory(redis_url=f"redis://127.0.0.1:{closed_port()}/0"),
-                     engine, feed_settings=feed_settings, feeds=feeds)
+    app = create_app(
+        settings_factory(redis_url=f"redis://127.0.0.1:{closed_port()}/0"),
+        engine,
+        feed_settings=feed_settings,
+        feeds=feeds,
+    )
     throttle = app.state.prices.throttle
 
     with TestClient(app):
@@ -347,12 +403,19 @@ def test_shutdown_closes_every_redis_client(
 
 @pytest.mark.redis
 def test_shutdown_releases_the_connections_to_a_real_redis(
-    redis_url: str, settings_factory: Callable[..., Settings], engine: Engine,
-    feeds: PriceFeeds, feed_settings: FeedSettings, feed_mock: respx.MockRouter,
+    redis_url: str,
+    settings_factory: Callable[..., Settings],
+    engine: Engine,
+    feeds: PriceFeeds,
+    feed_settings: FeedSettings,
+    feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
-    settings = settings_factory(redis_url=redis_url, price_backfill_on_create=False,
-                                rate_limit_key_prefix=f"pt-test-{uuid.uuid4().hex[:8]}")
+    settings = settings_factory(
+        redis_url=redis_url,
+        price_backfill_on_create=False,
+        rate_limit_key_prefix=f"pt-test-{uuid.uuid4().hex[:8]}",
+    )
     app = create_app(settings, engine, feed_settings=feed_settings, feeds=feeds)
     pool = app.state.prices.quote_cache._redis.connection_pool
 

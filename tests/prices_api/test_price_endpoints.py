@@ -41,16 +41,34 @@ ECB_DAILY = f"{ECB}/stats/eurofxref/eurofxref-daily.xml"
 
 def closes(engine: Engine) -> list[tuple[str, str, date, Decimal, str]]:
     with Session(engine) as db:
-        return [tuple(r) for r in db.execute(  # type: ignore[misc]
-            select(PriceHistory.source, PriceHistory.symbol, PriceHistory.day,
-                   PriceHistory.close, PriceHistory.currency).order_by(PriceHistory.id))]
+        return [
+            tuple(r)
+            for r in db.execute(  # type: ignore[misc]
+                select(
+                    PriceHistory.source,
+                    PriceHistory.symbol,
+                    PriceHistory.day,
+                    PriceHistory.close,
+                    PriceHistory.currency,
+                ).order_by(PriceHistory.id)
+            )
+        ]
 
 
 def rates(engine: Engine) -> list[tuple[str, str, date, Decimal, str]]:
     with Session(engine) as db:
-        return [tuple(r) for r in db.execute(  # type: ignore[misc]
-            select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.day, ExchangeRate.rate,
-                   ExchangeRate.source).order_by(ExchangeRate.id))]
+        return [
+            tuple(r)
+            for r in db.execute(  # type: ignore[misc]
+                select(
+                    ExchangeRate.base,
+                    ExchangeRate.quote,
+                    ExchangeRate.day,
+                    ExchangeRate.rate,
+                    ExchangeRate.source,
+                ).order_by(ExchangeRate.id)
+            )
+        ]
 
 
 def prices_version(engine: Engine) -> int:
@@ -68,8 +86,12 @@ def test_fund_flows_from_tefas_to_the_table_and_the_endpoint(
     assert response.status_code == 200, response.text
     body = response.json()
     assert {k: body[k] for k in ("symbol", "price", "currency", "source", "stale")} == {
-        "symbol": "YAC", "price": "3.163587", "currency": "TRY", "source": "tefas",
-        "stale": False}
+        "symbol": "YAC",
+        "price": "3.163587",
+        "currency": "TRY",
+        "source": "tefas",
+        "stale": False,
+    }
     assert body["as_of"].startswith("2026-11-19T21:00:00")  # 00:00 Istanbul on the 20th
     assert response.headers["cache-control"] == "private, max-age=300"
     assert closes(engine) == [("tefas", "YAC", date(2026, 11, 20), Decimal("3.163587"), "TRY")]
@@ -84,7 +106,11 @@ def test_stock_from_yahoo_is_stored_under_its_exchange_day(
     body = alice.get("/api/prices/stock?symbol=thyao.is").json()
 
     assert (body["symbol"], body["price"], body["currency"], body["source"]) == (
-        "THYAO.IS", "289.25", "TRY", "yahoo")
+        "THYAO.IS",
+        "289.25",
+        "TRY",
+        "yahoo",
+    )
     [(source, symbol, _day, close, currency)] = closes(engine)
     assert (source, symbol, close, currency) == ("yahoo", "THYAO.IS", Decimal("289.25"), "TRY")
 
@@ -105,15 +131,24 @@ def test_crypto_is_stored_under_its_plain_ticker_in_usd(
     alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
 ) -> None:
     feed_mock.get(SIMPLE_PRICE).mock(
-        return_value=json_response("coingecko_simple_price_btc_usd.json"))
+        return_value=json_response("coingecko_simple_price_btc_usd.json")
+    )
 
     body = alice.get("/api/prices/crypto?symbol=btc").json()
 
     assert (body["symbol"], body["price"], body["currency"], body["source"]) == (
-        "BTC", "97012.123456789012", "USD", "coingecko")
+        "BTC",
+        "97012.123456789012",
+        "USD",
+        "coingecko",
+    )
     [(source, symbol, _day, close, currency)] = closes(engine)
     assert (source, symbol, close, currency) == (
-        "coingecko", "BTC", Decimal("97012.123456789012"), "USD")
+        "coingecko",
+        "BTC",
+        Decimal("97012.123456789012"),
+        "USD",
+    )
 
 
 def test_fx_from_tcmb_is_stored_as_a_rate(
@@ -124,7 +159,11 @@ def test_fx_from_tcmb_is_stored_as_a_rate(
     body = alice.get("/api/prices/fx?base=usd&quote=try").json()
 
     assert (body["symbol"], body["price"], body["currency"], body["source"]) == (
-        "USDTRY", "42.4102", "TRY", "tcmb")
+        "USDTRY",
+        "42.4102",
+        "TRY",
+        "tcmb",
+    )
     assert rates(engine) == [("USD", "TRY", date(2026, 11, 24), Decimal("42.4102"), "tcmb")]
     assert prices_version(engine) > 0  # bumped (versions count from the clock)
 
@@ -137,7 +176,11 @@ def test_fx_of_a_currency_to_itself_is_exactly_one_without_a_feed(
     assert response.status_code == 200
     body = response.json()
     assert (body["symbol"], body["price"], body["currency"], body["stale"]) == (
-        "TRYTRY", "1", "TRY", False)
+        "TRYTRY",
+        "1",
+        "TRY",
+        False,
+    )
     assert rates(engine) == []
     assert not feed_mock.calls
 
@@ -162,7 +205,12 @@ def test_metal_spot_per_ounce_in_usd_is_the_feed_price(
 
     body = response.json()
     assert (body["symbol"], body["price"], body["currency"], body["unit"], body["source"]) == (
-        "XAU", "4079.6", "USD", "troy_ounce", "yahoo:GC=F")
+        "XAU",
+        "4079.6",
+        "USD",
+        "troy_ounce",
+        "yahoo:GC=F",
+    )
     [(source, symbol, _day, close, currency)] = closes(engine)
     assert (source, symbol, close, currency) == ("metals", "XAU", Decimal("4079.6"), "USD")
 
@@ -176,7 +224,8 @@ def test_gram_gold_in_try_uses_the_usd_try_rate(
     body = alice.get("/api/prices/metal?symbol=xau&unit=gram&currency=try").json()
 
     expected = (Decimal("4079.6") / Decimal("31.1034768") * Decimal("42.4102")).quantize(
-        Decimal("0.000001"))
+        Decimal("0.000001")
+    )
     assert (body["price"], body["currency"], body["unit"]) == (str(expected), "TRY", "gram")
     assert body["source"] == "yahoo:GC=F; fx tcmb"
     assert [r[:2] for r in rates(engine)] == [("USD", "TRY")]
@@ -224,8 +273,9 @@ def test_feed_down_with_a_stored_price_answers_it_as_stale(
     alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
 ) -> None:
     with Session(engine) as db:
-        storage.store_closes(db, [storage.Close("tefas", "YAC", date(2026, 11, 18),
-                                                Decimal("3.151877"), "TRY")])
+        storage.store_closes(
+            db, [storage.Close("tefas", "YAC", date(2026, 11, 18), Decimal("3.151877"), "TRY")]
+        )
         db.commit()
     feed_mock.post(TEFAS_API).mock(return_value=httpx.Response(503))
 
@@ -269,27 +319,54 @@ def test_an_unknown_fund_is_404(alice: ApiUser, feed_mock: respx.MockRouter) -> 
 
 HOSTILE: list[tuple[str, str, Any]] = [
     ("/api/prices/fund?code=YAC", "post", (TEFAS_API, html_response("tefas_waf.html"))),
-    ("/api/prices/fund?code=YAC", "post",
-     (TEFAS_API, json_response("tefas_all_rows_bad.json"))),
-    ("/api/prices/crypto?symbol=BTC", "get",
-     (SIMPLE_PRICE, json_response("coingecko_simple_price_null.json"))),
-    ("/api/prices/crypto?symbol=BTC", "get",
-     (SIMPLE_PRICE, json_response("coingecko_simple_price_wrong_currency.json"))),
-    ("/api/prices/fx?base=USD&quote=TRY", "get",
-     (TCMB_TODAY, xml_response("tcmb_bad_values.xml"))),
-    ("/api/prices/fx?base=USD&quote=TRY", "get",
-     (TCMB_TODAY, xml_response("xml_entity_bomb.xml"))),
-    ("/api/prices/metal?symbol=XAU", "get", (f"{CHART}/GC=F", httpx.Response(
-        200, text=fixture_text("yahoo_gc_f.json").replace(
-            '"regularMarketPrice":4079.6', '"regularMarketPrice":4079600')))),
+    ("/api/prices/fund?code=YAC", "post", (TEFAS_API, json_response("tefas_all_rows_bad.json"))),
+    (
+        "/api/prices/crypto?symbol=BTC",
+        "get",
+        (SIMPLE_PRICE, json_response("coingecko_simple_price_null.json")),
+    ),
+    (
+        "/api/prices/crypto?symbol=BTC",
+        "get",
+        (SIMPLE_PRICE, json_response("coingecko_simple_price_wrong_currency.json")),
+    ),
+    ("/api/prices/fx?base=USD&quote=TRY", "get", (TCMB_TODAY, xml_response("tcmb_bad_values.xml"))),
+    ("/api/prices/fx?base=USD&quote=TRY", "get", (TCMB_TODAY, xml_response("xml_entity_bomb.xml"))),
+    (
+        "/api/prices/metal?symbol=XAU",
+        "get",
+        (
+            f"{CHART}/GC=F",
+            httpx.Response(
+                200,
+                text=fixture_text("yahoo_gc_f.json").replace(
+                    '"regularMarketPrice":4079.6', '"regularMarketPrice":4079600'
+                ),
+            ),
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("url", "method", "answer"), HOSTILE,
-                         ids=["waf-html", "bad-rows", "null", "wrong-currency", "negative-rate",
-                              "entity-bomb", "absurd-gold"])
+@pytest.mark.parametrize(
+    ("url", "method", "answer"),
+    HOSTILE,
+    ids=[
+        "waf-html",
+        "bad-rows",
+        "null",
+        "wrong-currency",
+        "negative-rate",
+        "entity-bomb",
+        "absurd-gold",
+    ],
+)
 def test_hostile_answers_are_never_stored(
-    alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine, url: str, method: str,
+    alice: ApiUser,
+    feed_mock: respx.MockRouter,
+    engine: Engine,
+    url: str,
+    method: str,
     answer: Any,
 ) -> None:
     target, reply = answer
@@ -307,17 +384,19 @@ def test_hostile_answers_are_never_stored(
 
 @pytest.mark.parametrize(
     ("url", "param"),
-    [("/api/prices/fund?code=../x", "code"),
-     ("/api/prices/fund", "code"),
-     ("/api/prices/fund?code=ABCDEFGHIJ", "code"),
-     ("/api/prices/stock?symbol=" + "A" * 26, "symbol"),
-     ("/api/prices/stock?symbol=A%20B", "symbol"),
-     ("/api/prices/crypto?symbol=BTC-USD", "symbol"),
-     ("/api/prices/metal?symbol=XPT", "symbol"),
-     ("/api/prices/metal?symbol=XAU&unit=furlong", "unit"),
-     ("/api/prices/metal?symbol=XAU&currency=DOLLAR", "currency"),
-     ("/api/prices/fx?base=USD", "quote"),
-     ("/api/prices/fx?base=US1&quote=TRY", "base")],
+    [
+        ("/api/prices/fund?code=../x", "code"),
+        ("/api/prices/fund", "code"),
+        ("/api/prices/fund?code=ABCDEFGHIJ", "code"),
+        ("/api/prices/stock?symbol=" + "A" * 26, "symbol"),
+        ("/api/prices/stock?symbol=A%20B", "symbol"),
+        ("/api/prices/crypto?symbol=BTC-USD", "symbol"),
+        ("/api/prices/metal?symbol=XPT", "symbol"),
+        ("/api/prices/metal?symbol=XAU&unit=furlong", "unit"),
+        ("/api/prices/metal?symbol=XAU&currency=DOLLAR", "currency"),
+        ("/api/prices/fx?base=USD", "quote"),
+        ("/api/prices/fx?base=US1&quote=TRY", "base"),
+    ],
 )
 def test_bad_parameters_are_422_naming_the_parameter(
     alice: ApiUser, feed_mock: respx.MockRouter, url: str, param: str
@@ -338,10 +417,19 @@ def test_a_silver_coin_is_422_on_unit(alice: ApiUser, feed_mock: respx.MockRoute
     assert response.json()["detail"][0]["loc"] == ["query", "unit"]
 
 
-@pytest.mark.parametrize("path", ["metal?symbol=XAU", "fund?code=YAC", "stock?symbol=AAPL",
-                                  "crypto?symbol=BTC", "fx?base=USD&quote=TRY"])
-def test_every_price_route_needs_a_session(client: Any, feed_mock: respx.MockRouter,
-                                           path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "metal?symbol=XAU",
+        "fund?code=YAC",
+        "stock?symbol=AAPL",
+        "crypto?symbol=BTC",
+        "fx?base=USD&quote=TRY",
+    ],
+)
+def test_every_price_route_needs_a_session(
+    client: Any, feed_mock: respx.MockRouter, path: str
+) -> None:
     response = client.get(f"/api/prices/{path}")
 
     assert response.status_code == 401

@@ -36,25 +36,38 @@ FX_FEEDS = (rf"^{ECB}/stats/eurofxref/", rf"^{TCMB}/kurlar/")
 def signed_up(app: FastAPI) -> tuple[TestClient, dict[str, str]]:
     client = TestClient(app)
     email = f"p-{uuid.uuid4().hex[:8]}@example.com"
-    body = client.post("/api/auth/signup",
-                       json={"email": email, "password": "a perfectly fine passphrase"}).json()
+    body = client.post(
+        "/api/auth/signup", json={"email": email, "password": "a perfectly fine passphrase"}
+    ).json()
     return client, {"Authorization": f"Bearer {body['token']}"}
 
 
 def stored(engine: Engine) -> list[tuple[str, str, date, Decimal]]:
     with Session(engine) as db:
-        return [tuple(r) for r in db.execute(  # type: ignore[misc]
-            select(PriceHistory.source, PriceHistory.symbol, PriceHistory.day,
-                   PriceHistory.close).order_by(PriceHistory.day))]
+        return [
+            tuple(r)
+            for r in db.execute(  # type: ignore[misc]
+                select(
+                    PriceHistory.source, PriceHistory.symbol, PriceHistory.day, PriceHistory.close
+                ).order_by(PriceHistory.day)
+            )
+        ]
 
 
 def test_the_rate_limit_answers_429_with_retry_after(
-    settings_factory: Callable[..., Any], engine: Engine, feeds: Any,
-    feed_settings: FeedSettings, feed_mock: respx.MockRouter,
+    settings_factory: Callable[..., Any],
+    engine: Engine,
+    feeds: Any,
+    feed_settings: FeedSettings,
+    feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
-    app = create_app(settings_factory(price_rate_limit="2/minute"), engine,
-                     feed_settings=feed_settings, feeds=feeds)
+    app = create_app(
+        settings_factory(price_rate_limit="2/minute"),
+        engine,
+        feed_settings=feed_settings,
+        feeds=feeds,
+    )
     client, headers = signed_up(app)
     other, other_headers = signed_up(app)
 
@@ -69,19 +82,32 @@ def test_the_rate_limit_answers_429_with_retry_after(
 
 @pytest.mark.redis
 def test_two_app_instances_share_one_feed_call_through_redis(
-    redis_url: str, settings_factory: Callable[..., Any], engine: Engine,
-    feed_settings: FeedSettings, http: httpx.Client, feed_mock: respx.MockRouter,
+    redis_url: str,
+    settings_factory: Callable[..., Any],
+    engine: Engine,
+    feed_settings: FeedSettings,
+    http: httpx.Client,
+    feed_mock: respx.MockRouter,
 ) -> None:
     server = redis.Redis.from_url(redis_url)
     for key in server.scan_iter("pt:quote:*"):
         server.delete(key)
     route = feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
-    settings = settings_factory(redis_url=redis_url,
-                                rate_limit_key_prefix=f"pt-test-{uuid.uuid4().hex[:8]}")
-    first = create_app(settings, engine, feed_settings=feed_settings,
-                       feeds=build_price_feeds(feed_settings, http=http))
-    second = create_app(settings, engine, feed_settings=feed_settings,
-                        feeds=build_price_feeds(feed_settings, http=http))
+    settings = settings_factory(
+        redis_url=redis_url, rate_limit_key_prefix=f"pt-test-{uuid.uuid4().hex[:8]}"
+    )
+    first = create_app(
+        settings,
+        engine,
+        feed_settings=feed_settings,
+        feeds=build_price_feeds(feed_settings, http=http),
+    )
+    second = create_app(
+        settings,
+        engine,
+        feed_settings=feed_settings,
+        feeds=build_price_feeds(feed_settings, http=http),
+    )
     client, headers = signed_up(first)
 
     one = client.get("/api/prices/fund?code=YAC", headers=headers)
@@ -97,7 +123,8 @@ def test_creating_an_asset_with_a_ticker_backfills_its_history(
     alice: ApiUser, feed_mock: respx.MockRouter, engine: Engine
 ) -> None:
     route = feed_mock.get(f"{CHART}/AAPL").mock(
-        return_value=json_response("yahoo_aapl_history.json"))
+        return_value=json_response("yahoo_aapl_history.json")
+    )
     for fx_feed in FX_FEEDS:
         feed_mock.get(url__regex=fx_feed).mock(return_value=httpx.Response(503))
 
@@ -126,10 +153,12 @@ def test_a_failing_backfill_never_fails_the_asset_creation(
 
 @pytest.mark.parametrize(
     ("fields", "effective"),
-    [({"type": "stock"}, None),
-     ({"type": "stock", "ticker_symbol": "AAPL", "price_source": "manual"}, "manual"),
-     ({"type": "fund", "ticker_symbol": "YAC", "price_source": "manual"}, "manual"),
-     ({"type": "crypto", "price_source": "manual"}, "manual")],
+    [
+        ({"type": "stock"}, None),
+        ({"type": "stock", "ticker_symbol": "AAPL", "price_source": "manual"}, "manual"),
+        ({"type": "fund", "ticker_symbol": "YAC", "price_source": "manual"}, "manual"),
+        ({"type": "crypto", "price_source": "manual"}, "manual"),
+    ],
 )
 def test_assets_no_feed_prices_schedule_nothing(
     alice: ApiUser, feed_mock: respx.MockRouter, fields: dict[str, str], effective: str | None

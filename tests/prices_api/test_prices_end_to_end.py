@@ -109,8 +109,11 @@ def environment(feed_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def running_app(environment: str) -> Iterator[str]:
     settings = Settings(_env_file=None, auth_rate_limit="1000/minute")  # type: ignore[call-arg]
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -129,32 +132,52 @@ def wait_for(condition: Any, seconds: float = 10) -> None:
         time.sleep(0.05)
 
 
-def test_prices_flow_from_a_feed_server_through_the_app(
-    running_app: str, environment: str
-) -> None:
+def test_prices_flow_from_a_feed_server_through_the_app(running_app: str, environment: str) -> None:
     engine = build_engine(environment)
 
     def stored_symbols() -> set[tuple[str, str]]:
         with Session(engine) as db:
-            return {tuple(r) for r in db.execute(  # type: ignore[misc]
-                select(PriceHistory.source, PriceHistory.symbol))}
+            return {
+                tuple(r)
+                for r in db.execute(  # type: ignore[misc]
+                    select(PriceHistory.source, PriceHistory.symbol)
+                )
+            }
 
     with httpx.Client(base_url=running_app, timeout=10) as web:
-        token = web.post("/api/auth/signup", json={
-            "email": "e2e@example.com", "password": "a perfectly fine passphrase"}).json()["token"]
+        token = web.post(
+            "/api/auth/signup",
+            json={"email": "e2e@example.com", "password": "a perfectly fine passphrase"},
+        ).json()["token"]
         web.headers["Authorization"] = f"Bearer {token}"
-        asset = web.post("/api/assets", json={"name": "Apple", "type": "stock",
-                                              "ticker_symbol": "AAPL", "currency": "USD"}).json()
+        asset = web.post(
+            "/api/assets",
+            json={"name": "Apple", "type": "stock", "ticker_symbol": "AAPL", "currency": "USD"},
+        ).json()
         assert asset["effective_price_source"] == "yahoo"
         wait_for(lambda: ("yahoo", "AAPL") in stored_symbols())  # the background backfill
-        bought = web.post("/api/transactions", json={
-            "asset_id": asset["id"], "type": "buy", "quantity": "2", "price_per_unit": "200",
-            "transaction_date": "2026-11-18"})
+        bought = web.post(
+            "/api/transactions",
+            json={
+                "asset_id": asset["id"],
+                "type": "buy",
+                "quantity": "2",
+                "price_per_unit": "200",
+                "transaction_date": "2026-11-18",
+            },
+        )
         assert bought.status_code == 201, bought.text
 
-        answers = {path: web.get(f"/api/prices/{path}") for path in (
-            "stock?symbol=AAPL", "fund?code=YAC", "crypto?symbol=BTC",
-            "metal?symbol=XAU&unit=gram&currency=TRY", "fx?base=EUR&quote=USD")}
+        answers = {
+            path: web.get(f"/api/prices/{path}")
+            for path in (
+                "stock?symbol=AAPL",
+                "fund?code=YAC",
+                "crypto?symbol=BTC",
+                "metal?symbol=XAU&unit=gram&currency=TRY",
+                "fx?base=EUR&quote=USD",
+            )
+        }
         for path, response in answers.items():
             assert response.status_code == 200, (path, response.text)
             assert response.json()["stale"] is False
@@ -176,8 +199,12 @@ def test_prices_flow_from_a_feed_server_through_the_app(
             [apple] = [h for h in holdings if h.get("asset_id") == asset["id"]]
             assert apple["market_value"] is not None, apple.get("unpriced_reason")
 
-    assert {("yahoo", "AAPL"), ("tefas", "YAC"), ("coingecko", "BTC"),
-            ("metals", "XAU")} <= stored_symbols()
+    assert {
+        ("yahoo", "AAPL"),
+        ("tefas", "YAC"),
+        ("coingecko", "BTC"),
+        ("metals", "XAU"),
+    } <= stored_symbols()
     with Session(engine) as db:
         pairs = {tuple(r) for r in db.execute(select(ExchangeRate.base, ExchangeRate.quote))}
     assert {("USD", "TRY"), ("EUR", "TRY"), ("EUR", "USD")} <= pairs

@@ -70,14 +70,14 @@ def tcmb_archive(request: httpx.Request) -> httpx.Response:
 
 
 def mock_fx_history(feed_mock: respx.MockRouter) -> tuple[respx.Route, respx.Route]:
-    ecb = feed_mock.get(url__regex=ECB_HISTORY).mock(
-        return_value=xml_response("ecb_hist_90d.xml"))
+    ecb = feed_mock.get(url__regex=ECB_HISTORY).mock(return_value=xml_response("ecb_hist_90d.xml"))
     tcmb = feed_mock.get(url__regex=TCMB_ARCHIVE).mock(side_effect=tcmb_archive)
     return ecb, tcmb
 
 
-def add_user_assets(engine: Engine, *assets: dict[str, str], base: str | None = None
-                    ) -> list[uuid.UUID]:
+def add_user_assets(
+    engine: Engine, *assets: dict[str, str], base: str | None = None
+) -> list[uuid.UUID]:
     with Session(engine) as db:
         user = User(email=f"{uuid.uuid4().hex[:8]}@example.com", hashed_password="x")
         db.add(user)
@@ -92,15 +92,26 @@ def add_user_assets(engine: Engine, *assets: dict[str, str], base: str | None = 
 
 def stored_rates(engine: Engine) -> dict[tuple[str, str, date], tuple[Decimal, str]]:
     with Session(engine) as db:
-        return {(r.base, r.quote, r.day): (r.rate, r.source) for r in db.execute(
-            select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.day, ExchangeRate.rate,
-                   ExchangeRate.source))}
+        return {
+            (r.base, r.quote, r.day): (r.rate, r.source)
+            for r in db.execute(
+                select(
+                    ExchangeRate.base,
+                    ExchangeRate.quote,
+                    ExchangeRate.day,
+                    ExchangeRate.rate,
+                    ExchangeRate.source,
+                )
+            )
+        }
 
 
 def stored_closes(engine: Engine) -> set[tuple[str, str]]:
     with Session(engine) as db:
-        return {(r.source, r.symbol) for r in db.execute(
-            select(PriceHistory.source, PriceHistory.symbol))}
+        return {
+            (r.source, r.symbol)
+            for r in db.execute(select(PriceHistory.source, PriceHistory.symbol))
+        }
 
 
 # -- which range is missing --------------------------------------------------------------
@@ -108,26 +119,52 @@ def stored_closes(engine: Engine) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     ("stored", "asked", "start", "end", "missing"),
-    [(None, None, date(2016, 11, 25), TODAY, (date(2016, 11, 25), TODAY)),
-     # Covered within a week at both ends (weekends and holidays have no rate).
-     ((date(2016, 11, 28), date(2026, 11, 20)), None, date(2016, 11, 25), TODAY, None),
-     # Only the recent end is missing: from the day after the last stored one.
-     ((date(2016, 11, 25), date(2026, 10, 1)), None, date(2016, 11, 25), TODAY,
-      (date(2026, 10, 2), TODAY)),
-     # A trade older than the stored rates: up to the day before the first stored one.
-     ((date(2026, 11, 20), date(2026, 11, 24)), None, date(2026, 11, 3), TODAY,
-      (date(2026, 11, 3), date(2026, 11, 19))),
-     # Both ends missing: one range over everything.
-     ((date(2026, 1, 5), date(2026, 6, 1)), None, date(2025, 1, 1), TODAY,
-      (date(2025, 1, 1), TODAY)),
-     # The feed was already asked from 2016 on and had nothing older than 2020: not again.
-     ((date(2020, 1, 2), date(2026, 11, 24)), (date(2016, 11, 25), TODAY), date(2017, 1, 1),
-      TODAY, None)],
+    [
+        (None, None, date(2016, 11, 25), TODAY, (date(2016, 11, 25), TODAY)),
+        # Covered within a week at both ends (weekends and holidays have no rate).
+        ((date(2016, 11, 28), date(2026, 11, 20)), None, date(2016, 11, 25), TODAY, None),
+        # Only the recent end is missing: from the day after the last stored one.
+        (
+            (date(2016, 11, 25), date(2026, 10, 1)),
+            None,
+            date(2016, 11, 25),
+            TODAY,
+            (date(2026, 10, 2), TODAY),
+        ),
+        # A trade older than the stored rates: up to the day before the first stored one.
+        (
+            (date(2026, 11, 20), date(2026, 11, 24)),
+            None,
+            date(2026, 11, 3),
+            TODAY,
+            (date(2026, 11, 3), date(2026, 11, 19)),
+        ),
+        # Both ends missing: one range over everything.
+        (
+            (date(2026, 1, 5), date(2026, 6, 1)),
+            None,
+            date(2025, 1, 1),
+            TODAY,
+            (date(2025, 1, 1), TODAY),
+        ),
+        # The feed was already asked from 2016 on and had nothing older than 2020: not again.
+        (
+            (date(2020, 1, 2), date(2026, 11, 24)),
+            (date(2016, 11, 25), TODAY),
+            date(2017, 1, 1),
+            TODAY,
+            None,
+        ),
+    ],
     ids=["nothing-stored", "covered", "tail", "head", "both-ends", "already-asked"],
 )
-def test_the_missing_fx_range(stored: tuple[date, date] | None, asked: tuple[date, date] | None,
-                              start: date, end: date,
-                              missing: tuple[date, date] | None) -> None:
+def test_the_missing_fx_range(
+    stored: tuple[date, date] | None,
+    asked: tuple[date, date] | None,
+    start: date,
+    end: date,
+    missing: tuple[date, date] | None,
+) -> None:
     assert missing_fx_range(stored, asked, start, end) == missing
 
 
@@ -143,7 +180,8 @@ def test_an_asset_needs_its_currency_and_its_feeds_against_the_base(engine: Engi
         {"type": "crypto", "ticker_symbol": "BTC", "currency": "EUR"},
     )
     [eur_user_stock] = add_user_assets(
-        engine, {"type": "stock", "ticker_symbol": "THYAO.IS"}, base="EUR")
+        engine, {"type": "stock", "ticker_symbol": "THYAO.IS"}, base="EUR"
+    )
     with Session(engine) as db:
         storage.store_closes(db, [storage.Close("yahoo", "THYAO.IS", TODAY, Decimal(289), "TRY")])
         db.commit()
@@ -159,7 +197,9 @@ def test_an_asset_needs_its_currency_and_its_feeds_against_the_base(engine: Engi
 
 
 def test_fx_history_comes_from_the_ecb_and_tcmb_for_the_recent_try_days(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     ecb, tcmb = mock_fx_history(feed_mock)
@@ -172,16 +212,25 @@ def test_fx_history_comes_from_the_ecb_and_tcmb_for_the_recent_try_days(
     assert str(ecb.calls[0].request.url).endswith("/eurofxref-hist.xml")
     # TCMB: the weekdays of the last seven days, one bulletin each.
     assert sorted(str(c.request.url).rsplit("/", 1)[1] for c in tcmb.calls) == [
-        "19112026.xml", "20112026.xml", "23112026.xml", "24112026.xml", "25112026.xml"]
+        "19112026.xml",
+        "20112026.xml",
+        "23112026.xml",
+        "24112026.xml",
+        "25112026.xml",
+    ]
     rates = stored_rates(engine)
-    usd_try = {day: value for (base, quote, day), value in rates.items()
-               if (base, quote) == ("USD", "TRY")}
+    usd_try = {
+        day: value for (base, quote, day), value in rates.items() if (base, quote) == ("USD", "TRY")
+    }
     assert usd_try[date(2026, 11, 17)] == (Decimal("48.9950") / Decimal("1.1560"), "ecb")
     assert usd_try[date(2026, 11, 24)][1] == "ecb"  # no TCMB bulletin in the recording
     # TCMB is authoritative for TRY: its rate replaces the ECB cross on the days it has.
     assert usd_try[date(2026, 11, 20)] == (Decimal("42.3617"), "tcmb")
     assert {day for day, (_, source) in usd_try.items() if source == "tcmb"} == {
-        date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 23)}
+        date(2026, 11, 19),
+        date(2026, 11, 20),
+        date(2026, 11, 23),
+    }
 
     again = ensure_fx_history(factory, service, ["USDTRY"], date(2016, 11, 25), TODAY)
 
@@ -189,14 +238,16 @@ def test_fx_history_comes_from_the_ecb_and_tcmb_for_the_recent_try_days(
 
 
 def test_a_trade_older_than_the_stored_rates_fetches_only_the_older_part(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
-    [asset] = add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL",
-                                       "currency": "USD"})
+    [asset] = add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL", "currency": "USD"})
     with Session(engine) as db:
-        storage.store_rates(db, [storage.Rate("USD", "TRY", date(2026, 11, 24), Decimal(42),
-                                              "tcmb")])
+        storage.store_rates(
+            db, [storage.Rate("USD", "TRY", date(2026, 11, 24), Decimal(42), "tcmb")]
+        )
         db.commit()
     ecb, tcmb = mock_fx_history(feed_mock)
 
@@ -205,11 +256,20 @@ def test_a_trade_older_than_the_stored_rates_fetches_only_the_older_part(
     assert ecb.call_count == 1
     # The range ends within a week of today, so TCMB's bulletins of its last days too.
     assert sorted(str(c.request.url).rsplit("/", 1)[1] for c in tcmb.calls) == [
-        "17112026.xml", "18112026.xml", "19112026.xml", "20112026.xml", "23112026.xml"]
+        "17112026.xml",
+        "18112026.xml",
+        "19112026.xml",
+        "20112026.xml",
+        "23112026.xml",
+    ]
     rates = stored_rates(engine)
     assert {day for (_, _, day) in rates} == {
-        date(2026, 11, 17), date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 23),
-        date(2026, 11, 24)}
+        date(2026, 11, 17),
+        date(2026, 11, 19),
+        date(2026, 11, 20),
+        date(2026, 11, 23),
+        date(2026, 11, 24),
+    }
     assert rates[("USD", "TRY", date(2026, 11, 17))][1] == "ecb"
     assert rates[("USD", "TRY", date(2026, 11, 24))] == (Decimal(42), "tcmb")  # not re-asked
 
@@ -219,15 +279,18 @@ def test_a_trade_older_than_the_stored_rates_fetches_only_the_older_part(
 
 
 def test_a_task_finding_the_pair_being_fetched_leaves_its_range_to_that_task(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     concurrent: list[RefreshReport] = []
 
     def ecb_answer(_request: httpx.Request) -> httpx.Response:
         if not concurrent:  # another task (an older trade) arrives during the download
-            concurrent.append(ensure_fx_history(factory, service, ["USDTRY"],
-                                                date(2026, 11, 3), TODAY))
+            concurrent.append(
+                ensure_fx_history(factory, service, ["USDTRY"], date(2026, 11, 3), TODAY)
+            )
         return xml_response("ecb_hist_90d.xml")
 
     ecb = feed_mock.get(url__regex=ECB_HISTORY).mock(side_effect=ecb_answer)
@@ -239,7 +302,8 @@ def test_a_task_finding_the_pair_being_fetched_leaves_its_range_to_that_task(
     # The first task then fetched the older range it was left, before the stored rates.
     assert ecb.call_count == 2
     assert [i.detail for i in report.items if i.symbol == "USDTRY"][-1] == (
-        "2026-11-03..2026-11-15")
+        "2026-11-03..2026-11-15"
+    )
     assert service.claim_fx("USDTRY", TODAY, TODAY)  # and released the pair
 
 
@@ -257,7 +321,9 @@ def test_claims_of_a_pair_coalesce(service: PriceService) -> None:
 
 
 def test_a_currency_the_ecb_does_not_know_is_asked_for_once(
-    factory: sessionmaker[Session], service: PriceService, feed_mock: respx.MockRouter,
+    factory: sessionmaker[Session],
+    service: PriceService,
+    feed_mock: respx.MockRouter,
 ) -> None:
     ecb, _tcmb = mock_fx_history(feed_mock)
 
@@ -269,7 +335,9 @@ def test_a_currency_the_ecb_does_not_know_is_asked_for_once(
 
 
 def test_a_failing_fx_feed_is_reported_and_asked_again_next_time(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     ecb = feed_mock.get(url__regex=ECB_HISTORY).mock(return_value=httpx.Response(503))
@@ -283,11 +351,12 @@ def test_a_failing_fx_feed_is_reported_and_asked_again_next_time(
 
 
 def test_a_new_asset_gets_its_history_then_its_rates(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
-    [asset] = add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL",
-                                       "currency": "USD"})
+    [asset] = add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL", "currency": "USD"})
     feed_mock.get(f"{CHART}/AAPL").mock(return_value=json_response("yahoo_aapl_history.json"))
     ecb, _tcmb = mock_fx_history(feed_mock)
 
@@ -299,8 +368,11 @@ def test_a_new_asset_gets_its_history_then_its_rates(
 
 
 def test_the_new_asset_task_never_raises(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
-    feed_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
+    feed_mock: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     [asset] = add_user_assets(engine, {"type": "metal", "unit": "gram"})
 
@@ -326,18 +398,25 @@ def test_an_explicit_feed_is_kept_apart_from_auto() -> None:
 
 
 def test_refresh_asks_only_the_feed_an_asset_names(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
-    add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL", "price_source": "stooq"},
-                    {"type": "stock", "ticker_symbol": "THYAO.IS", "price_source": "yahoo"})
+    add_user_assets(
+        engine,
+        {"type": "stock", "ticker_symbol": "AAPL", "price_source": "stooq"},
+        {"type": "stock", "ticker_symbol": "THYAO.IS", "price_source": "yahoo"},
+    )
     yahoo_aapl = feed_mock.get(f"{CHART}/AAPL").mock(
-        return_value=json_response("yahoo_aapl_history.json"))
+        return_value=json_response("yahoo_aapl_history.json")
+    )
     stooq = feed_mock.get(f"{STOOQ}/q/l/").mock(return_value=text_response("stooq_aapl_latest.csv"))
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=json_response("yahoo_thyao_5d.json"))
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
     feed_mock.get(f"{ECB}/stats/eurofxref/eurofxref-daily.xml").mock(
-        return_value=xml_response("ecb_daily.xml"))
+        return_value=xml_response("ecb_daily.xml")
+    )
 
     report = refresh_latest(factory, service)
 
@@ -349,13 +428,16 @@ def test_refresh_asks_only_the_feed_an_asset_names(
 
 
 def test_an_explicit_yahoo_asset_is_not_fetched_from_stooq_when_yahoo_is_down(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL", "price_source": "yahoo"})
     feed_mock.get(f"{CHART}/AAPL").mock(return_value=httpx.Response(503))
     stooq = feed_mock.get(url__startswith=STOOQ).mock(
-        return_value=text_response("stooq_aapl_daily.csv"))
+        return_value=text_response("stooq_aapl_daily.csv")
+    )
 
     with Session(engine) as db:
         targets = symbols_in_use(db)
@@ -366,22 +448,31 @@ def test_an_explicit_yahoo_asset_is_not_fetched_from_stooq_when_yahoo_is_down(
 
 
 def test_backfill_of_a_stooq_asset_stores_stooq_rows_without_asking_yahoo(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
-    add_user_assets(engine, {"type": "stock", "ticker_symbol": "AAPL", "price_source": "stooq"},
-                    {"type": "stock", "ticker_symbol": "AAPL"})
+    add_user_assets(
+        engine,
+        {"type": "stock", "ticker_symbol": "AAPL", "price_source": "stooq"},
+        {"type": "stock", "ticker_symbol": "AAPL"},
+    )
     yahoo = feed_mock.get(f"{CHART}/AAPL").mock(
-        return_value=json_response("yahoo_aapl_history.json"))
+        return_value=json_response("yahoo_aapl_history.json")
+    )
     stooq = feed_mock.get(f"{STOOQ}/q/d/l/").mock(
-        return_value=text_response("stooq_aapl_daily.csv"))
+        return_value=text_response("stooq_aapl_daily.csv")
+    )
 
     with Session(engine) as db:
         targets = symbols_in_use(db)
     report = backfill(factory, service, targets, years=1)
 
-    assert targets == [FeedSymbol(PriceKind.stock, "AAPL"),
-                       FeedSymbol(PriceKind.stock, "AAPL", "stooq")]
+    assert targets == [
+        FeedSymbol(PriceKind.stock, "AAPL"),
+        FeedSymbol(PriceKind.stock, "AAPL", "stooq"),
+    ]
     assert all(item.ok for item in report.items)
     assert yahoo.call_count == 1 and stooq.call_count == 1  # auto: Yahoo answered
     assert stored_closes(engine) == {("yahoo", "AAPL"), ("stooq", "AAPL")}
@@ -397,17 +488,22 @@ def closed_port() -> int:
 
 
 def test_refresh_with_redis_down_still_fetches_and_stores(
-    engine: Engine, factory: sessionmaker[Session], feeds: PriceFeeds,
-    feed_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    feeds: PriceFeeds,
+    feed_mock: respx.MockRouter,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=1,
-                                  socket_connect_timeout=1)
+    client = redis.Redis.from_url(
+        f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=1, socket_connect_timeout=1
+    )
     service = PriceService(feeds, RedisQuoteCache(client, 300), 300, today=lambda: TODAY)
     add_user_assets(engine, {"type": "stock", "ticker_symbol": "THYAO.IS"})
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=json_response("yahoo_thyao_5d.json"))
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
     feed_mock.get(f"{ECB}/stats/eurofxref/eurofxref-daily.xml").mock(
-        return_value=xml_response("ecb_daily.xml"))
+        return_value=xml_response("ecb_daily.xml")
+    )
 
     report = refresh_latest(factory, service)
 

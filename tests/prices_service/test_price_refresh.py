@@ -67,10 +67,12 @@ def mock_every_feed(feed_mock: respx.MockRouter) -> None:
     feed_mock.get(f"{STOOQ}/q/l/").mock(return_value=text_response("stooq_limit.txt"))
     feed_mock.get(f"{CHART}/GC=F").mock(return_value=json_response("yahoo_gc_f.json"))
     feed_mock.get(f"{COINGECKO}/simple/price").mock(
-        return_value=json_response("coingecko_simple_price_btc_usd.json"))
+        return_value=json_response("coingecko_simple_price_btc_usd.json")
+    )
     feed_mock.get(f"{TCMB}/kurlar/today.xml").mock(return_value=xml_response("tcmb_today.xml"))
     feed_mock.get(f"{ECB}/stats/eurofxref/eurofxref-daily.xml").mock(
-        return_value=xml_response("ecb_daily.xml"))
+        return_value=xml_response("ecb_daily.xml")
+    )
 
 
 PORTFOLIO = (
@@ -90,7 +92,9 @@ def test_fx_pairs_cover_the_core_pairs_and_every_currency_in_use(engine: Engine)
 
 
 def test_refresh_stores_every_symbol_and_a_failing_feed_stops_nothing(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     add_assets(engine, *PORTFOLIO)
@@ -100,31 +104,51 @@ def test_refresh_stores_every_symbol_and_a_failing_feed_stops_nothing(
 
     outcome = {(i.kind, i.symbol): i.ok for i in report.items}
     assert outcome == {
-        ("fund", "YAC"): True, ("stock", "AAPL"): False, ("crypto", "BTC"): True,
-        ("metal", "XAU"): True, ("fx", "USDTRY"): True, ("fx", "EURTRY"): True,
-        ("fx", "EURUSD"): True, ("fx", "GBPTRY"): True, ("fx", "USDGBP"): True,
+        ("fund", "YAC"): True,
+        ("stock", "AAPL"): False,
+        ("crypto", "BTC"): True,
+        ("metal", "XAU"): True,
+        ("fx", "USDTRY"): True,
+        ("fx", "EURTRY"): True,
+        ("fx", "EURUSD"): True,
+        ("fx", "GBPTRY"): True,
+        ("fx", "USDGBP"): True,
     }
     assert not report.all_failed
     assert service.failures["stock:stocks"] == 1
     with Session(engine) as db:
         stored = {tuple(r) for r in db.execute(select(PriceHistory.source, PriceHistory.symbol))}
-        pairs = {tuple(r) for r in db.execute(select(ExchangeRate.base, ExchangeRate.quote,
-                                                     ExchangeRate.source))}
+        pairs = {
+            tuple(r)
+            for r in db.execute(select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.source))
+        }
     assert stored == {("tefas", "YAC"), ("coingecko", "BTC"), ("metals", "XAU")}
-    assert pairs == {("USD", "TRY", "tcmb"), ("EUR", "TRY", "tcmb"), ("EUR", "USD", "ecb"),
-                     ("GBP", "TRY", "ecb"), ("USD", "GBP", "ecb")}
+    assert pairs == {
+        ("USD", "TRY", "tcmb"),
+        ("EUR", "TRY", "tcmb"),
+        ("EUR", "USD", "ecb"),
+        ("GBP", "TRY", "ecb"),
+        ("USD", "GBP", "ecb"),
+    }
 
 
 def test_backfill_stores_history_and_crypto_is_asked_a_year_at_a_time(
-    engine: Engine, factory: sessionmaker[Session], service: PriceService,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    service: PriceService,
     feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
     chart = feed_mock.get(f"{COINGECKO}/coins/bitcoin/market_chart/range").mock(
-        return_value=json_response("coingecko_market_chart_range_btc.json"))
+        return_value=json_response("coingecko_market_chart_range_btc.json")
+    )
 
-    report = backfill(factory, service, [FeedSymbol(PriceKind.fund, "YAC"),
-                                         FeedSymbol(PriceKind.crypto, "BTC")], years=3)
+    report = backfill(
+        factory,
+        service,
+        [FeedSymbol(PriceKind.fund, "YAC"), FeedSymbol(PriceKind.crypto, "BTC")],
+        years=3,
+    )
 
     assert [(i.symbol, i.ok) for i in report.items] == [("YAC", True), ("BTC", True)]
     assert report.items[0].rows == 4
@@ -146,8 +170,14 @@ def cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterat
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("REDIS_URL", raising=False)
-    for name, url in (("TEFAS", TEFAS), ("YAHOO", YAHOO), ("STOOQ", STOOQ),
-                      ("COINGECKO", COINGECKO), ("TCMB", TCMB), ("ECB", ECB)):
+    for name, url in (
+        ("TEFAS", TEFAS),
+        ("YAHOO", YAHOO),
+        ("STOOQ", STOOQ),
+        ("COINGECKO", COINGECKO),
+        ("TCMB", TCMB),
+        ("ECB", ECB),
+    ):
         monkeypatch.setenv(f"{name}_BASE_URL", url)
     monkeypatch.setenv("FEED_RETRY_ATTEMPTS", "1")
     get_settings.cache_clear()
@@ -156,7 +186,9 @@ def cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterat
 
 
 def test_cli_refresh_prints_a_table_and_succeeds_when_some_feeds_answer(
-    engine: Engine, cli_env: None, feed_mock: respx.MockRouter,
+    engine: Engine,
+    cli_env: None,
+    feed_mock: respx.MockRouter,
 ) -> None:
     add_assets(engine, *PORTFOLIO)
     mock_every_feed(feed_mock)
@@ -169,7 +201,9 @@ def test_cli_refresh_prints_a_table_and_succeeds_when_some_feeds_answer(
 
 
 def test_cli_refresh_fails_when_every_feed_fails(
-    engine: Engine, cli_env: None, feed_mock: respx.MockRouter,
+    engine: Engine,
+    cli_env: None,
+    feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.route().mock(return_value=httpx.Response(503))
 
@@ -180,12 +214,15 @@ def test_cli_refresh_fails_when_every_feed_fails(
 
 
 def test_cli_backfill_of_one_symbol(
-    engine: Engine, cli_env: None, feed_mock: respx.MockRouter,
+    engine: Engine,
+    cli_env: None,
+    feed_mock: respx.MockRouter,
 ) -> None:
     feed_mock.post(TEFAS_API).mock(return_value=json_response("tefas_yac_month.json"))
 
-    result = CliRunner().invoke(cli, ["prices", "backfill", "--symbol", "yac", "--kind", "fund",
-                                      "--years", "1"])
+    result = CliRunner().invoke(
+        cli, ["prices", "backfill", "--symbol", "yac", "--kind", "fund", "--years", "1"]
+    )
 
     assert result.exit_code == 0, result.output
     assert "1 succeeded, 0 failed" in result.output

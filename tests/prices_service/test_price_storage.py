@@ -65,18 +65,30 @@ def test_a_rolled_back_write_bumps_nothing(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "row",
-    [Close("tefas", "YAC", DAY, Decimal("NaN"), "TRY"),
-     Close("tefas", "YAC", DAY, Decimal("Infinity"), "TRY"),
-     Close("tefas", "YAC", DAY, Decimal("-3.1"), "TRY"),
-     Close("tefas", "YAC", DAY, Decimal(0), "TRY"),
-     Close("tefas", "YAC", DAY, Decimal("3.163587e15"), "TRY"),
-     Close("tefas", "YAC", DAY, Decimal("3.1"), "try"),
-     Close("tefas", "YAC", DAY, Decimal("3.1"), "TL"),
-     Close("somewhere", "YAC", DAY, Decimal("3.1"), "TRY"),
-     Close("tefas", "../YAC", DAY, Decimal("3.1"), "TRY"),
-     Close("tefas", "YAC", DAY, 3.1, "TRY")],  # type: ignore[arg-type]
-    ids=["nan", "inf", "negative", "zero", "absurd", "lower-currency", "bad-currency",
-         "unknown-source", "bad-symbol", "float"],
+    [
+        Close("tefas", "YAC", DAY, Decimal("NaN"), "TRY"),
+        Close("tefas", "YAC", DAY, Decimal("Infinity"), "TRY"),
+        Close("tefas", "YAC", DAY, Decimal("-3.1"), "TRY"),
+        Close("tefas", "YAC", DAY, Decimal(0), "TRY"),
+        Close("tefas", "YAC", DAY, Decimal("3.163587e15"), "TRY"),
+        Close("tefas", "YAC", DAY, Decimal("3.1"), "try"),
+        Close("tefas", "YAC", DAY, Decimal("3.1"), "TL"),
+        Close("somewhere", "YAC", DAY, Decimal("3.1"), "TRY"),
+        Close("tefas", "../YAC", DAY, Decimal("3.1"), "TRY"),
+        Close("tefas", "YAC", DAY, 3.1, "TRY"),
+    ],  # type: ignore[arg-type]
+    ids=[
+        "nan",
+        "inf",
+        "negative",
+        "zero",
+        "absurd",
+        "lower-currency",
+        "bad-currency",
+        "unknown-source",
+        "bad-symbol",
+        "float",
+    ],
 )
 def test_a_rejected_close_is_never_stored(engine: Engine, row: Close) -> None:
     good = Close("tefas", "YAC", date(2026, 11, 19), Decimal("3.159022"), "TRY")
@@ -85,17 +97,24 @@ def test_a_rejected_close_is_never_stored(engine: Engine, row: Close) -> None:
         db.commit()
         assert count(db, PriceHistory) == 1
         assert storage.latest_close(db, ["tefas"], "YAC") == Close(
-            "tefas", "YAC", date(2026, 11, 19), Decimal("3.159022"), "TRY",
-            storage.latest_close(db, ["tefas"], "YAC").fetched_at)  # type: ignore[union-attr]
+            "tefas",
+            "YAC",
+            date(2026, 11, 19),
+            Decimal("3.159022"),
+            "TRY",
+            storage.latest_close(db, ["tefas"], "YAC").fetched_at,
+        )  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
     "row",
-    [Rate("USD", "TRY", DAY, Decimal("-42.41"), "tcmb"),
-     Rate("USD", "TRY", DAY, Decimal("NaN"), "tcmb"),
-     Rate("USD", "TRY", DAY, Decimal("1e8"), "tcmb"),
-     Rate("USD", "USD", DAY, Decimal(1), "tcmb"),
-     Rate("US", "TRY", DAY, Decimal("42"), "tcmb")],
+    [
+        Rate("USD", "TRY", DAY, Decimal("-42.41"), "tcmb"),
+        Rate("USD", "TRY", DAY, Decimal("NaN"), "tcmb"),
+        Rate("USD", "TRY", DAY, Decimal("1e8"), "tcmb"),
+        Rate("USD", "USD", DAY, Decimal(1), "tcmb"),
+        Rate("US", "TRY", DAY, Decimal("42"), "tcmb"),
+    ],
     ids=["negative", "nan", "absurd", "same-currency", "bad-code"],
 )
 def test_a_rejected_rate_is_never_stored(engine: Engine, row: Rate) -> None:
@@ -113,7 +132,10 @@ def test_the_last_writer_of_a_pair_and_day_wins(engine: Engine) -> None:
         stored = storage.latest_rate(db, "EUR", "TRY")
         assert stored is not None
         assert (stored.rate, stored.source, count(db, ExchangeRate)) == (
-            Decimal("49.0123"), "tcmb", 1)
+            Decimal("49.0123"),
+            "tcmb",
+            1,
+        )
 
 
 def test_an_inverse_pair_is_read_as_one_over_the_stored_rate(engine: Engine) -> None:
@@ -127,21 +149,29 @@ def test_an_inverse_pair_is_read_as_one_over_the_stored_rate(engine: Engine) -> 
 
 def test_the_newest_close_wins_across_yahoo_and_stooq(engine: Engine) -> None:
     with Session(engine) as db:
-        storage.store_closes(db, [
-            Close("yahoo", "AAPL", date(2026, 11, 19), Decimal("229.6"), "USD"),
-            Close("stooq", "AAPL", date(2026, 11, 20), Decimal("230.75"), "USD"),
-            Close("stooq", "AAPL", date(2026, 11, 19), Decimal("229.5"), "USD"),
-        ])
+        storage.store_closes(
+            db,
+            [
+                Close("yahoo", "AAPL", date(2026, 11, 19), Decimal("229.6"), "USD"),
+                Close("stooq", "AAPL", date(2026, 11, 20), Decimal("230.75"), "USD"),
+                Close("stooq", "AAPL", date(2026, 11, 19), Decimal("229.5"), "USD"),
+            ],
+        )
         db.commit()
         newest = storage.latest_close(db, ["yahoo", "stooq"], "AAPL")
         assert newest is not None
-        assert (newest.source, newest.day, newest.close) == ("stooq", date(2026, 11, 20),
-                                                             Decimal("230.75"))
+        assert (newest.source, newest.day, newest.close) == (
+            "stooq",
+            date(2026, 11, 20),
+            Decimal("230.75"),
+        )
 
 
 def test_a_thousand_days_are_written_in_batches(engine: Engine, bumps: list[int]) -> None:
-    rows = [Close("yahoo", "AAPL", date.fromordinal(DAY.toordinal() - n), Decimal(100 + n), "USD")
-            for n in range(1200)]
+    rows = [
+        Close("yahoo", "AAPL", date.fromordinal(DAY.toordinal() - n), Decimal(100 + n), "USD")
+        for n in range(1200)
+    ]
     with Session(engine) as db:
         assert storage.store_closes(db, rows) == 1200
         db.commit()

@@ -67,9 +67,15 @@ class InMemoryQuoteCache:
 
 
 def quote_to_json(quote: Quote) -> str:
-    return json.dumps({"symbol": quote.symbol, "price": str(quote.price),
-                       "currency": quote.currency, "as_of": quote.as_of.isoformat(),
-                       "source": quote.source})
+    return json.dumps(
+        {
+            "symbol": quote.symbol,
+            "price": str(quote.price),
+            "currency": quote.currency,
+            "as_of": quote.as_of.isoformat(),
+            "source": quote.source,
+        }
+    )
 
 
 def quote_from_json(text: str | bytes) -> Quote:
@@ -78,8 +84,13 @@ def quote_from_json(text: str | bytes) -> Quote:
         data = json.loads(text)
         price = Decimal(data["price"])
         as_of = datetime.fromisoformat(data["as_of"])
-        quote = Quote(symbol=str(data["symbol"]), price=price, currency=str(data["currency"]),
-                      as_of=as_of, source=str(data["source"]))
+        quote = Quote(
+            symbol=str(data["symbol"]),
+            price=price,
+            currency=str(data["currency"]),
+            as_of=as_of,
+            source=str(data["source"]),
+        )
     except (KeyError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
         raise ValueError(f"not a cached quote: {type(exc).__name__}") from None
     if not price.is_finite() or price <= 0 or as_of.tzinfo is None:

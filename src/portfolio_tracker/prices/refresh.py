@@ -81,12 +81,11 @@ class RefreshReport:
 
 def symbols_in_use(db: Session) -> list[FeedSymbol]:
     """Every (kind, symbol) some asset is priced by, in a stable order."""
-    rows = db.execute(
-        select(Asset.type, Asset.ticker_symbol, Asset.price_source).distinct()
-    ).all()
+    rows = db.execute(select(Asset.type, Asset.ticker_symbol, Asset.price_source).distinct()).all()
     found = {feed_symbol_of(r.type, r.ticker_symbol, r.price_source) for r in rows}
-    return sorted((f for f in found if f is not None),
-                  key=lambda f: (f.kind, f.symbol, f.source or ""))
+    return sorted(
+        (f for f in found if f is not None), key=lambda f: (f.kind, f.symbol, f.source or "")
+    )
 
 
 def fx_pairs_in_use(db: Session) -> list[str]:
@@ -118,23 +117,40 @@ def refresh_latest(factory: sessionmaker[Session], service: PriceService) -> Ref
             except Exception as exc:  # a database error must not stop the other symbols
                 db.rollback()
                 logger.exception("prices: refresh of %s %s failed", target.kind, target.symbol)
-                report.items.append(ItemResult(target.kind.value, target.symbol, False, 0,
-                                               f"error: {type(exc).__name__}"))
+                report.items.append(
+                    ItemResult(
+                        target.kind.value, target.symbol, False, 0, f"error: {type(exc).__name__}"
+                    )
+                )
                 continue
-        report.items.append(ItemResult(target.kind.value, target.symbol, True, 1,
-                                       f"{quote.price} {quote.currency} ({quote.source})"))
+        report.items.append(
+            ItemResult(
+                target.kind.value,
+                target.symbol,
+                True,
+                1,
+                f"{quote.price} {quote.currency} ({quote.source})",
+            )
+        )
     return report
 
 
-def backfill(factory: sessionmaker[Session], service: PriceService,
-             targets: Iterable[FeedSymbol] | None = None,
-             years: int = DEFAULT_BACKFILL_YEARS, *, background: bool = False) -> RefreshReport:
+def backfill(
+    factory: sessionmaker[Session],
+    service: PriceService,
+    targets: Iterable[FeedSymbol] | None = None,
+    years: int = DEFAULT_BACKFILL_YEARS,
+    *,
+    background: bool = False,
+) -> RefreshReport:
     """Daily history of ``targets`` (default: every symbol in use and every FX pair) over
     the last ``years`` years, as far back as each source has it."""
     if targets is None:
         with factory() as db:
-            targets = [*symbols_in_use(db),
-                       *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db))]
+            targets = [
+                *symbols_in_use(db),
+                *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db)),
+            ]
     end = service.today()
     start = years_back(end, years)
     report = RefreshReport()
@@ -147,20 +163,34 @@ def years_back(end: date, years: int) -> date:
     return end - timedelta(days=round(365.25 * years))
 
 
-def _backfill_one(factory: sessionmaker[Session], service: PriceService, target: FeedSymbol,
-                  start: date, end: date, background: bool) -> ItemResult:
+def _backfill_one(
+    factory: sessionmaker[Session],
+    service: PriceService,
+    target: FeedSymbol,
+    start: date,
+    end: date,
+    background: bool,
+) -> ItemResult:
     with factory() as db:
         try:
-            rows = service.backfill(db, target.kind, target.symbol, start, end,
-                                    background=background, source=target.source)
+            rows = service.backfill(
+                db,
+                target.kind,
+                target.symbol,
+                start,
+                end,
+                background=background,
+                source=target.source,
+            )
         except PriceFeedError as exc:
             db.rollback()
             return _failure(target, exc)
         except Exception as exc:
             db.rollback()
             logger.exception("prices: backfill of %s %s failed", target.kind, target.symbol)
-            return ItemResult(target.kind.value, target.symbol, False, 0,
-                              f"error: {type(exc).__name__}")
+            return ItemResult(
+                target.kind.value, target.symbol, False, 0, f"error: {type(exc).__name__}"
+            )
     return ItemResult(target.kind.value, target.symbol, True, rows, f"{start}..{end}")
 
 
@@ -172,14 +202,16 @@ def fx_pairs_for_asset(db: Session, asset_id: uuid.UUID) -> list[str]:
     its own currency (trades, lot costs) and its feed's price currency (the latest stored
     close's, else what the feed prices in), each when it differs from the base."""
     asset = db.execute(
-        select(Asset.user_id, Asset.type, Asset.ticker_symbol, Asset.price_source,
-               Asset.currency).where(Asset.id == asset_id)
+        select(
+            Asset.user_id, Asset.type, Asset.ticker_symbol, Asset.price_source, Asset.currency
+        ).where(Asset.id == asset_id)
     ).first()
     if asset is None:
         return []
-    base = (db.scalar(select(UserSettings.base_currency)
-                      .where(UserSettings.user_id == asset.user_id))
-            or DEFAULT_BASE_CURRENCY).upper()
+    base = (
+        db.scalar(select(UserSettings.base_currency).where(UserSettings.user_id == asset.user_id))
+        or DEFAULT_BASE_CURRENCY
+    ).upper()
     currencies = {asset.currency.upper()}
     target = feed_symbol_of(asset.type, asset.ticker_symbol, asset.price_source)
     if target is not None:
@@ -198,8 +230,9 @@ def _feed_currency(db: Session, target: FeedSymbol) -> str | None:
     return KIND_CURRENCY.get(target.kind)
 
 
-def missing_fx_range(stored: tuple[date, date] | None, asked: tuple[date, date] | None,
-                     start: date, end: date) -> tuple[date, date] | None:
+def missing_fx_range(
+    stored: tuple[date, date] | None, asked: tuple[date, date] | None, start: date, end: date
+) -> tuple[date, date] | None:
     """The one range to fetch so that a pair's rates cover [start, end] (within
     FX_SLACK_DAYS), given what is stored and what the feed already answered; None when
     nothing is missing. Gaps inside the stored range are left to `prices backfill`."""
@@ -219,9 +252,15 @@ def missing_fx_range(stored: tuple[date, date] | None, asked: tuple[date, date] 
     return None
 
 
-def ensure_fx_history(factory: sessionmaker[Session], service: PriceService,
-                      pairs: Iterable[str], start: date, end: date | None = None, *,
-                      background: bool = True) -> RefreshReport:
+def ensure_fx_history(
+    factory: sessionmaker[Session],
+    service: PriceService,
+    pairs: Iterable[str],
+    start: date,
+    end: date | None = None,
+    *,
+    background: bool = True,
+) -> RefreshReport:
     """Fetch what is missing of each pair's rates over [start, end]: the ECB history, then
     for a TRY pair whose range reaches today TCMB's last TCMB_RECENT_DAYS days. A pair
     another task is fetching is left to it (with this range): one download, no waiting."""
@@ -243,8 +282,14 @@ def ensure_fx_history(factory: sessionmaker[Session], service: PriceService,
     return report
 
 
-def _ensure_pair(factory: sessionmaker[Session], service: PriceService, pair: str,
-                 wanted: tuple[date, date], report: RefreshReport, background: bool) -> None:
+def _ensure_pair(
+    factory: sessionmaker[Session],
+    service: PriceService,
+    pair: str,
+    wanted: tuple[date, date],
+    report: RefreshReport,
+    background: bool,
+) -> None:
     base, quote = split_pair(pair)
     with factory() as db:
         stored = storage.rate_span(db, base, quote)
@@ -252,8 +297,7 @@ def _ensure_pair(factory: sessionmaker[Session], service: PriceService, pair: st
     if window is None:
         return
     first, last = window
-    item = _backfill_one(factory, service, FeedSymbol(PriceKind.fx, pair), first, last,
-                         background)
+    item = _backfill_one(factory, service, FeedSymbol(PriceKind.fx, pair), first, last, background)
     report.items.append(item)
     if item.ok or item.detail.startswith("unknown symbol"):
         service.note_fx_asked(pair, first, last)
@@ -263,8 +307,9 @@ def _ensure_pair(factory: sessionmaker[Session], service: PriceService, pair: st
     asked = service.fx_asked(pair + ":tcmb")
     if asked is not None and asked[0] <= recent and last <= asked[1]:
         return
-    item = _backfill_one(factory, service, FeedSymbol(PriceKind.fx, pair, "tcmb"), recent,
-                         last, background)
+    item = _backfill_one(
+        factory, service, FeedSymbol(PriceKind.fx, pair, "tcmb"), recent, last, background
+    )
     report.items.append(item)
     if item.ok:
         service.note_fx_asked(pair + ":tcmb", recent, last)
@@ -273,15 +318,22 @@ def _ensure_pair(factory: sessionmaker[Session], service: PriceService, pair: st
 # -- background tasks ------------------------------------------------------------------
 
 
-def backfill_new_asset(factory: sessionmaker[Session], service: PriceService,
-                       asset_id: uuid.UUID, years: int = DEFAULT_BACKFILL_YEARS) -> None:
+def backfill_new_asset(
+    factory: sessionmaker[Session],
+    service: PriceService,
+    asset_id: uuid.UUID,
+    years: int = DEFAULT_BACKFILL_YEARS,
+) -> None:
     """Background task after an asset is created: its price history if a feed prices it,
     then the exchange rates it needs over the same range. Never raises: the asset exists
     whatever the feeds say."""
     try:
         with factory() as db:
-            row = db.execute(select(Asset.type, Asset.ticker_symbol, Asset.price_source)
-                             .where(Asset.id == asset_id)).first()
+            row = db.execute(
+                select(Asset.type, Asset.ticker_symbol, Asset.price_source).where(
+                    Asset.id == asset_id
+                )
+            ).first()
         if row is None:
             return
         end = service.today()
@@ -291,14 +343,16 @@ def backfill_new_asset(factory: sessionmaker[Session], service: PriceService,
         with factory() as db:
             pairs = fx_pairs_for_asset(db, asset_id)
         if pairs:
-            _log("new asset", ensure_fx_history(factory, service, pairs,
-                                                years_back(end, years), end))
+            _log(
+                "new asset", ensure_fx_history(factory, service, pairs, years_back(end, years), end)
+            )
     except Exception:
         logger.exception("prices: backfill of new asset %s failed", asset_id)
 
 
-def backfill_fx_for_trade(factory: sessionmaker[Session], service: PriceService,
-                          asset_id: uuid.UUID, day: date) -> None:
+def backfill_fx_for_trade(
+    factory: sessionmaker[Session], service: PriceService, asset_id: uuid.UUID, day: date
+) -> None:
     """Background task after a transaction is written: the rates its asset needs from a
     few days before ``day`` on, when stored rates start later (each trade's cost is
     converted at its own day's rate). Never raises."""
@@ -314,8 +368,15 @@ def backfill_fx_for_trade(factory: sessionmaker[Session], service: PriceService,
 
 def _log(what: str, report: RefreshReport) -> None:
     for item in report.items:
-        logger.info("prices: backfill for %s: %s %s: %s, %d rows, %s", what, item.kind,
-                    item.symbol, "ok" if item.ok else "failed", item.rows, item.detail)
+        logger.info(
+            "prices: backfill for %s: %s %s: %s, %d rows, %s",
+            what,
+            item.kind,
+            item.symbol,
+            "ok" if item.ok else "failed",
+            item.rows,
+            item.detail,
+        )
 
 
 def _failure(target: FeedSymbol, exc: PriceFeedError) -> ItemResult:

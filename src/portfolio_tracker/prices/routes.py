@@ -41,8 +41,11 @@ def _out(answer: PriceAnswer, response: Response) -> dict[str, Any]:
     # Overrides the app-wide `no-store` of /api/ (the middleware only sets a default).
     response.headers["Cache-Control"] = f"private, max-age={answer.max_age}"
     body: dict[str, Any] = {
-        "symbol": answer.symbol, "price": to_plain_str(answer.price),
-        "currency": answer.currency, "as_of": answer.as_of, "source": answer.source,
+        "symbol": answer.symbol,
+        "price": to_plain_str(answer.price),
+        "currency": answer.currency,
+        "as_of": answer.as_of,
+        "source": answer.source,
         "stale": answer.stale,
     }
     if answer.unit is not None:
@@ -52,8 +55,13 @@ def _out(answer: PriceAnswer, response: Response) -> dict[str, Any]:
 
 @router.get("/metal", response_model=MetalPriceOut, responses=ERRORS)
 def metal_price(
-    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
-    symbol: MetalSymbol, unit: Unit = MetalUnit.TROY_OUNCE, currency: Currency = "USD",
+    _caller: PriceCaller,
+    db: DbSession,
+    prices: Prices,
+    response: Response,
+    symbol: MetalSymbol,
+    unit: Unit = MetalUnit.TROY_OUNCE,
+    currency: Currency = "USD",
 ) -> dict[str, Any]:
     """Gold (XAU) or silver (XAG): spot per troy ounce in USD, or per `unit` (gram,
     kilogram, a Turkish gold coin) in `currency`, converted at the latest stored or fetched
@@ -72,7 +80,10 @@ def fund_price(
 
 @router.get("/stock", response_model=PriceOut, responses=ERRORS)
 def stock_price(
-    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
+    _caller: PriceCaller,
+    db: DbSession,
+    prices: Prices,
+    response: Response,
     symbol: StockSymbol,
 ) -> dict[str, Any]:
     """The latest price of a stock (Yahoo Finance, Stooq as fallback), in its currency."""
@@ -81,7 +92,10 @@ def stock_price(
 
 @router.get("/crypto", response_model=PriceOut, responses=ERRORS)
 def crypto_price(
-    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
+    _caller: PriceCaller,
+    db: DbSession,
+    prices: Prices,
+    response: Response,
     symbol: CryptoSymbol,
 ) -> dict[str, Any]:
     """The latest price of a coin in USD (CoinGecko)."""
@@ -90,8 +104,12 @@ def crypto_price(
 
 @router.get("/fx", response_model=PriceOut, responses=ERRORS)
 def fx_rate(
-    _caller: PriceCaller, db: DbSession, prices: Prices, response: Response,
-    base: Currency, quote: Currency,
+    _caller: PriceCaller,
+    db: DbSession,
+    prices: Prices,
+    response: Response,
+    base: Currency,
+    quote: Currency,
 ) -> dict[str, Any]:
     """How many `quote` one `base` is worth (TCMB for TRY pairs, ECB otherwise)."""
     return _out(prices.service.fx_rate(db, base, quote), response)

@@ -10,30 +10,58 @@ from pydantic import BaseModel, Field
 
 from portfolio_tracker.engine.metals import MetalUnit
 
-StockSymbol = Annotated[str, Query(
-    min_length=1, max_length=25, pattern=r"^[A-Za-z0-9^][A-Za-z0-9.=\-^]*$",
-    description="Ticker as Yahoo Finance spells it: THYAO.IS (Borsa Istanbul), AAPL.",
-)]
-FundCode = Annotated[str, Query(
-    min_length=2, max_length=6, pattern=r"^[A-Za-z0-9]+$",
-    description="TEFAS fund code, e.g. YAC.",
-)]
-CryptoSymbol = Annotated[str, Query(
-    min_length=1, max_length=15, pattern=r"^[A-Za-z0-9]+$",
-    description="Coin ticker, e.g. BTC, ETH (priced in USD).",
-)]
-MetalSymbol = Annotated[str, Query(
-    min_length=3, max_length=3, pattern=r"^[Xx][Aa][UuGg]$",
-    description="XAU (gold) or XAG (silver).",
-)]
-Currency = Annotated[str, Query(
-    min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$",
-    description="ISO 4217 code, e.g. TRY, USD, EUR.",
-)]
-Unit = Annotated[MetalUnit, Query(
-    description="One troy ounce, gram or kilogram of pure metal, or a Turkish gold coin "
-    "(ceyrek, yarim, tam, cumhuriyet, gremse) by its standard weight and fineness.",
-)]
+StockSymbol = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=25,
+        pattern=r"^[A-Za-z0-9^][A-Za-z0-9.=\-^]*$",
+        description="Ticker as Yahoo Finance spells it: THYAO.IS (Borsa Istanbul), AAPL.",
+    ),
+]
+FundCode = Annotated[
+    str,
+    Query(
+        min_length=2,
+        max_length=6,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="TEFAS fund code, e.g. YAC.",
+    ),
+]
+CryptoSymbol = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=15,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="Coin ticker, e.g. BTC, ETH (priced in USD).",
+    ),
+]
+MetalSymbol = Annotated[
+    str,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern=r"^[Xx][Aa][UuGg]$",
+        description="XAU (gold) or XAG (silver).",
+    ),
+]
+Currency = Annotated[
+    str,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code, e.g. TRY, USD, EUR.",
+    ),
+]
+Unit = Annotated[
+    MetalUnit,
+    Query(
+        description="One troy ounce, gram or kilogram of pure metal, or a Turkish gold coin "
+        "(ceyrek, yarim, tam, cumhuriyet, gremse) by its standard weight and fineness.",
+    ),
+]
 
 
 class PriceOut(BaseModel):
@@ -41,10 +69,13 @@ class PriceOut(BaseModel):
     price: str = Field(description="Decimal as a string, in `currency`.")
     currency: str
     as_of: datetime = Field(description="When the price was valid, per its source (UTC).")
-    source: str = Field(description="Where the price came from, e.g. tefas, yahoo, "
-                        "yahoo:GC=F, coingecko, tcmb, ecb.")
-    stale: bool = Field(description="True when the feed is unreachable and this is the last "
-                        "stored price.")
+    source: str = Field(
+        description="Where the price came from, e.g. tefas, yahoo, "
+        "yahoo:GC=F, coingecko, tcmb, ecb."
+    )
+    stale: bool = Field(
+        description="True when the feed is unreachable and this is the last stored price."
+    )
 
 
 class MetalPriceOut(PriceOut):

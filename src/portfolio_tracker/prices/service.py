@@ -51,8 +51,11 @@ DERIVED_PLACES = 6
 # CoinGecko's range endpoint is asked a year at a time; TEFAS takes look-back buckets
 # (the provider picks one, 5 years at most); Yahoo/Stooq and ECB serve any range at once.
 CHUNK_DAYS: dict[PriceKind, int | None] = {
-    PriceKind.fund: None, PriceKind.stock: None, PriceKind.metal: None,
-    PriceKind.crypto: 365, PriceKind.fx: None,
+    PriceKind.fund: None,
+    PriceKind.stock: None,
+    PriceKind.metal: None,
+    PriceKind.crypto: 365,
+    PriceKind.fx: None,
 }
 _STAMP_PREFIX = "fetched-at:"
 
@@ -181,8 +184,9 @@ class PriceService:
             return self._stored_or_unavailable(db, kind, symbol, exc)
         return self._answer(kind, symbol, quote, stale=False, max_age=self.ttl)
 
-    def fetch_and_store(self, db: Session, kind: PriceKind, symbol: str,
-                        source: str | None = None) -> Quote:
+    def fetch_and_store(
+        self, db: Session, kind: PriceKind, symbol: str, source: str | None = None
+    ) -> Quote:
         """Ask the feed (no cache), store the day's close, commit, cache; feed errors raise
         (each is logged and counted). ``source`` names one feed to ask alone (an asset's
         explicit ``stooq``); its quote is stored under that feed and not cached, since the
@@ -200,8 +204,13 @@ class PriceService:
             return quote
         key = f"{kind.value}:{symbol}"
         self.cache.set(key, quote)
-        stamp = Quote(symbol=symbol, price=Decimal(1), currency="XXX",
-                      as_of=datetime.fromtimestamp(self._clock(), UTC), source="stamp")
+        stamp = Quote(
+            symbol=symbol,
+            price=Decimal(1),
+            currency="XXX",
+            as_of=datetime.fromtimestamp(self._clock(), UTC),
+            source="stamp",
+        )
         self.cache.set(_STAMP_PREFIX + key, stamp)
         return quote
 
@@ -231,28 +240,43 @@ class PriceService:
             try:
                 rate = self.fx_rate(db, spot.currency, currency)
             except NotFound as exc:
-                raise InvalidInput(f"No exchange rate from {spot.currency} to {currency} is "
-                                   "known to any source.", ["query", "currency"]) from exc
+                raise InvalidInput(
+                    f"No exchange rate from {spot.currency} to {currency} is known to any source.",
+                    ["query", "currency"],
+                ) from exc
             except ServiceUnavailable as exc:
                 raise ServiceUnavailable(
                     f"The {spot.symbol} price is known in {spot.currency}, but no "
                     f"{spot.currency}/{currency} rate is stored and the rate feeds are "
-                    "unreachable.") from exc
+                    "unreachable."
+                ) from exc
             with localcontext(ENGINE_CONTEXT):
                 converted = price * rate.price
-            answer = replace(answer, price=converted, currency=currency,
-                             stale=spot.stale or rate.stale,
-                             max_age=min(spot.max_age, rate.max_age),
-                             source=f"{spot.source}; fx {rate.source}")
+            answer = replace(
+                answer,
+                price=converted,
+                currency=currency,
+                stale=spot.stale or rate.stale,
+                max_age=min(spot.max_age, rate.max_age),
+                source=f"{spot.source}; fx {rate.source}",
+            )
         if unit is not MetalUnit.TROY_OUNCE or currency != spot.currency:
             answer = replace(answer, price=quantize_money(answer.price, DERIVED_PLACES))
         return answer
 
     # -- history -------------------------------------------------------------------------
 
-    def backfill(self, db: Session, kind: PriceKind, symbol: str, start: date,
-                 end: date | None = None, *, background: bool = False,
-                 source: str | None = None) -> int:
+    def backfill(
+        self,
+        db: Session,
+        kind: PriceKind,
+        symbol: str,
+        start: date,
+        end: date | None = None,
+        *,
+        background: bool = False,
+        source: str | None = None,
+    ) -> int:
         """Fetch daily history over [start, end] in the chunks the source needs and store it
         (committed per chunk); returns rows written. Feed errors raise, counted.
         ``source``: one feed alone (``stooq``, ``yahoo``; FX ``tcmb``), else the kind's
@@ -279,50 +303,117 @@ class PriceService:
         day = quote_day(kind, quote)
         if kind is PriceKind.fx:
             base, counter = split_pair(quote.symbol)
-            storage.store_rates(db, [storage.Rate(base=base, quote=counter, day=day,
-                                                  rate=quote.price, source=quote.source)])
+            storage.store_rates(
+                db,
+                [
+                    storage.Rate(
+                        base=base, quote=counter, day=day, rate=quote.price, source=quote.source
+                    )
+                ],
+            )
             return
-        storage.store_closes(db, [storage.Close(
-            source=storage_source(kind, quote.source), symbol=symbol, day=day,
-            close=quote.price, currency=quote.currency)])
+        storage.store_closes(
+            db,
+            [
+                storage.Close(
+                    source=storage_source(kind, quote.source),
+                    symbol=symbol,
+                    day=day,
+                    close=quote.price,
+                    currency=quote.currency,
+                )
+            ],
+        )
 
-    def _store_points(self, db: Session, kind: PriceKind, symbol: str,
-                      points: list[PricePoint]) -> int:
+    def _store_points(
+        self, db: Session, kind: PriceKind, symbol: str, points: list[PricePoint]
+    ) -> int:
         if kind is PriceKind.fx:
-            return storage.store_rates(db, [
-                storage.Rate(base=split_pair(p.symbol)[0], quote=split_pair(p.symbol)[1],
-                             day=p.day, rate=p.close, source=p.source) for p in points])
-        return storage.store_closes(db, [
-            storage.Close(source=storage_source(kind, p.source), symbol=symbol, day=p.day,
-                          close=p.close, currency=p.currency) for p in points])
+            return storage.store_rates(
+                db,
+                [
+                    storage.Rate(
+                        base=split_pair(p.symbol)[0],
+                        quote=split_pair(p.symbol)[1],
+                        day=p.day,
+                        rate=p.close,
+                        source=p.source,
+                    )
+                    for p in points
+                ],
+            )
+        return storage.store_closes(
+            db,
+            [
+                storage.Close(
+                    source=storage_source(kind, p.source),
+                    symbol=symbol,
+                    day=p.day,
+                    close=p.close,
+                    currency=p.currency,
+                )
+                for p in points
+            ],
+        )
 
-    def _stored_or_unavailable(self, db: Session, kind: PriceKind, symbol: str,
-                               error: PriceFeedError) -> PriceAnswer:
+    def _stored_or_unavailable(
+        self, db: Session, kind: PriceKind, symbol: str, error: PriceFeedError
+    ) -> PriceAnswer:
         if kind is PriceKind.fx:
             base, counter = split_pair(symbol)
             rate = storage.latest_rate(db, base, counter)
             if rate is not None:
-                logger.warning("prices: fx %s feed down (%s); answering the stored rate of %s",
-                               symbol, type(error).__name__, rate.day)
-                return PriceAnswer(symbol=symbol, price=rate.rate, currency=counter,
-                                   as_of=rate.as_of, source=rate.source, stale=True, max_age=0)
+                logger.warning(
+                    "prices: fx %s feed down (%s); answering the stored rate of %s",
+                    symbol,
+                    type(error).__name__,
+                    rate.day,
+                )
+                return PriceAnswer(
+                    symbol=symbol,
+                    price=rate.rate,
+                    currency=counter,
+                    as_of=rate.as_of,
+                    source=rate.source,
+                    stale=True,
+                    max_age=0,
+                )
         else:
             close = storage.latest_close(db, STORED_SOURCES[kind], symbol)
             if close is not None:
-                logger.warning("prices: %s %s feed down (%s); answering the stored close of %s",
-                               kind.value, symbol, type(error).__name__, close.day)
-                return PriceAnswer(symbol=symbol, price=close.close, currency=close.currency,
-                                   as_of=close.as_of, source=close.source, stale=True,
-                                   max_age=0)
+                logger.warning(
+                    "prices: %s %s feed down (%s); answering the stored close of %s",
+                    kind.value,
+                    symbol,
+                    type(error).__name__,
+                    close.day,
+                )
+                return PriceAnswer(
+                    symbol=symbol,
+                    price=close.close,
+                    currency=close.currency,
+                    as_of=close.as_of,
+                    source=close.source,
+                    stale=True,
+                    max_age=0,
+                )
         raise ServiceUnavailable(
             f"The {kind.value} price of {symbol} is unknown: its feed is unreachable or "
-            f"answered nonsense ({error.detail[:200]}) and no price is stored yet.")
+            f"answered nonsense ({error.detail[:200]}) and no price is stored yet."
+        )
 
-    def _answer(self, kind: PriceKind, symbol: str, quote: Quote, *, stale: bool,
-                max_age: int) -> PriceAnswer:
-        return PriceAnswer(symbol=symbol, price=quote.price, currency=quote.currency,
-                           as_of=quote.as_of, source=quote.source, stale=stale,
-                           max_age=max_age)
+    def _answer(
+        self, kind: PriceKind, symbol: str, quote: Quote, *, stale: bool, max_age: int
+    ) -> PriceAnswer:
+        return PriceAnswer(
+            symbol=symbol,
+            price=quote.price,
+            currency=quote.currency,
+            as_of=quote.as_of,
+            source=quote.source,
+            stale=stale,
+            max_age=max_age,
+        )
 
     def _left(self, key: str) -> int:
         """Seconds of freshness left for a cached quote (0 when its fetch time is unknown)."""
@@ -338,8 +429,14 @@ class PriceService:
             return
         with self._lock:
             self.failures[f"{kind.value}:{error.source}"] += 1
-        logger.warning("prices: %s feed %s failed for %s: %s: %s", kind.value, error.source,
-                       error.symbol, type(error).__name__, error.detail[:200])
+        logger.warning(
+            "prices: %s feed %s failed for %s: %s: %s",
+            kind.value,
+            error.source,
+            error.symbol,
+            type(error).__name__,
+            error.detail[:200],
+        )
 
 
 def _hull(known: tuple[date, date] | None, start: date, end: date) -> tuple[date, date]:

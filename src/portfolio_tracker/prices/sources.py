@@ -24,8 +24,13 @@ STORED_SOURCES: dict[PriceKind, tuple[str, ...]] = {
 }
 # The feed an `auto` asset of each type resolves to.
 AUTO_SOURCE = {"fund": "tefas", "stock": "yahoo", "crypto": "coingecko", "metal": "metals"}
-FEED_KIND = {"tefas": PriceKind.fund, "yahoo": PriceKind.stock, "stooq": PriceKind.stock,
-             "coingecko": PriceKind.crypto, "metals": PriceKind.metal}
+FEED_KIND = {
+    "tefas": PriceKind.fund,
+    "yahoo": PriceKind.stock,
+    "stooq": PriceKind.stock,
+    "coingecko": PriceKind.crypto,
+    "metals": PriceKind.metal,
+}
 # Feeds that `auto` only reaches through a fallback chain (stocks: Yahoo, then Stooq). An
 # asset that names one of them explicitly is fetched from that feed alone, so its rows land
 # under the source the portfolio reads for it (docs/price-storage.md).
@@ -54,8 +59,9 @@ def metal_symbol(ticker: str | None) -> str:
     return "XAG" if (ticker or "").strip().upper() == "XAG" else "XAU"
 
 
-def effective_price_source(asset_type: str, ticker: str | None,
-                           price_source: str | None) -> str | None:
+def effective_price_source(
+    asset_type: str, ticker: str | None, price_source: str | None
+) -> str | None:
     """The feed an asset's price comes from (``manual`` when the user chose so), or None
     when nothing can price it automatically (no ticker)."""
     chosen = price_source or "auto"
@@ -69,8 +75,9 @@ def effective_price_source(asset_type: str, ticker: str | None,
     return feed
 
 
-def feed_symbol_of(asset_type: str, ticker: str | None,
-                   price_source: str | None) -> FeedSymbol | None:
+def feed_symbol_of(
+    asset_type: str, ticker: str | None, price_source: str | None
+) -> FeedSymbol | None:
     """What to fetch for an asset, or None for manual prices and assets without a ticker."""
     feed = effective_price_source(asset_type, ticker, price_source)
     if feed is None or feed == "manual":

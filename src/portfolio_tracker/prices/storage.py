@@ -138,19 +138,29 @@ def store_closes(db: Session, rows: Iterable[Close]) -> int:
     written = 0
     now = utcnow()
     values = [
-        {"source": r.source, "symbol": r.symbol, "day": r.day, "close": r.close,
-         "currency": r.currency, "fetched_at": r.fetched_at or now}
+        {
+            "source": r.source,
+            "symbol": r.symbol,
+            "day": r.day,
+            "close": r.close,
+            "currency": r.currency,
+            "fetched_at": r.fetched_at or now,
+        }
         for r in by_key.values()
     ]
     for start in range(0, len(values), BATCH):
-        statement = _insert(db)(PriceHistory).values(values[start:start + BATCH])
+        statement = _insert(db)(PriceHistory).values(values[start : start + BATCH])
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=["source", "symbol", "day"],
-            set_={"close": excluded.close, "currency": excluded.currency,
-                  "fetched_at": excluded.fetched_at},
-            where=or_(PriceHistory.close != excluded.close,
-                      PriceHistory.currency != excluded.currency),
+            set_={
+                "close": excluded.close,
+                "currency": excluded.currency,
+                "fetched_at": excluded.fetched_at,
+            },
+            where=or_(
+                PriceHistory.close != excluded.close, PriceHistory.currency != excluded.currency
+            ),
         ).returning(PriceHistory.id)
         # RETURNING lists inserted and changed rows only (an unchanged row is skipped by
         # the WHERE), on SQLite and PostgreSQL alike; rowcount is not reliable for both.
@@ -168,19 +178,27 @@ def store_rates(db: Session, rows: Iterable[Rate]) -> int:
     written = 0
     now = utcnow()
     values = [
-        {"base": r.base, "quote": r.quote, "day": r.day, "rate": r.rate, "source": r.source,
-         "fetched_at": r.fetched_at or now}
+        {
+            "base": r.base,
+            "quote": r.quote,
+            "day": r.day,
+            "rate": r.rate,
+            "source": r.source,
+            "fetched_at": r.fetched_at or now,
+        }
         for r in by_key.values()
     ]
     for start in range(0, len(values), BATCH):
-        statement = _insert(db)(ExchangeRate).values(values[start:start + BATCH])
+        statement = _insert(db)(ExchangeRate).values(values[start : start + BATCH])
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=["base", "quote", "day"],
-            set_={"rate": excluded.rate, "source": excluded.source,
-                  "fetched_at": excluded.fetched_at},
-            where=or_(ExchangeRate.rate != excluded.rate,
-                      ExchangeRate.source != excluded.source),
+            set_={
+                "rate": excluded.rate,
+                "source": excluded.source,
+                "fetched_at": excluded.fetched_at,
+            },
+            where=or_(ExchangeRate.rate != excluded.rate, ExchangeRate.source != excluded.source),
         ).returning(ExchangeRate.id)
         written += len(db.execute(statement).all())
     if written:
@@ -192,8 +210,13 @@ def latest_close(db: Session, sources: Sequence[str], symbol: str) -> Close | No
     """The newest stored close of ``symbol`` from any of ``sources`` (on a tie, the first
     source listed wins)."""
     rows = db.execute(
-        select(PriceHistory.source, PriceHistory.day, PriceHistory.close,
-               PriceHistory.currency, PriceHistory.fetched_at)
+        select(
+            PriceHistory.source,
+            PriceHistory.day,
+            PriceHistory.close,
+            PriceHistory.currency,
+            PriceHistory.fetched_at,
+        )
         .where(PriceHistory.symbol == symbol, PriceHistory.source.in_(list(sources)))
         .order_by(PriceHistory.day.desc())
         .limit(len(sources))
@@ -202,8 +225,14 @@ def latest_close(db: Session, sources: Sequence[str], symbol: str) -> Close | No
         return None
     newest = rows[0].day
     best = min((r for r in rows if r.day == newest), key=lambda r: list(sources).index(r.source))
-    return Close(source=best.source, symbol=symbol, day=best.day, close=best.close,
-                 currency=best.currency, fetched_at=best.fetched_at)
+    return Close(
+        source=best.source,
+        symbol=symbol,
+        day=best.day,
+        close=best.close,
+        currency=best.currency,
+        fetched_at=best.fetched_at,
+    )
 
 
 def latest_rate(db: Session, base: str, quote: str) -> Rate | None:
@@ -211,16 +240,25 @@ def latest_rate(db: Session, base: str, quote: str) -> Rate | None:
     found: list[Rate] = []
     for first, second in ((base, quote), (quote, base)):
         row = db.execute(
-            select(ExchangeRate.day, ExchangeRate.rate, ExchangeRate.source,
-                   ExchangeRate.fetched_at)
+            select(
+                ExchangeRate.day, ExchangeRate.rate, ExchangeRate.source, ExchangeRate.fetched_at
+            )
             .where(ExchangeRate.base == first, ExchangeRate.quote == second)
             .order_by(ExchangeRate.day.desc())
             .limit(1)
         ).first()
         if row is not None and row.rate > 0:
             rate = row.rate if first == base else Decimal(1) / row.rate
-            found.append(Rate(base=base, quote=quote, day=row.day, rate=rate,
-                              source=row.source, fetched_at=row.fetched_at))
+            found.append(
+                Rate(
+                    base=base,
+                    quote=quote,
+                    day=row.day,
+                    rate=rate,
+                    source=row.source,
+                    fetched_at=row.fetched_at,
+                )
+            )
     if not found:
         return None
     return max(found, key=lambda r: r.day)  # the direct pair wins a tie (max keeps the first)
@@ -231,8 +269,9 @@ def rate_span(db: Session, base: str, quote: str) -> tuple[date, date] | None:
     spans = []
     for first, second in ((base, quote), (quote, base)):
         row = db.execute(
-            select(func.min(ExchangeRate.day), func.max(ExchangeRate.day))
-            .where(ExchangeRate.base == first, ExchangeRate.quote == second)
+            select(func.min(ExchangeRate.day), func.max(ExchangeRate.day)).where(
+                ExchangeRate.base == first, ExchangeRate.quote == second
+            )
         ).one()
         if row[0] is not None:
             spans.append((row[0], row[1]))

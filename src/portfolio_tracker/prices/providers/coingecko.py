@@ -32,10 +32,20 @@ from portfolio_tracker.prices.resilience import FeedClient
 logger = logging.getLogger(__name__)
 
 KNOWN_IDS = {
-    "BTC": "bitcoin", "ETH": "ethereum", "USDT": "tether", "USDC": "usd-coin",
-    "SOL": "solana", "AVAX": "avalanche-2", "BNB": "binancecoin", "XRP": "ripple",
-    "ADA": "cardano", "DOGE": "dogecoin", "DOT": "polkadot", "LTC": "litecoin",
-    "LINK": "chainlink", "TRX": "tron",
+    "BTC": "bitcoin",
+    "ETH": "ethereum",
+    "USDT": "tether",
+    "USDC": "usd-coin",
+    "SOL": "solana",
+    "AVAX": "avalanche-2",
+    "BNB": "binancecoin",
+    "XRP": "ripple",
+    "ADA": "cardano",
+    "DOGE": "dogecoin",
+    "DOT": "polkadot",
+    "LTC": "litecoin",
+    "LINK": "chainlink",
+    "TRX": "tron",
 }
 VS_CURRENCIES = ("USD", "TRY", "EUR")
 KEYLESS_HISTORY_DAYS = 365  # the free/Demo plans answer nothing older (an error, not less)
@@ -74,8 +84,12 @@ class CoinGeckoProvider:
 
     def latest(self, symbol: str) -> Quote:
         ticker, coin_id, currency = self._resolve(symbol)
-        params = {"ids": coin_id, "vs_currencies": currency.lower(),
-                  "include_last_updated_at": "true", "precision": "full"}
+        params = {
+            "ids": coin_id,
+            "vs_currencies": currency.lower(),
+            "include_last_updated_at": "true",
+            "precision": "full",
+        }
         payload = self._get("/simple/price", symbol, params)
         if not isinstance(payload, dict):
             raise reject(self.name, symbol, "answer is not an object")
@@ -93,8 +107,13 @@ class CoinGeckoProvider:
                 raise ValueError("missing last_updated_at")
         except ValueError as exc:
             raise reject(self.name, symbol, f"latest price: {exc}") from None
-        return Quote(symbol=f"{ticker}-{currency}", price=price, currency=currency,
-                     as_of=datetime.fromtimestamp(stamp, UTC), source=self.name)
+        return Quote(
+            symbol=f"{ticker}-{currency}",
+            price=price,
+            currency=currency,
+            as_of=datetime.fromtimestamp(stamp, UTC),
+            source=self.name,
+        )
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         ticker, coin_id, currency = self._resolve(symbol)
@@ -106,8 +125,9 @@ class CoinGeckoProvider:
         if end < start:
             return []
         begin = int(datetime.combine(start, datetime.min.time(), UTC).timestamp())
-        finish = int(datetime.combine(end + timedelta(days=1), datetime.min.time(),
-                                      UTC).timestamp()) - 1
+        finish = (
+            int(datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC).timestamp()) - 1
+        )
         params = {"vs_currency": currency.lower(), "from": str(begin), "to": str(finish)}
         payload = self._get(f"/coins/{coin_id}/market_chart/range", symbol, params)
         prices = payload.get("prices") if isinstance(payload, dict) else None
@@ -126,8 +146,13 @@ class CoinGeckoProvider:
                 continue
             day = datetime.fromtimestamp(pair[0] / 1000, UTC).date()
             if start <= day <= end:
-                by_day[day] = PricePoint(symbol=f"{ticker}-{currency}", day=day, close=close,
-                                         currency=currency, source=self.name)
+                by_day[day] = PricePoint(
+                    symbol=f"{ticker}-{currency}",
+                    day=day,
+                    close=close,
+                    currency=currency,
+                    source=self.name,
+                )
         return [by_day[day] for day in sorted(by_day)]
 
     def _resolve(self, symbol: str) -> tuple[str, str, str]:
@@ -159,16 +184,25 @@ class CoinGeckoProvider:
             raise reject(self.name, symbol, "coin list is not an array")
         table: dict[str, list[str]] = defaultdict(list)
         for row in rows:
-            if isinstance(row, dict) and isinstance(row.get("id"), str) \
-                    and isinstance(row.get("symbol"), str):
+            if (
+                isinstance(row, dict)
+                and isinstance(row.get("id"), str)
+                and isinstance(row.get("symbol"), str)
+            ):
                 table[row["symbol"].lower()].append(row["id"])
         with self._lock:
             self._coin_ids, self._coin_ids_at = dict(table), self._clock()
             return self._coin_ids
 
     def _get(self, path: str, symbol: str, params: dict[str, str] | None) -> Any:
-        return self._client.fetch("GET", self._base + path, lambda r: self._parse(r, symbol),
-                                  symbol=symbol, params=params, headers=self._headers)
+        return self._client.fetch(
+            "GET",
+            self._base + path,
+            lambda r: self._parse(r, symbol),
+            symbol=symbol,
+            params=params,
+            headers=self._headers,
+        )
 
     def _parse(self, response: httpx.Response, symbol: str) -> Any:
         payload = load_json(response, self.name, symbol)

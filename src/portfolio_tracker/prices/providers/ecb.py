@@ -37,8 +37,13 @@ DailyRates = dict[date, dict[str, Decimal]]
 class EcbProvider:
     name = "ecb"
 
-    def __init__(self, client: FeedClient, base_url: str, *,
-                 today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
+    def __init__(
+        self,
+        client: FeedClient,
+        base_url: str,
+        *,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
         self._client = client
         self._base = f"{base_url}/stats/eurofxref/"
         self._today = today
@@ -53,16 +58,14 @@ class EcbProvider:
         if rate is None:
             raise SymbolNotFound(self.name, symbol, "currency not among the ECB rates")
         as_of = datetime.combine(day, PUBLISHED_AT, FRANKFURT).astimezone(UTC)
-        return Quote(symbol=base + quote, price=rate, currency=quote, as_of=as_of,
-                     source=self.name)
+        return Quote(symbol=base + quote, price=rate, currency=quote, as_of=as_of, source=self.name)
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         base, quote = parse_pair(symbol, self.name)
         if end < start:
             return []
         recent = start >= self._today() - timedelta(days=RECENT_DAYS - 1)
-        days = self._fetch("eurofxref-hist-90d.xml" if recent else "eurofxref-hist.xml",
-                           symbol)
+        days = self._fetch("eurofxref-hist-90d.xml" if recent else "eurofxref-hist.xml", symbol)
         known = set().union(*days.values()) | {"EUR"} if days else {"EUR"}
         if base not in known or quote not in known:
             raise SymbolNotFound(self.name, symbol, "currency not among the ECB rates")
@@ -71,8 +74,15 @@ class EcbProvider:
             if start <= day <= end:
                 rate = self._cross(days[day], base, quote)
                 if rate is not None:
-                    points.append(PricePoint(symbol=base + quote, day=day, close=rate,
-                                             currency=quote, source=self.name))
+                    points.append(
+                        PricePoint(
+                            symbol=base + quote,
+                            day=day,
+                            close=rate,
+                            currency=quote,
+                            source=self.name,
+                        )
+                    )
         return points
 
     @staticmethod
@@ -84,8 +94,9 @@ class EcbProvider:
         return per_eur[quote] / per_eur[base]
 
     def _fetch(self, filename: str, symbol: str) -> DailyRates:
-        return self._client.fetch("GET", self._base + filename,
-                                  lambda r: self._parse(r, symbol), symbol=symbol)
+        return self._client.fetch(
+            "GET", self._base + filename, lambda r: self._parse(r, symbol), symbol=symbol
+        )
 
     def _parse(self, response: httpx.Response, symbol: str) -> DailyRates:
         if response.status_code != 200:

@@ -52,12 +52,21 @@ class FallbackProvider:
                 return call(provider)
             except (SymbolNotFound, FeedUnavailable, FeedDataError) as exc:
                 errors.append(exc)
-                logger.info("%s: %s failed for %s (%s), trying the next source",
-                            self._name, provider.name, symbol, type(exc).__name__)
+                logger.info(
+                    "%s: %s failed for %s (%s), trying the next source",
+                    self._name,
+                    provider.name,
+                    symbol,
+                    type(exc).__name__,
+                )
         detail = "; ".join(f"{e.source}: {e.detail}" for e in errors)
         if all(isinstance(e, SymbolNotFound) for e in errors):
             raise SymbolNotFound(self._name, symbol, detail)
-        retry_after = [e.retry_after for e in errors
-                       if isinstance(e, FeedUnavailable) and e.retry_after is not None]
-        raise FeedUnavailable(self._name, symbol, detail,
-                              retry_after=min(retry_after) if retry_after else None)
+        retry_after = [
+            e.retry_after
+            for e in errors
+            if isinstance(e, FeedUnavailable) and e.retry_after is not None
+        ]
+        raise FeedUnavailable(
+            self._name, symbol, detail, retry_after=min(retry_after) if retry_after else None
+        )

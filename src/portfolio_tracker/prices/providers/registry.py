@@ -52,58 +52,77 @@ class PriceFeeds:
         """The provider for an asset type (``fund``, ``stock``, ``metal``, ``crypto``) or
         ``fx``; KeyError for a kind no feed covers (manual prices)."""
         providers: dict[str, PriceProvider] = {
-            "fund": self.fund, "stock": self.stock, "metal": self.metal,
-            "crypto": self.crypto, "fx": self.fx,
+            "fund": self.fund,
+            "stock": self.stock,
+            "metal": self.metal,
+            "crypto": self.crypto,
+            "fx": self.fx,
         }
         return providers[kind]
 
-    def select(self, kind: str, source: str | None = None, *,
-               history: bool = False) -> PriceProvider:
+    def select(
+        self, kind: str, source: str | None = None, *, history: bool = False
+    ) -> PriceProvider:
         """``source`` None: the kind's provider (FX history: ECB). Otherwise that one
         source alone (``stooq`` → Stooq only, never Yahoo first); KeyError if unknown."""
         if source is None:
             return self.fx_history if kind == "fx" and history else self.for_kind(kind)
-        singles: dict[str, PriceProvider] = {"tcmb": self.tcmb, "ecb": self.ecb,
-                                             **self.by_source}
+        singles: dict[str, PriceProvider] = {"tcmb": self.tcmb, "ecb": self.ecb, **self.by_source}
         return singles[source]
 
 
-def feed_client(source: str, settings: FeedSettings, http: httpx.Client,
-                clock: Clock) -> FeedClient:
-    breaker = CircuitBreaker(source, settings.feed_breaker_failures,
-                             settings.feed_breaker_cooldown_seconds, clock=clock)
-    retry = RetryPolicy(attempts=settings.feed_retry_attempts,
-                        max_wait=settings.feed_retry_max_wait_seconds)
-    return FeedClient(source, http, breaker=breaker, max_concurrency=settings.feed_max_concurrency,
-                      retry=retry, timeout_seconds=settings.feed_timeout_seconds,
-                      user_agent=settings.feed_user_agent)
+def feed_client(
+    source: str, settings: FeedSettings, http: httpx.Client, clock: Clock
+) -> FeedClient:
+    breaker = CircuitBreaker(
+        source, settings.feed_breaker_failures, settings.feed_breaker_cooldown_seconds, clock=clock
+    )
+    retry = RetryPolicy(
+        attempts=settings.feed_retry_attempts, max_wait=settings.feed_retry_max_wait_seconds
+    )
+    return FeedClient(
+        source,
+        http,
+        breaker=breaker,
+        max_concurrency=settings.feed_max_concurrency,
+        retry=retry,
+        timeout_seconds=settings.feed_timeout_seconds,
+        user_agent=settings.feed_user_agent,
+    )
 
 
-def build_price_feeds(settings: FeedSettings, *, http: httpx.Client | None = None,
-                      clock: Clock | None = None) -> PriceFeeds:
+def build_price_feeds(
+    settings: FeedSettings, *, http: httpx.Client | None = None, clock: Clock | None = None
+) -> PriceFeeds:
     """All providers over one shared httpx client (pass ``http`` to control its lifetime)."""
     client = http or new_http_client(settings.feed_timeout_seconds, settings.feed_user_agent)
     tick = clock or time.monotonic
-    clients = {name: feed_client(name, settings, client, tick)
-               for name in ("tefas", "yahoo", "stooq", "coingecko", "tcmb", "ecb")}
+    clients = {
+        name: feed_client(name, settings, client, tick)
+        for name in ("tefas", "yahoo", "stooq", "coingecko", "tcmb", "ecb")
+    }
     stooq_key = settings.stooq_api_key.get_secret_value() if settings.stooq_api_key else None
-    coingecko_key = (settings.coingecko_api_key.get_secret_value()
-                     if settings.coingecko_api_key else None)
+    coingecko_key = (
+        settings.coingecko_api_key.get_secret_value() if settings.coingecko_api_key else None
+    )
     for secret in (stooq_key, coingecko_key):
         if secret:
             redact_in_logs(secret)
     yahoo = YahooChartProvider(clients["yahoo"], settings.yahoo_base_url)
     stooq = StooqProvider(clients["stooq"], settings.stooq_base_url, api_key=stooq_key)
-    tcmb = TcmbProvider(clients["tcmb"], settings.tcmb_base_url,
-                        max_history_days=settings.tcmb_max_history_days)
+    tcmb = TcmbProvider(
+        clients["tcmb"], settings.tcmb_base_url, max_history_days=settings.tcmb_max_history_days
+    )
     ecb = EcbProvider(clients["ecb"], settings.ecb_base_url)
     return PriceFeeds(
         fund=TefasProvider(clients["tefas"], settings.tefas_base_url),
         stock=FallbackProvider("stocks", [yahoo, stooq]),
-        metal=FallbackProvider("metals", [MetalsProvider(yahoo, YAHOO_FUTURES),
-                                          MetalsProvider(stooq, STOOQ_SPOT)]),
-        crypto=CoinGeckoProvider(clients["coingecko"], settings.coingecko_base_url,
-                                 api_key=coingecko_key),
+        metal=FallbackProvider(
+            "metals", [MetalsProvider(yahoo, YAHOO_FUTURES), MetalsProvider(stooq, STOOQ_SPOT)]
+        ),
+        crypto=CoinGeckoProvider(
+            clients["coingecko"], settings.coingecko_base_url, api_key=coingecko_key
+        ),
         fx=FallbackProvider("fx", [tcmb, ecb]),
         fx_history=ecb,
         tcmb=tcmb,

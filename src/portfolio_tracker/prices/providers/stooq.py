@@ -64,8 +64,14 @@ def stooq_symbol(symbol: str) -> tuple[str, str]:
 class StooqProvider:
     name = "stooq"
 
-    def __init__(self, client: FeedClient, base_url: str, *, api_key: str | None = None,
-                 bounds: PriceBounds = DEFAULT_BOUNDS) -> None:
+    def __init__(
+        self,
+        client: FeedClient,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        bounds: PriceBounds = DEFAULT_BOUNDS,
+    ) -> None:
         self._client = client
         self._base = base_url
         self._key_suffix = f"&{API_KEY_PARAM}={quote(api_key)}" if api_key else ""
@@ -74,8 +80,9 @@ class StooqProvider:
     def latest(self, symbol: str) -> Quote:
         code, currency = stooq_symbol(symbol)
         url = f"{self._base}/q/l/?s={code}&f=sd2t2ohlcv&h&e=csv{self._key_suffix}"
-        row = self._client.fetch("GET", url, lambda r: self._rows(r, symbol, LATEST_HEADER),
-                                 symbol=symbol)
+        row = self._client.fetch(
+            "GET", url, lambda r: self._rows(r, symbol, LATEST_HEADER), symbol=symbol
+        )
         if len(row) != 1:
             raise reject(self.name, symbol, f"{len(row)} rows in a latest-quote answer")
         fields = row[0]
@@ -85,22 +92,24 @@ class StooqProvider:
             raise SymbolNotFound(self.name, symbol, "Stooq has no quote (N/D)")
         try:
             price = check_price(fields.get("Close"), self._bounds)
-            stamp = datetime.strptime(f"{fields.get('Date')} {fields.get('Time')}",
-                                      "%Y-%m-%d %H:%M:%S")
+            stamp = datetime.strptime(
+                f"{fields.get('Date')} {fields.get('Time')}", "%Y-%m-%d %H:%M:%S"
+            )
         except ValueError as exc:
             raise reject(self.name, symbol, f"latest price: {exc}") from None
         as_of = stamp.replace(tzinfo=STOOQ_ZONE).astimezone(UTC)
-        return Quote(symbol=symbol, price=price, currency=currency, as_of=as_of,
-                     source=self.name)
+        return Quote(symbol=symbol, price=price, currency=currency, as_of=as_of, source=self.name)
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         code, currency = stooq_symbol(symbol)
         if end < start:
             return []
-        url = (f"{self._base}/q/d/l/?s={code}&i=d&d1={start:%Y%m%d}&d2={end:%Y%m%d}"
-               f"{self._key_suffix}")
-        rows = self._client.fetch("GET", url, lambda r: self._rows(r, symbol, HISTORY_HEADER),
-                                  symbol=symbol)
+        url = (
+            f"{self._base}/q/d/l/?s={code}&i=d&d1={start:%Y%m%d}&d2={end:%Y%m%d}{self._key_suffix}"
+        )
+        rows = self._client.fetch(
+            "GET", url, lambda r: self._rows(r, symbol, HISTORY_HEADER), symbol=symbol
+        )
         by_day: dict[date, PricePoint] = {}
         for fields in rows:
             where = str(fields.get("Date"))[:12]
@@ -111,8 +120,9 @@ class StooqProvider:
                 skip_point(self.name, symbol, where, str(exc))
                 continue
             if start <= day <= end:
-                by_day[day] = PricePoint(symbol=symbol, day=day, close=close,
-                                         currency=currency, source=self.name)
+                by_day[day] = PricePoint(
+                    symbol=symbol, day=day, close=close, currency=currency, source=self.name
+                )
         return [by_day[day] for day in sorted(by_day)]
 
     def _rows(self, response: httpx.Response, symbol: str, header: str) -> list[dict[str, str]]:

@@ -43,8 +43,14 @@ class Bulletin:
 class TcmbProvider:
     name = "tcmb"
 
-    def __init__(self, client: FeedClient, base_url: str, *, rate_field: str = "ForexBuying",
-                 max_history_days: int = 400) -> None:
+    def __init__(
+        self,
+        client: FeedClient,
+        base_url: str,
+        *,
+        rate_field: str = "ForexBuying",
+        max_history_days: int = 400,
+    ) -> None:
         self._client = client
         self._base = base_url
         self._field = rate_field
@@ -57,11 +63,13 @@ class TcmbProvider:
             raise reject(self.name, symbol, "today.xml not found")
         rate = self._rate(bulletin, base, quote)
         if rate is None:
-            raise SymbolNotFound(self.name, symbol, f"{base if quote == 'TRY' else quote} "
-                                 "is not in the TCMB bulletin")
+            raise SymbolNotFound(
+                self.name,
+                symbol,
+                f"{base if quote == 'TRY' else quote} is not in the TCMB bulletin",
+            )
         as_of = datetime.combine(bulletin.day, PUBLISHED_AT, ISTANBUL).astimezone(UTC)
-        return Quote(symbol=base + quote, price=rate, currency=quote, as_of=as_of,
-                     source=self.name)
+        return Quote(symbol=base + quote, price=rate, currency=quote, as_of=as_of, source=self.name)
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         base, quote = self._pair(symbol)
@@ -77,13 +85,24 @@ class TcmbProvider:
                 url = f"{self._base}/kurlar/{day:%Y%m}/{day:%d%m%Y}.xml"
                 bulletin = self._bulletin(url, symbol)
                 if bulletin is not None and bulletin.day != day:
-                    skip_point(self.name, symbol, day.isoformat(),
-                               f"archive file holds the bulletin of {bulletin.day}")
+                    skip_point(
+                        self.name,
+                        symbol,
+                        day.isoformat(),
+                        f"archive file holds the bulletin of {bulletin.day}",
+                    )
                 elif bulletin is not None:
                     rate = self._rate(bulletin, base, quote)
                     if rate is not None:
-                        points.append(PricePoint(symbol=base + quote, day=day, close=rate,
-                                                 currency=quote, source=self.name))
+                        points.append(
+                            PricePoint(
+                                symbol=base + quote,
+                                day=day,
+                                close=rate,
+                                currency=quote,
+                                source=self.name,
+                            )
+                        )
             day += timedelta(days=1)
         return points
 

@@ -86,8 +86,13 @@ class TefasProvider:
             raise reject(self.name, symbol, "no valid price in the last month")
         last = points[-1]
         as_of = datetime.combine(last.day, time(0), ISTANBUL).astimezone(UTC)
-        return Quote(symbol=last.symbol, price=last.close, currency=self.currency,
-                     as_of=as_of, source=self.name)
+        return Quote(
+            symbol=last.symbol,
+            price=last.close,
+            currency=self.currency,
+            as_of=as_of,
+            source=self.name,
+        )
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         if end < start:
@@ -95,8 +100,11 @@ class TefasProvider:
         today = self._today()
         months = period_for(start, today)
         if months_back(today, months) > start:
-            logger.info("tefas: %s history before %s is beyond the 5-year API limit",
-                        symbol, months_back(today, months))
+            logger.info(
+                "tefas: %s history before %s is beyond the 5-year API limit",
+                symbol,
+                months_back(today, months),
+            )
         return [p for p in self._fetch(symbol, months) if start <= p.day <= end]
 
     def _fetch(self, symbol: str, months: int) -> list[PricePoint]:
@@ -110,7 +118,11 @@ class TefasProvider:
             "Referer": f"{self._origin}/tr/fon-verileri",
         }
         return self._client.fetch(
-            "POST", self._url, lambda r: self._parse(r, code), symbol=code, json=body,
+            "POST",
+            self._url,
+            lambda r: self._parse(r, code),
+            symbol=code,
+            json=body,
             headers=headers,
         )
 
@@ -154,5 +166,6 @@ class TefasProvider:
         except ValueError as exc:
             skip_point(self.name, code, where, str(exc))
             return None
-        return PricePoint(symbol=code, day=day, close=close, currency=self.currency,
-                          source=self.name)
+        return PricePoint(
+            symbol=code, day=day, close=close, currency=self.currency, source=self.name
+        )

@@ -37,8 +37,11 @@ logger = logging.getLogger(__name__)
 
 _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,24}$")
 # Yahoo quotes some markets in minor units (London pence, Johannesburg cents, agorot).
-MINOR_UNITS = {"GBp": ("GBP", Decimal(100)), "ZAc": ("ZAR", Decimal(100)),
-               "ILA": ("ILS", Decimal(100))}
+MINOR_UNITS = {
+    "GBp": ("GBP", Decimal(100)),
+    "ZAc": ("ZAR", Decimal(100)),
+    "ILA": ("ILS", Decimal(100)),
+}
 
 
 def expected_currency_for(symbol: str) -> str | None:
@@ -88,28 +91,37 @@ class YahooChartProvider:
                 raise ValueError("missing regularMarketTime")
         except ValueError as exc:
             raise reject(self.name, sym, f"latest price: {exc}") from None
-        return Quote(symbol=sym, price=price / factor, currency=currency,
-                     as_of=datetime.fromtimestamp(market_time, UTC), source=self.name)
+        return Quote(
+            symbol=sym,
+            price=price / factor,
+            currency=currency,
+            as_of=datetime.fromtimestamp(market_time, UTC),
+            source=self.name,
+        )
 
     def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
         sym = yahoo_symbol(symbol, self.name)
         if end < start:
             return []
         period1 = int(datetime.combine(start, datetime.min.time(), UTC).timestamp())
-        period2 = int(datetime.combine(end + timedelta(days=1), datetime.min.time(),
-                                       UTC).timestamp())
+        period2 = int(
+            datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC).timestamp()
+        )
         # Pad a day each side: bars are stamped at the session start in exchange time,
         # which lies on the previous UTC day for markets east of UTC. Filter below.
-        params = {"period1": str(period1 - 86400), "period2": str(period2 + 86400),
-                  "interval": "1d"}
+        params = {
+            "period1": str(period1 - 86400),
+            "period2": str(period2 + 86400),
+            "interval": "1d",
+        }
         chart = self._get(sym, params)
         meta, currency, factor = self._meta(chart, sym)
-        return [p for p in self._bars(chart, meta, sym, currency, factor)
-                if start <= p.day <= end]
+        return [p for p in self._bars(chart, meta, sym, currency, factor) if start <= p.day <= end]
 
     def _get(self, sym: str, params: dict[str, str]) -> dict[str, Any]:
-        return self._client.fetch("GET", self._base + sym, lambda r: self._parse(r, sym),
-                                  symbol=sym, params=params)
+        return self._client.fetch(
+            "GET", self._base + sym, lambda r: self._parse(r, sym), symbol=sym, params=params
+        )
 
     def _parse(self, response: httpx.Response, sym: str) -> dict[str, Any]:
         if response.text.strip().lower().startswith("too many requests"):
@@ -122,8 +134,9 @@ class YahooChartProvider:
             raise reject(self.name, sym, "no chart object in the answer")
         error = chart.get("error")
         if error:
-            description = str(error.get("description", error) if isinstance(error, dict)
-                              else error)[:120]
+            description = str(
+                error.get("description", error) if isinstance(error, dict) else error
+            )[:120]
             if response.status_code == 404 or "no data found" in description.lower():
                 logger.info("yahoo: unknown symbol %s: %s", sym, description)
                 raise SymbolNotFound(self.name, sym, description)
@@ -144,8 +157,9 @@ class YahooChartProvider:
         if isinstance(answered, str) and answered.upper() != sym:
             raise reject(self.name, sym, f"answer is for {answered[:25]}")
         raw = meta.get("currency")
-        currency, factor = MINOR_UNITS.get(raw, (raw, Decimal(1))) if isinstance(raw, str) \
-            else (raw, Decimal(1))
+        currency, factor = (
+            MINOR_UNITS.get(raw, (raw, Decimal(1))) if isinstance(raw, str) else (raw, Decimal(1))
+        )
         try:
             checked = check_currency(currency, self._expected_currency(sym))
         except ValueError as exc:
@@ -155,8 +169,9 @@ class YahooChartProvider:
     def _bounds_for(self, factor: Decimal) -> PriceBounds:
         return PriceBounds(self._bounds.low * factor, self._bounds.high * factor)
 
-    def _bars(self, chart: dict[str, Any], meta: dict[str, Any], sym: str, currency: str,
-              factor: Decimal) -> list[PricePoint]:
+    def _bars(
+        self, chart: dict[str, Any], meta: dict[str, Any], sym: str, currency: str, factor: Decimal
+    ) -> list[PricePoint]:
         stamps = chart.get("timestamp")
         if stamps is None:
             return []  # a range without sessions: Yahoo leaves out timestamp/indicators
@@ -164,8 +179,11 @@ class YahooChartProvider:
             closes = chart["indicators"]["quote"][0]["close"]
         except (KeyError, IndexError, TypeError):
             raise reject(self.name, sym, "no indicators.quote[0].close") from None
-        if not isinstance(stamps, list) or not isinstance(closes, list) \
-                or len(stamps) != len(closes):
+        if (
+            not isinstance(stamps, list)
+            or not isinstance(closes, list)
+            or len(stamps) != len(closes)
+        ):
             raise reject(self.name, sym, "timestamp and close series differ in length")
         zone = _exchange_zone(meta)
         by_day: dict[date, PricePoint] = {}
@@ -182,8 +200,9 @@ class YahooChartProvider:
                 continue
             day = datetime.fromtimestamp(stamp, zone).date()
             # Yahoo may append the live bar after the last session; the later one wins.
-            by_day[day] = PricePoint(symbol=sym, day=day, close=price / factor,
-                                     currency=currency, source=self.name)
+            by_day[day] = PricePoint(
+                symbol=sym, day=day, close=price / factor, currency=currency, source=self.name
+            )
         return [by_day[day] for day in sorted(by_day)]
 
 
