@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -60,17 +60,3 @@ def find_active(
 
 def revoke(db: Session, session_id: uuid.UUID) -> None:
     db.execute(delete(UserSession).where(UserSession.id == session_id))
-
-
-def revoke_all_except(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
-    statement = delete(UserSession).where(UserSession.user_id == user_id)
-    if keep is not None:
-        statement = statement.where(UserSession.id != keep)
-    db.execute(statement)
-
-
-def expire_now(db: Session, session_id: uuid.UUID, at: datetime) -> None:
-    """Used by tests and admin tooling to end a session at a given instant."""
-    record = db.get(UserSession, session_id)
-    if record is not None:
-        record.expires_at = at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
@@ -31,8 +31,10 @@ from portfolio_tracker.engine.money import (
 _MAX_DIGITS = len(str(MAX_ABS)) - 1
 _OUTPUT_QUANTUM = Decimal(1).scaleb(-MAX_PLACES)
 EARLIEST_TRADE = datetime(1900, 1, 1, tzinfo=UTC)
+EARLIEST_DAY = EARLIEST_TRADE.date()
 # "Not in the future" anywhere on Earth: the last time zone to reach a date is UTC+14.
 LATEST_OFFSET = timedelta(hours=14)
+ISO_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --- Patterns the OpenAPI document carries and the validators apply (one source for both).
@@ -177,7 +179,44 @@ NO_NUL_PATTERN = "^[^\\x00]*$"
 # At least one character that is neither whitespace nor NUL (the value is stripped).
 NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 CURRENCY_PATTERN = "^[A-Za-z]{3}$"
-SYMBOL_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._=^:/-]*$"
+# A ticker or benchmark symbol: a letter or digit, then letters, digits and . _ = ^ : / -
+_SYMBOL_FIRST = "[A-Za-z0-9]"
+_SYMBOL_REST = "[A-Za-z0-9._=^:/-]"
+SYMBOL_PATTERN = f"^{_SYMBOL_FIRST}{_SYMBOL_REST}*$"
+SYMBOL_RE = re.compile(SYMBOL_PATTERN)
+
+
+def symbol_pattern(max_length: int) -> str:
+    """SYMBOL_PATTERN bounded to `max_length` characters (for a query parameter)."""
+    return f"^{_SYMBOL_FIRST}{_SYMBOL_REST}{{0,{max_length - 1}}}$"
+
+
+# --- Calendar days (a manual price's date, the bounds of a history range).
+
+
+def latest_allowed_day() -> date:
+    """The latest date that is not in the future somewhere on Earth."""
+    return (datetime.now(UTC) + LATEST_OFFSET).date()
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date (surrounding whitespace ignored); ValueError otherwise."""
+    text = text.strip()
+    try:
+        if not ISO_DAY_RE.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)") from exc
+
+
+def past_day(value: date) -> date:
+    """`value` if it is from 1900-01-01 to the latest allowed day; ValueError otherwise."""
+    if value < EARLIEST_DAY:
+        raise ValueError("must be on or after 1900-01-01")
+    if value > latest_allowed_day():
+        raise ValueError("must not be in the future")
+    return value
 
 
 class JsonKeys:
@@ -199,3 +238,7 @@ class JsonKeys:
         schema = handler(core_schema)
         schema.update(self.keys)
         return schema
+
+
+DayText = Annotated[str, JsonKeys(format="date", pattern=DAY_PATTERN)]
+"""A date as text in a query parameter; parse it with `parse_day` and `past_day`."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -27,27 +25,19 @@ from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     NOT_BLANK_PATTERN,
     SYMBOL_PATTERN,
+    SYMBOL_RE,
     DecimalText,
     JsonKeys,
 )
 from portfolio_tracker.engine.money import normalize_currency
-from portfolio_tracker.prices.sources import effective_price_source
-
-
-class AssetType(StrEnum):
-    metal = "metal"
-    stock = "stock"
-    fund = "fund"
-    crypto = "crypto"
-
-
-_TICKER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_=^:/]*$")
+from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
+from portfolio_tracker.prices.sources import PriceSource, effective_price_source
 
 
 def _ticker(value: str | None) -> str | None:
     if value is None:
         return None
-    if not _TICKER.fullmatch(value):
+    if not SYMBOL_RE.fullmatch(value):
         raise ValueError("may hold only letters, digits and . - _ = ^ : /")
     return value.upper()
 
@@ -84,31 +74,6 @@ CurrencyCode = Annotated[
     JsonKeys(pattern=CURRENCY_PATTERN),
     AfterValidator(_currency),
 ]
-
-
-class MetalUnit(StrEnum):
-    """How a metal asset's quantity is counted (coins are Turkish gold coins)."""
-
-    gram = "gram"
-    troy_ounce = "troy_ounce"
-    kilogram = "kilogram"
-    ceyrek = "ceyrek"
-    yarim = "yarim"
-    tam = "tam"
-    cumhuriyet = "cumhuriyet"
-    gremse = "gremse"
-
-
-class PriceSource(StrEnum):
-    """Where an asset's price comes from. `auto` picks the feed for its type and ticker."""
-
-    auto = "auto"
-    manual = "manual"
-    tefas = "tefas"
-    yahoo = "yahoo"
-    stooq = "stooq"
-    coingecko = "coingecko"
-    metals = "metals"
 
 
 _FINENESS_TEXT = "Share of pure metal, e.g. 0.995 (24k gram gold), 0.916 (22k), 0.585 (14k)."

@@ -7,12 +7,12 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.assets.ledger import ASSET_NOT_FOUND, load_trades
 from portfolio_tracker.assets.schemas import AssetCreate, AssetUpdate
 from portfolio_tracker.db.models import Asset
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import FifoResult, run_fifo
 from portfolio_tracker.errors import NotFound
-from portfolio_tracker.transactions.ledger import ASSET_NOT_FOUND, load_trades
 
 
 def list_assets(db: Session, user_id: uuid.UUID) -> list[Asset]:

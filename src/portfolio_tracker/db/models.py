@@ -172,15 +172,21 @@ class ManualPrice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# What a user without stored settings gets (and a new settings row starts from).
+DEFAULT_BASE_CURRENCY = "TRY"
+DEFAULT_LOCALE = "tr-TR"
+DEFAULT_TIME_ZONE = "Europe/Istanbul"
+
+
 class UserSettings(Base):
     __tablename__ = "user_settings"
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    base_currency: Mapped[str] = mapped_column(String(3), default="TRY")
-    locale: Mapped[str] = mapped_column(String(16), default="tr-TR")
-    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Istanbul")
+    base_currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_BASE_CURRENCY)
+    locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE)
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

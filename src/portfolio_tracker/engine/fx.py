@@ -116,10 +116,6 @@ class RateTable:
     def currencies(self) -> frozenset[str]:
         return frozenset(c for pair in self._pairs for c in pair)
 
-    def has_pair(self, from_ccy: str, to_ccy: str) -> bool:
-        """True when the pair (either orientation) has any published rate."""
-        return (normalize_currency(from_ccy), normalize_currency(to_ccy)) in self._pairs
-
     def rate_on(self, from_ccy: str, to_ccy: str, on: date) -> RateQuote:
         """Rate to multiply an amount in ``from_ccy`` by to get ``to_ccy``, valid on ``on``.
 

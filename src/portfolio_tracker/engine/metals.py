@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from enum import StrEnum
 
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.vocabulary import Metal, MetalUnit
 
 __all__ = [
     "COINS",
@@ -43,22 +43,6 @@ __all__ = [
 ]
 
 TROY_OUNCE_GRAMS = Decimal("31.1034768")
-
-
-class Metal(StrEnum):
-    XAU = "XAU"  # gold
-    XAG = "XAG"  # silver
-
-
-class MetalUnit(StrEnum):
-    GRAM = "gram"
-    TROY_OUNCE = "troy_ounce"
-    KILOGRAM = "kilogram"
-    CEYREK = "ceyrek"
-    YARIM = "yarim"
-    TAM = "tam"
-    CUMHURIYET = "cumhuriyet"
-    GREMSE = "gremse"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from portfolio_tracker.engine.fx import MissingRateError, RateTable
 from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.prices import PriceQuote
+from portfolio_tracker.engine.vocabulary import AssetType
 
 __all__ = [
     "AllocationSlice",
@@ -47,7 +48,6 @@ __all__ = [
     "trade_date",
 ]
 
-AssetType = Literal["metal", "stock", "fund", "crypto"]
 UnpricedReason = Literal["no_price", "no_rate"]
 _ZERO = Decimal(0)
 _NO_INSTANT = datetime.min.replace(tzinfo=UTC)  # compares unequal to any trade's instant

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import (
@@ -20,43 +19,29 @@ from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     DAY_PATTERN,
+    ISO_DAY_RE,
     DecimalText,
     JsonKeys,
     NonNegativeDecimal,
+    past_day,
 )
 from portfolio_tracker.engine.money import normalize_currency
-
-EARLIEST_DAY = date(1900, 1, 1)
-# "Not in the future" anywhere on Earth: the last time zone to reach a date is UTC+14.
-_LATEST_OFFSET = timedelta(hours=14)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def latest_allowed_day() -> date:
-    return (datetime.now(UTC) + _LATEST_OFFSET).date()
 
 
 def _iso_day_text(value: object) -> object:
     # Pydantic would read a number as a Unix timestamp; the API promises ISO 8601 dates only.
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
+    # The shape only: pydantic then refuses a day the calendar lacks in its own words.
+    if not isinstance(value, str) or not ISO_DAY_RE.fullmatch(value.strip()):
         raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
     return value.strip()
-
-
-def _past_day(value: date) -> date:
-    if value < EARLIEST_DAY:
-        raise ValueError("must be on or after 1900-01-01")
-    if value > latest_allowed_day():
-        raise ValueError("must not be in the future")
-    return value
 
 
 PriceDay = Annotated[
     date,
     BeforeValidator(_iso_day_text),
-    AfterValidator(_past_day),
+    AfterValidator(past_day),
     WithJsonSchema(
         {
             "type": "string",

@@ -19,24 +19,19 @@ from sqlalchemy import DateTime, String, select, type_coerce
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.assets.ledger import stored_trade
 from portfolio_tracker.db.models import Asset, ExchangeRate, ManualPrice, PriceHistory, Transaction
 from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, MissingRateError, RateTable
 from portfolio_tracker.engine.lots import FifoResult, Trade, run_fifo
-from portfolio_tracker.engine.metals import COINS, Metal, fine_troy_ounces, parse_unit
+from portfolio_tracker.engine.metals import COINS, fine_troy_ounces, parse_unit
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.prices import PriceSeries
-from portfolio_tracker.engine.valuation import AssetType
+from portfolio_tracker.engine.vocabulary import AssetType, Metal
+from portfolio_tracker.prices.sources import stored_series_of
 
 PriceRow = tuple[date, Decimal, str]  # day, close, currency
 LoadMode = Literal["latest", "full"]
 
-# Feeds an asset of each type reads when its price source is `auto` (later ones win a day).
-_AUTO_FEEDS: dict[str, tuple[str, ...]] = {
-    "fund": ("tefas",),
-    "stock": ("stooq", "yahoo"),  # Yahoo first; Stooq fills the days Yahoo lacks
-    "crypto": ("coingecko",),
-    "metal": ("metals",),
-}
 # Sources searched for a benchmark symbol, most authoritative first.
 BENCHMARK_SOURCES = ("index", "yahoo", "stooq", "tefas", "coingecko", "metals")
 
@@ -142,35 +137,13 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
         if sqlite:
             quantity, price, fee = Decimal(quantity), Decimal(price), Decimal(fee)
             at = datetime.fromisoformat(at + "+00:00")
-        bucket.append(_trade(tx_id, kind, quantity, price, fee, at, sequence))
+        bucket.append(stored_trade(tx_id, kind, quantity, price, fee, at, sequence))
     return Ledger(assets, trades)
 
 
 def _as_text(column: Any, sqlite: bool) -> Any:
     """SQLite stores exact decimals as canonical text: read that text, skip the processor."""
     return type_coerce(column, String) if sqlite else column
-
-
-# Rows were validated when written (the API refuses any trade the engine would), so the
-# ledger builds Trade objects through their slots: Trade.__post_init__'s checks cost ~7 µs
-# a row, most of a cold 100k-trade load. Same object as Trade(...) gives.
-_TRADE_FIELDS = ("id", "kind", "quantity", "price_per_unit", "fee", "at", "sequence")
-_TRADE_SETTERS = tuple(getattr(Trade, name).__set__ for name in _TRADE_FIELDS)
-
-
-def _trade(
-    tx_id: str, kind: str, quantity: Decimal, price: Decimal, fee: Decimal, at: datetime, seq: int
-) -> Trade:
-    trade: Trade = object.__new__(Trade)
-    s_id, s_kind, s_quantity, s_price, s_fee, s_at, s_seq = _TRADE_SETTERS
-    s_id(trade, tx_id)
-    s_kind(trade, kind)
-    s_quantity(trade, quantity)
-    s_price(trade, price)
-    s_fee(trade, fee)
-    s_at(trade, at)
-    s_seq(trade, seq)
-    return trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,26 +156,21 @@ class SeriesSpec:
 
 
 def series_spec(asset: AssetInfo) -> SeriesSpec:
-    source = asset.price_source
-    if source == "manual":
-        return SeriesSpec((), None)
-    symbol = (asset.ticker_symbol or "").upper()
+    """The series the price service stores for this asset (`prices.sources`), and for a
+    metal the fine troy ounces in one counted unit."""
+    series = stored_series_of(asset.type, asset.ticker_symbol, asset.price_source)
     factor: Decimal | None = None
-    if asset.type == "metal":
-        metal = Metal.XAG if symbol == "XAG" else Metal.XAU
+    if series and asset.type == AssetType.metal:
         try:
             unit = parse_unit(asset.unit or "gram")
             # A coin is minted at its standard fineness; bars and grams carry the asset's.
             fineness = None if unit in COINS else asset.fineness
+            metal = Metal.of_ticker(asset.ticker_symbol)
             factor = fine_troy_ounces(Decimal(1), unit, fineness, metal=metal)
         except ValueError:
             return SeriesSpec((), None)  # e.g. a silver coin: only manual prices can price it
-        if source in ("auto", "metals"):
-            return SeriesSpec((("metals", metal.value),), factor)
-    if not symbol:
-        return SeriesSpec((), None)
-    feeds = _AUTO_FEEDS.get(asset.type, ()) if source == "auto" else (source,)
-    return SeriesSpec(tuple((feed, symbol) for feed in feeds), factor)
+    # Later series win a day, so the most preferred one goes last.
+    return SeriesSpec(tuple(reversed(series)), factor)
 
 
 def load_feed_rows(

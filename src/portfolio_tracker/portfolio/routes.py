@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Query, Response
@@ -12,7 +12,14 @@ from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import Responses
 from portfolio_tracker.api.routing import api_router
-from portfolio_tracker.api.types import CURRENCY_PATTERN, DAY_PATTERN, JsonKeys
+from portfolio_tracker.api.types import (
+    CURRENCY_PATTERN,
+    DayText,
+    JsonKeys,
+    parse_day,
+    past_day,
+    symbol_pattern,
+)
 from portfolio_tracker.engine.history import Interval
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.errors import InvalidInput
@@ -26,13 +33,8 @@ ERRORS: Responses = {
     401: {"description": "Not authenticated"},
     422: {"description": "Invalid query parameter (the body names it)"},
 }
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-BENCHMARK_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._=^:/-]{0,39}$"
+BENCHMARK_PATTERN = symbol_pattern(40)
 _BENCHMARK = re.compile(BENCHMARK_PATTERN)
-_DAY = JsonKeys(format="date", pattern=DAY_PATTERN)
-EARLIEST_DAY = date(1900, 1, 1)
-# "Today" anywhere on Earth: the last time zone to reach a date is UTC+14.
-_LATEST_OFFSET = timedelta(hours=14)
 
 CurrencyParam = Annotated[
     Annotated[str, JsonKeys(pattern=CURRENCY_PATTERN)] | None,
@@ -55,18 +57,10 @@ def _currency(value: str | None) -> str | None:
 def _day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
-    text = value.strip()
     try:
-        if not _ISO_DAY.fullmatch(text):
-            raise ValueError
-        day = date.fromisoformat(text)
+        return past_day(parse_day(value))
     except ValueError as exc:
-        raise InvalidInput("must be an ISO 8601 date (YYYY-MM-DD)", ["query", name]) from exc
-    if day < EARLIEST_DAY:
-        raise InvalidInput("must be on or after 1900-01-01", ["query", name])
-    if day > (datetime.now().astimezone() + _LATEST_OFFSET).date():
-        raise InvalidInput("must not be in the future", ["query", name])
-    return day
+        raise InvalidInput(str(exc), ["query", name]) from exc
 
 
 def _json(body: bytes) -> Response:
@@ -93,7 +87,7 @@ def get_history(
     db: DbSession,
     cache: Cache,
     from_: Annotated[
-        Annotated[str, _DAY] | None,
+        DayText | None,
         Query(
             alias="from",
             max_length=32,
@@ -102,7 +96,7 @@ def get_history(
         ),
     ] = None,
     to: Annotated[
-        Annotated[str, _DAY] | None,
+        DayText | None,
         Query(
             max_length=32,
             description="ISO date; default: today. Not in the future.",

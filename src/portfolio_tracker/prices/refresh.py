@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portfolio_tracker.db.models import Asset, UserSettings
+from portfolio_tracker.db.models import DEFAULT_BASE_CURRENCY, Asset, UserSettings
 from portfolio_tracker.prices import storage
 from portfolio_tracker.prices.providers.base import PriceFeedError, SymbolNotFound
 from portfolio_tracker.prices.providers.yahoo import expected_currency_for
@@ -37,7 +37,6 @@ from portfolio_tracker.prices.sources import (
     feed_symbol_of,
     stored_sources_of,
 )
-from portfolio_tracker.usersettings.schemas import DEFAULT_BASE_CURRENCY
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.engine.metals import MetalUnit
 from portfolio_tracker.engine.money import to_plain_str
+from portfolio_tracker.engine.vocabulary import MetalUnit
 from portfolio_tracker.prices.deps import PriceCaller, Prices
 from portfolio_tracker.prices.schemas import (
     CryptoSymbol,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from portfolio_tracker.engine.metals import MetalUnit
+from portfolio_tracker.engine.vocabulary import MetalUnit
 
 StockSymbol = Annotated[
     str,

@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.engine.metals import MetalUnit, unit_price_from_spot
+from portfolio_tracker.engine.metals import unit_price_from_spot
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, quantize_money
+from portfolio_tracker.engine.vocabulary import MetalUnit
 from portfolio_tracker.errors import InvalidInput, NotFound, ServiceUnavailable
 from portfolio_tracker.prices import storage
 from portfolio_tracker.prices.providers.base import (

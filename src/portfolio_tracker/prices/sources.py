@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from portfolio_tracker.engine.vocabulary import AssetType, Metal
+
 
 class PriceKind(StrEnum):
     fund = "fund"
@@ -15,26 +17,43 @@ class PriceKind(StrEnum):
     fx = "fx"
 
 
+class PriceSource(StrEnum):
+    """Where an asset's price comes from. `auto` picks the feed for its type and ticker."""
+
+    auto = "auto"
+    manual = "manual"
+    tefas = "tefas"
+    yahoo = "yahoo"
+    stooq = "stooq"
+    coingecko = "coingecko"
+    metals = "metals"
+
+
 # price_history sources a kind's stored closes are read from, in order of preference.
 STORED_SOURCES: dict[PriceKind, tuple[str, ...]] = {
-    PriceKind.fund: ("tefas",),
-    PriceKind.stock: ("yahoo", "stooq"),
-    PriceKind.metal: ("metals",),
-    PriceKind.crypto: ("coingecko",),
+    PriceKind.fund: (PriceSource.tefas.value,),
+    PriceKind.stock: (PriceSource.yahoo.value, PriceSource.stooq.value),
+    PriceKind.metal: (PriceSource.metals.value,),
+    PriceKind.crypto: (PriceSource.coingecko.value,),
 }
 # The feed an `auto` asset of each type resolves to.
-AUTO_SOURCE = {"fund": "tefas", "stock": "yahoo", "crypto": "coingecko", "metal": "metals"}
-FEED_KIND = {
-    "tefas": PriceKind.fund,
-    "yahoo": PriceKind.stock,
-    "stooq": PriceKind.stock,
-    "coingecko": PriceKind.crypto,
-    "metals": PriceKind.metal,
+AUTO_SOURCE: dict[str, str] = {
+    AssetType.fund: PriceSource.tefas.value,
+    AssetType.stock: PriceSource.yahoo.value,
+    AssetType.crypto: PriceSource.coingecko.value,
+    AssetType.metal: PriceSource.metals.value,
+}
+FEED_KIND: dict[str, PriceKind] = {
+    PriceSource.tefas: PriceKind.fund,
+    PriceSource.yahoo: PriceKind.stock,
+    PriceSource.stooq: PriceKind.stock,
+    PriceSource.coingecko: PriceKind.crypto,
+    PriceSource.metals: PriceKind.metal,
 }
 # Feeds that `auto` only reaches through a fallback chain (stocks: Yahoo, then Stooq). An
 # asset that names one of them explicitly is fetched from that feed alone, so its rows land
 # under the source the portfolio reads for it (docs/price-storage.md).
-SINGLE_FEEDS = frozenset({"yahoo", "stooq"})
+SINGLE_FEEDS = frozenset({PriceSource.yahoo, PriceSource.stooq})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +72,6 @@ def storage_source(kind: PriceKind, feed_source: str) -> str:
     if kind is PriceKind.metal:
         return "metals"
     return feed_source
-
-
-def metal_symbol(ticker: str | None) -> str:
-    return "XAG" if (ticker or "").strip().upper() == "XAG" else "XAU"
 
 
 def effective_price_source(
@@ -84,7 +99,7 @@ def feed_symbol_of(
         return None
     kind = FEED_KIND[feed]
     if kind is PriceKind.metal:
-        return FeedSymbol(kind, metal_symbol(ticker))
+        return FeedSymbol(kind, Metal.of_ticker(ticker).value)
     explicit = feed if (price_source or "auto") != "auto" and feed in SINGLE_FEEDS else None
     return FeedSymbol(kind, (ticker or "").strip().upper(), explicit)
 
@@ -94,3 +109,15 @@ def stored_sources_of(target: FeedSymbol) -> tuple[str, ...]:
     if target.source is not None:
         return (storage_source(target.kind, target.source),)
     return STORED_SOURCES.get(target.kind, ())
+
+
+def stored_series_of(
+    asset_type: str, ticker: str | None, price_source: str | None
+) -> tuple[tuple[str, str], ...]:
+    """The price_history series an asset's closes are read from, as (source, symbol), most
+    preferred first; () for manual prices and assets nothing can price. The price service
+    stores what it fetches for the asset under exactly these (see `feed_symbol_of`)."""
+    target = feed_symbol_of(asset_type, ticker, price_source)
+    if target is None:
+        return ()
+    return tuple((source, target.symbol) for source in stored_sources_of(target))

@@ -13,25 +13,14 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.assets.ledger import load_trades, lock_asset, trade_of
+from portfolio_tracker.assets.service import get_owned as get_owned_asset
 from portfolio_tracker.db.models import Transaction
-from portfolio_tracker.engine.lots import Trade, check_history
+from portfolio_tracker.engine.lots import check_history
 from portfolio_tracker.errors import NotFound
-from portfolio_tracker.transactions.ledger import load_trades, lock_asset
 from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
 
 TRANSACTION_NOT_FOUND = "Transaction not found."
-
-
-def _as_trade(row: Transaction) -> Trade:
-    return Trade(
-        id=str(row.id),
-        kind=row.type,  # type: ignore[arg-type]
-        quantity=row.quantity,
-        price_per_unit=row.price_per_unit,
-        fee=row.fee,
-        at=row.transaction_date,
-        sequence=row.sequence,
-    )
 
 
 def list_transactions(
@@ -41,6 +30,10 @@ def list_transactions(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[Transaction], int]:
+    """One page of the user's transactions (of one asset of theirs when `asset_id` is given;
+    NotFound when it is not theirs) and the count before paging."""
+    if asset_id is not None:
+        get_owned_asset(db, user_id, asset_id)
     query = select(Transaction).where(Transaction.user_id == user_id)
     # Equal dates keep creation order. `sequence` counts per asset, so it orders one asset's
     # history exactly as FIFO does, but across assets only the creation instant can.
@@ -79,7 +72,7 @@ def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate)
         note=body.note,
         sequence=sequence,
     )
-    check_history([*load_trades(db, body.asset_id), _as_trade(row)])
+    check_history([*load_trades(db, body.asset_id), trade_of(row)])
     db.add(row)
     db.commit()
     return row
@@ -103,7 +96,7 @@ def update_transaction(
 
     for field, value in changes.items():
         setattr(row, field, value.value if field == "type" else value)
-    edited = _as_trade(row)
+    edited = trade_of(row)
     edited_id = str(row.id)
     for asset_id in {source_asset, target_asset}:
         history = [t for t in load_trades(db, asset_id) if t.id != edited_id]

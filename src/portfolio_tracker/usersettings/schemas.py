@@ -12,9 +12,6 @@ from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys
 from portfolio_tracker.engine.money import normalize_currency
 
 SUPPORTED_LOCALES = ("tr-TR", "en-US", "en-GB", "de-DE")
-DEFAULT_BASE_CURRENCY = "TRY"
-DEFAULT_LOCALE = "tr-TR"
-DEFAULT_TIME_ZONE = "Europe/Istanbul"
 
 
 def _locale(value: str) -> str:

@@ -7,15 +7,14 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.db.models import UserSettings
-from portfolio_tracker.db.versions import bump_user
-from portfolio_tracker.usersettings.schemas import (
+from portfolio_tracker.db.models import (
     DEFAULT_BASE_CURRENCY,
     DEFAULT_LOCALE,
     DEFAULT_TIME_ZONE,
-    SettingsOut,
-    SettingsUpdate,
+    UserSettings,
 )
+from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.usersettings.schemas import SettingsOut, SettingsUpdate
 
 
 def get_settings(db: Session, user_id: uuid.UUID) -> SettingsOut:

@@ -1,0 +1,46 @@
+"""The words every layer shares: asset types, metals and the units metal is counted in.
+
+Pure vocabulary, no behaviour: the API schemas, the price service and the portfolio loader
+all import these enums from here (the engine may import nothing outside itself, so the
+shared words live on its side). Values are what the database stores and the API carries.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["AssetType", "Metal", "MetalUnit"]
+
+
+# What kind of thing an asset is; decides which feed can price it. (No docstring: it would
+# become the description of the type in the OpenAPI document.)
+class AssetType(StrEnum):
+    metal = "metal"
+    stock = "stock"
+    fund = "fund"
+    crypto = "crypto"
+
+
+class Metal(StrEnum):
+    """A precious metal by its ISO 4217 code; spot is quoted per troy ounce of pure metal."""
+
+    XAU = "XAU"  # gold
+    XAG = "XAG"  # silver
+
+    @classmethod
+    def of_ticker(cls, ticker: str | None) -> Metal:
+        """The metal a metal asset's ticker names: XAG for silver, gold otherwise."""
+        return cls.XAG if (ticker or "").strip().upper() == cls.XAG else cls.XAU
+
+
+class MetalUnit(StrEnum):
+    """How a metal asset's quantity is counted (coins are Turkish gold coins)."""
+
+    GRAM = "gram"
+    TROY_OUNCE = "troy_ounce"
+    KILOGRAM = "kilogram"
+    CEYREK = "ceyrek"
+    YARIM = "yarim"
+    TAM = "tam"
+    CUMHURIYET = "cumhuriyet"
+    GREMSE = "gremse"
