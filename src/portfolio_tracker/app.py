@@ -23,9 +23,9 @@ from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.prices.deps import PriceStack
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
+from portfolio_tracker.prices.providers.resilience import new_http_client
 from portfolio_tracker.prices.quote_cache import build_quote_cache, close_quote_cache
 from portfolio_tracker.prices.rate_limit import PriceThrottle
-from portfolio_tracker.prices.resilience import new_http_client
 from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.settings import Settings, get_settings

@@ -98,8 +98,8 @@ def _price_runtime() -> tuple[Any, Any, Any]:
     from portfolio_tracker.db.session import build_engine, build_session_factory
     from portfolio_tracker.prices.feed_settings import FeedSettings
     from portfolio_tracker.prices.providers.registry import build_price_feeds
+    from portfolio_tracker.prices.providers.resilience import new_http_client
     from portfolio_tracker.prices.quote_cache import build_quote_cache
-    from portfolio_tracker.prices.resilience import new_http_client
     from portfolio_tracker.prices.service import PriceService
 
     settings = get_settings()

@@ -11,8 +11,7 @@ from recordings import YAHOO, FakeClock, html_response, json_response
 
 from portfolio_tracker.prices.providers.base import FeedDataError, FeedUnavailable, SymbolNotFound
 from portfolio_tracker.prices.providers.registry import PriceFeeds
-from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
-from portfolio_tracker.prices.resilience import (
+from portfolio_tracker.prices.providers.resilience import (
     BreakerState,
     CircuitBreaker,
     FeedClient,
@@ -20,6 +19,7 @@ from portfolio_tracker.prices.resilience import (
     _RetryableFailure,
     parse_retry_after,
 )
+from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
 
 AAPL = f"{YAHOO}/v8/finance/chart/AAPL"
 

@@ -1,7 +1,8 @@
 """Price providers: one module per source behind the ``PriceProvider`` protocol.
 
+Every feed call goes through ``providers.resilience`` (timeouts, retries, circuit breaker).
 Wiring from settings lives in ``providers.registry`` (not imported here, so that
-``prices.resilience`` can import the exceptions without a cycle).
+``providers.resilience`` can import the exceptions without a cycle).
 """
 
 from portfolio_tracker.prices.providers.base import (

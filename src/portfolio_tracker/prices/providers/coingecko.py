@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from portfolio_tracker.prices.providers.base import PricePoint, Quote, SymbolNotFound
+from portfolio_tracker.prices.providers.resilience import FeedClient
 from portfolio_tracker.prices.providers.validation import (
     DEFAULT_BOUNDS,
     PriceBounds,
@@ -27,7 +28,6 @@ from portfolio_tracker.prices.providers.validation import (
     reject,
     skip_point,
 )
-from portfolio_tracker.prices.resilience import FeedClient
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,7 @@ from portfolio_tracker.prices.providers.coingecko import CoinGeckoProvider
 from portfolio_tracker.prices.providers.ecb import EcbProvider
 from portfolio_tracker.prices.providers.fallback import FallbackProvider
 from portfolio_tracker.prices.providers.metals import STOOQ_SPOT, YAHOO_FUTURES, MetalsProvider
-from portfolio_tracker.prices.providers.stooq import StooqProvider
-from portfolio_tracker.prices.providers.tcmb import TcmbProvider
-from portfolio_tracker.prices.providers.tefas import TefasProvider
-from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
-from portfolio_tracker.prices.resilience import (
+from portfolio_tracker.prices.providers.resilience import (
     CircuitBreaker,
     Clock,
     FeedClient,
@@ -28,6 +24,10 @@ from portfolio_tracker.prices.resilience import (
     new_http_client,
     redact_in_logs,
 )
+from portfolio_tracker.prices.providers.stooq import StooqProvider
+from portfolio_tracker.prices.providers.tcmb import TcmbProvider
+from portfolio_tracker.prices.providers.tefas import TefasProvider
+from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
 
 
 @dataclass(frozen=True, slots=True)

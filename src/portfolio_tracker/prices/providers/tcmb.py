@@ -17,6 +17,7 @@ import httpx
 
 from portfolio_tracker.prices.providers.base import PricePoint, Quote, SymbolNotFound
 from portfolio_tracker.prices.providers.pairs import RATE_BOUNDS, parse_pair
+from portfolio_tracker.prices.providers.resilience import FeedClient
 from portfolio_tracker.prices.providers.validation import (
     as_decimal,
     check_price,
@@ -24,7 +25,6 @@ from portfolio_tracker.prices.providers.validation import (
     reject,
     skip_point,
 )
-from portfolio_tracker.prices.resilience import FeedClient
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from portfolio_tracker.prices.providers.base import (
     Quote,
     SymbolNotFound,
 )
+from portfolio_tracker.prices.providers.resilience import FeedClient
 from portfolio_tracker.prices.providers.validation import (
     DEFAULT_BOUNDS,
     PriceBounds,
@@ -31,7 +32,6 @@ from portfolio_tracker.prices.providers.validation import (
     reject,
     skip_point,
 )
-from portfolio_tracker.prices.resilience import FeedClient
 
 logger = logging.getLogger(__name__)
 
