@@ -1,15 +1,14 @@
 """Fixtures for tests that run the app against replayed price feeds (respx).
 
 Every feed base URL is a `.test` host and respx refuses unmocked requests, so nothing here
-can reach the internet. The recordings are the provider tests' (tests/prices/fixtures).
-A conftest uses them by importing the fixtures it wants.
+can reach the internet. The recordings are tests/prices/fixtures, read through
+tests/recordings.py. A conftest uses them by importing the fixtures it wants
+(tests/prices/conftest.py).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,14 +18,11 @@ import stamina
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "prices"))
-
-from recordings import COINGECKO, ECB, STOOQ, TCMB, TEFAS, YAHOO
-
 from portfolio_tracker.app import create_app
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
 from portfolio_tracker.settings import Settings
+from recordings import COINGECKO, ECB, STOOQ, TCMB, TEFAS, YAHOO
 from support import make_settings
 
 
@@ -42,19 +38,21 @@ def feed_mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
-def replay_feed_settings() -> FeedSettings:
-    return FeedSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        tefas_base_url=TEFAS,
-        yahoo_base_url=YAHOO,
-        stooq_base_url=STOOQ,
-        coingecko_base_url=COINGECKO,
-        tcmb_base_url=TCMB,
-        ecb_base_url=ECB,
-        feed_timeout_seconds=2.0,
-        feed_retry_attempts=2,
-        feed_breaker_failures=50,
-    )
+def replay_feed_settings(**overrides: Any) -> FeedSettings:
+    """Feed settings pointing every feed at its `.test` host (with ``overrides``)."""
+    values: dict[str, Any] = {
+        "tefas_base_url": TEFAS,
+        "yahoo_base_url": YAHOO,
+        "stooq_base_url": STOOQ,
+        "coingecko_base_url": COINGECKO,
+        "tcmb_base_url": TCMB,
+        "ecb_base_url": ECB,
+        "feed_timeout_seconds": 2.0,
+        "feed_retry_attempts": 2,
+        "feed_breaker_failures": 50,
+    }
+    values.update(overrides)
+    return FeedSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +80,26 @@ def row_counts(engine: Engine) -> dict[str, int]:
             table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+def refusals(
+    count_rows: Callable[[], dict[str, int]],
+    send: Callable[[Any], Any],
+    values: list[Any],
+    field: str,
+) -> list[str]:
+    """Send each value; describe every one that was not a 422 naming `field` with no write."""
+    problems = []
+    for value in values:
+        before = count_rows()
+        response = send(value)
+        locations = (
+            [tuple(err["loc"]) for err in response.json()["detail"]]
+            if response.status_code == 422
+            else []
+        )
+        if not any(loc and loc[-1] == field for loc in locations):
+            problems.append(f"{value!r}: {response.status_code} {response.text[:200]}")
+        elif count_rows() != before:
+            problems.append(f"{value!r}: rows changed")
+    return problems

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from support import refusals
+
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
@@ -20,26 +22,6 @@ BAD_VALUES: dict[str, list[Any]] = {
 }
 
 
-def _refusals(
-    count_rows: CountRows, send: Callable[[Any], Any], values: list[Any], field: str
-) -> list[str]:
-    """Send each value; describe every one that was not a 422 naming `field` with no write."""
-    problems = []
-    for value in values:
-        before = count_rows()
-        response = send(value)
-        locations = (
-            [tuple(err["loc"]) for err in response.json()["detail"]]
-            if response.status_code == 422
-            else []
-        )
-        if not any(loc and loc[-1] == field for loc in locations):
-            problems.append(f"{value!r}: {response.status_code} {response.text[:200]}")
-        elif count_rows() != before:
-            problems.append(f"{value!r}: rows changed")
-    return problems
-
-
 @pytest.mark.parametrize("field", sorted(BAD_VALUES))
 def test_create_asset_with_a_bad_field_is_422(
     alice: ApiUser, count_rows: CountRows, field: str
@@ -48,7 +30,7 @@ def test_create_asset_with_a_bad_field_is_422(
         return alice.post("/api/assets", json={"name": "Gold", "type": "metal", field: value})
 
     values = [v for v in BAD_VALUES[field] if not (field == "ticker_symbol" and v is None)]
-    assert _refusals(count_rows, send, values, field) == []
+    assert refusals(count_rows, send, values, field) == []
 
 
 @pytest.mark.parametrize("field", sorted(BAD_VALUES))
@@ -61,7 +43,7 @@ def test_update_asset_with_a_bad_field_is_422_and_the_asset_is_unchanged(
         return alice.put(f"/api/assets/{asset['id']}", json={field: value})
 
     values = [v for v in BAD_VALUES[field] if not (field == "ticker_symbol" and v is None)]
-    assert _refusals(count_rows, send, values, field) == []
+    assert refusals(count_rows, send, values, field) == []
     assert alice.get("/api/assets").json() == [asset]
 
 
@@ -92,7 +74,7 @@ def test_unknown_fields_are_refused(alice: ApiUser, count_rows: CountRows, metho
         return alice.client.request(method, url, json=body, headers=alice.headers)
 
     for field in ["bogus", "id", "user_id", "next_sequence", "tickerSymbol"]:
-        assert _refusals(count_rows, send, [field], field) == [], field
+        assert refusals(count_rows, send, [field], field) == [], field
     assert alice.get("/api/assets").json() == [asset]
 
 
@@ -135,4 +117,4 @@ def test_invalid_asset_id_in_the_path_is_422(
         )
 
     bad = ["not-a-uuid", "123", "00000000-0000-0000-0000-00000000000g"]
-    assert _refusals(count_rows, send, bad, "asset_id") == []
+    assert refusals(count_rows, send, bad, "asset_id") == []

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from support import refusals
+
 CountRows = Callable[[], dict[str, int]]
 
 if TYPE_CHECKING:
@@ -92,26 +94,6 @@ def _assert_422_naming(response: Any, field: str) -> None:
     assert any(loc and loc[-1] == field for loc in locations), locations
 
 
-def _refusals(
-    count_rows: CountRows, send: Callable[[Any], Any], values: list[Any], field: str
-) -> list[str]:
-    """Send each value; describe every one that was not a 422 naming `field` with no write."""
-    problems = []
-    for value in values:
-        before = count_rows()
-        response = send(value)
-        locations = (
-            [tuple(err["loc"]) for err in response.json()["detail"]]
-            if response.status_code == 422
-            else []
-        )
-        if not any(loc and loc[-1] == field for loc in locations):
-            problems.append(f"{value!r}: {response.status_code} {response.text[:200]}")
-        elif count_rows() != before:
-            problems.append(f"{value!r}: rows changed")
-    return problems
-
-
 @pytest.fixture
 def asset_id(alice: ApiUser) -> str:
     asset = alice.create_asset()
@@ -125,8 +107,7 @@ def test_quantity_not_positive_is_422(alice: ApiUser, count_rows: CountRows, ass
         return alice.post("/api/transactions", json={**_valid_body(asset_id), "quantity": value})
 
     assert (
-        _refusals(count_rows, send, ["0", 0, "-1", -1, "-0.000001", "-0", "0E-18"], "quantity")
-        == []
+        refusals(count_rows, send, ["0", 0, "-1", -1, "-0.000001", "-0", "0E-18"], "quantity") == []
     )
 
 
@@ -137,7 +118,7 @@ def test_negative_price_or_fee_is_422(
     def send(value: Any) -> Any:
         return alice.post("/api/transactions", json={**_valid_body(asset_id), field: value})
 
-    assert _refusals(count_rows, send, ["-1", -0.01, "-0.000000000000000001"], field) == []
+    assert refusals(count_rows, send, ["-1", -0.01, "-0.000000000000000001"], field) == []
 
 
 @pytest.mark.parametrize("field", ["quantity", "price_per_unit", "fee"])
@@ -147,7 +128,7 @@ def test_non_finite_oversized_overprecise_or_non_numeric_decimal_is_422(
     def send(value: Any) -> Any:
         return alice.post("/api/transactions", json={**_valid_body(asset_id), field: value})
 
-    assert _refusals(count_rows, send, BAD_DECIMALS, field) == []
+    assert refusals(count_rows, send, BAD_DECIMALS, field) == []
 
 
 def test_null_fee_is_422(alice: ApiUser, count_rows: CountRows, asset_id: str) -> None:
@@ -205,7 +186,7 @@ def test_bad_transaction_date_is_422(alice: ApiUser, count_rows: CountRows, asse
         body = {**_valid_body(asset_id), "transaction_date": value}
         return alice.post("/api/transactions", json=body)
 
-    assert _refusals(count_rows, send, BAD_DATES, "transaction_date") == []
+    assert refusals(count_rows, send, BAD_DATES, "transaction_date") == []
 
 
 @pytest.mark.parametrize(
@@ -233,7 +214,7 @@ def test_type_not_buy_or_sell_is_422(alice: ApiUser, count_rows: CountRows, asse
     def send(value: Any) -> Any:
         return alice.post("/api/transactions", json={**_valid_body(asset_id), "type": value})
 
-    assert _refusals(count_rows, send, ["BUY", "Buy", "dividend", "", 1, None, True], "type") == []
+    assert refusals(count_rows, send, ["BUY", "Buy", "dividend", "", 1, None, True], "type") == []
 
 
 def test_bad_asset_id_in_the_body_is_422(
@@ -243,7 +224,7 @@ def test_bad_asset_id_in_the_body_is_422(
         return alice.post("/api/transactions", json={**_valid_body(asset_id), "asset_id": value})
 
     bad = ["not-a-uuid", "", 123, None, "00000000-0000-0000-0000", [asset_id]]
-    assert _refusals(count_rows, send, bad, "asset_id") == []
+    assert refusals(count_rows, send, bad, "asset_id") == []
 
 
 def test_note_longer_than_1000_characters_is_422(
@@ -321,7 +302,7 @@ def test_bad_edit_is_422_naming_the_field_and_changes_nothing(
         return alice.put(url, json={field: value})
 
     values = [value for name, value in BAD_EDITS if name == field]
-    assert _refusals(count_rows, send, values, field) == []
+    assert refusals(count_rows, send, values, field) == []
     assert alice.get("/api/transactions").json() == listed
 
 
@@ -374,7 +355,7 @@ def test_invalid_transaction_id_in_the_path_is_422(
         )
 
     bad = ["not-a-uuid", "123", "00000000-0000-0000-0000-00000000000g", "%20"]
-    assert _refusals(count_rows, send, bad, "transaction_id") == []
+    assert refusals(count_rows, send, bad, "transaction_id") == []
 
 
 BAD_QUERIES: list[tuple[dict[str, Any], str]] = [

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import YAHOO, FakeClock, html_response, json_response
 
 from portfolio_tracker.prices.providers.base import FeedDataError, FeedUnavailable, SymbolNotFound
 from portfolio_tracker.prices.providers.registry import PriceFeeds
@@ -20,6 +19,7 @@ from portfolio_tracker.prices.providers.resilience import (
     parse_retry_after,
 )
 from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
+from recordings import YAHOO, FakeClock, html_response, json_response
 
 AAPL = f"{YAHOO}/v8/finance/chart/AAPL"
 

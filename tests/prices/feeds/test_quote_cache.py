@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 import redis
-from recordings import STOOQ, YAHOO, FakeClock, json_response, text_response
 
 from portfolio_tracker.prices.providers.base import Quote, SymbolNotFound
 from portfolio_tracker.prices.quote_cache import (
@@ -22,6 +21,7 @@ from portfolio_tracker.prices.quote_cache import (
     quote_from_json,
     quote_to_json,
 )
+from recordings import STOOQ, YAHOO, FakeClock, json_response, text_response
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"

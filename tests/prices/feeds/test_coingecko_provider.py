@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import COINGECKO, TODAY, FakeClock, html_response, json_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -16,6 +15,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.coingecko import CoinGeckoProvider
 from portfolio_tracker.prices.providers.registry import PriceFeeds
+from recordings import COINGECKO, TODAY, FakeClock, html_response, json_response
 
 PRICE = f"{COINGECKO}/simple/price"
 LIST = f"{COINGECKO}/coins/list"

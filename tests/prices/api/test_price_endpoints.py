@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 import respx
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.db.models import DataVersion, ExchangeRate, PriceHistory
+from portfolio_tracker.prices import storage
 from recordings import (
     COINGECKO,
     ECB,
@@ -23,11 +28,6 @@ from recordings import (
     text_response,
     xml_response,
 )
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from portfolio_tracker.db.models import DataVersion, ExchangeRate, PriceHistory
-from portfolio_tracker.prices import storage
 
 if TYPE_CHECKING:
     from support import ApiUser

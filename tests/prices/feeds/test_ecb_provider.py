@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import ECB, TCMB, TODAY, html_response, xml_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -16,6 +15,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.ecb import EcbProvider
 from portfolio_tracker.prices.providers.registry import PriceFeeds
+from recordings import ECB, TCMB, TODAY, html_response, xml_response
 
 DAILY = f"{ECB}/stats/eurofxref/eurofxref-daily.xml"
 HIST_90D = f"{ECB}/stats/eurofxref/eurofxref-hist-90d.xml"

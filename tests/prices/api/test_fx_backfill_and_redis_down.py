@@ -18,6 +18,15 @@ import redis
 import respx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.app import create_app
+from portfolio_tracker.db.models import DataVersion, ExchangeRate, PriceHistory
+from portfolio_tracker.prices import storage
+from portfolio_tracker.prices.feed_settings import FeedSettings
+from portfolio_tracker.prices.providers.registry import PriceFeeds
+from portfolio_tracker.settings import Settings
 from recordings import (
     ECB,
     STOOQ,
@@ -29,15 +38,6 @@ from recordings import (
     text_response,
     xml_response,
 )
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from portfolio_tracker.app import create_app
-from portfolio_tracker.db.models import DataVersion, ExchangeRate, PriceHistory
-from portfolio_tracker.prices import storage
-from portfolio_tracker.prices.feed_settings import FeedSettings
-from portfolio_tracker.prices.providers.registry import PriceFeeds
-from portfolio_tracker.settings import Settings
 
 if TYPE_CHECKING:
     from support import ApiUser

@@ -15,7 +15,6 @@ import redis
 import respx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from recordings import ECB, STOOQ, TCMB, TEFAS, YAHOO, json_response, text_response
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from portfolio_tracker.app import create_app
 from portfolio_tracker.db.models import PriceHistory
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import build_price_feeds
+from recordings import ECB, STOOQ, TCMB, TEFAS, YAHOO, json_response, text_response
 
 if TYPE_CHECKING:
     from support import ApiUser

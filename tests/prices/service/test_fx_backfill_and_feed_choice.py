@@ -13,16 +13,6 @@ import httpx
 import pytest
 import redis
 import respx
-from recordings import (
-    ECB,
-    STOOQ,
-    TCMB,
-    YAHOO,
-    html_response,
-    json_response,
-    text_response,
-    xml_response,
-)
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +34,16 @@ from portfolio_tracker.prices.refresh import (
 )
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.prices.sources import FeedSymbol, PriceKind, feed_symbol_of
+from recordings import (
+    ECB,
+    STOOQ,
+    TCMB,
+    YAHOO,
+    html_response,
+    json_response,
+    text_response,
+    xml_response,
+)
 
 CHART = f"{YAHOO}/v8/finance/chart"
 ECB_HISTORY = rf"^{ECB}/stats/eurofxref/eurofxref-hist(-90d)?\.xml$"

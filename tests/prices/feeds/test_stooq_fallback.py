@@ -7,7 +7,6 @@ from decimal import Decimal
 import httpx
 import pytest
 from pydantic import SecretStr
-from recordings import STOOQ, YAHOO, html_response, json_response, text_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -17,6 +16,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
 from portfolio_tracker.prices.providers.stooq import StooqProvider, stooq_symbol
+from recordings import STOOQ, YAHOO, html_response, json_response, text_response
 
 DAILY = f"{STOOQ}/q/d/l/"
 LATEST = f"{STOOQ}/q/l/"

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import TCMB, html_response, xml_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -16,6 +15,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.registry import PriceFeeds
 from portfolio_tracker.prices.providers.tcmb import TcmbProvider
+from recordings import TCMB, html_response, xml_response
 
 TODAY_XML = f"{TCMB}/kurlar/today.xml"
 

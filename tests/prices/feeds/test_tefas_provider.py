@@ -8,7 +8,6 @@ from decimal import Decimal
 import httpx
 import pytest
 import respx
-from recordings import TEFAS, TODAY, html_response, json_response, text_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -18,6 +17,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.registry import PriceFeeds
 from portfolio_tracker.prices.providers.tefas import TefasProvider, months_back, period_for
+from recordings import TEFAS, TODAY, html_response, json_response, text_response
 
 URL = f"{TEFAS}/api/funds/fonFiyatBilgiGetir"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "prices" / "fixtures"
 TODAY = date(2026, 11, 25)
 
 TEFAS = "https://tefas.test"

@@ -11,17 +11,6 @@ from decimal import Decimal
 import httpx
 import pytest
 import respx
-from recordings import (
-    COINGECKO,
-    ECB,
-    STOOQ,
-    TCMB,
-    TEFAS,
-    YAHOO,
-    json_response,
-    text_response,
-    xml_response,
-)
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -35,6 +24,17 @@ from portfolio_tracker.prices.refresh import backfill, fx_pairs_in_use, refresh_
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.prices.sources import FeedSymbol, PriceKind
 from portfolio_tracker.settings import get_settings
+from recordings import (
+    COINGECKO,
+    ECB,
+    STOOQ,
+    TCMB,
+    TEFAS,
+    YAHOO,
+    json_response,
+    text_response,
+    xml_response,
+)
 
 TEFAS_API = f"{TEFAS}/api/funds/fonFiyatBilgiGetir"
 CHART = f"{YAHOO}/v8/finance/chart"

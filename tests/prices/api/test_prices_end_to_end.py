@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
-from recordings import FIXTURES
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -28,6 +27,7 @@ from portfolio_tracker.db.migrate import upgrade
 from portfolio_tracker.db.models import ExchangeRate, PriceHistory
 from portfolio_tracker.db.session import build_engine
 from portfolio_tracker.settings import Settings, get_settings
+from recordings import FIXTURES
 
 # path → (fixture, content type); the feeds' real paths.
 ROUTES = {

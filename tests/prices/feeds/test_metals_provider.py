@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import STOOQ, YAHOO, fixture_text, json_response, text_response
 
 from portfolio_tracker.prices.providers.base import FeedDataError, FeedUnavailable, SymbolNotFound
 from portfolio_tracker.prices.providers.metals import YAHOO_FUTURES, MetalsProvider
 from portfolio_tracker.prices.providers.yahoo import YahooChartProvider
+from recordings import STOOQ, YAHOO, fixture_text, json_response, text_response
 
 CHART = f"{YAHOO}/v8/finance/chart"
 

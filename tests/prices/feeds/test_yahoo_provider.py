@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from recordings import YAHOO, fixture_text, html_response, json_response, text_response
 
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -16,6 +15,7 @@ from portfolio_tracker.prices.providers.base import (
 )
 from portfolio_tracker.prices.providers.registry import PriceFeeds
 from portfolio_tracker.prices.providers.yahoo import YahooChartProvider, expected_currency_for
+from recordings import YAHOO, fixture_text, html_response, json_response, text_response
 
 CHART = f"{YAHOO}/v8/finance/chart"
 
