@@ -25,14 +25,13 @@ from portfolio_tracker.accounts.schemas import (
 )
 from portfolio_tracker.accounts.security import AuthThrottle
 from portfolio_tracker.api.deps import AppSettings, DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.db.models import User, UserSession
 from portfolio_tracker.settings import Settings
 
 router = api_router(prefix="/api/auth", tags=["auth"])
 
-ERRORS_401: Responses = {401: {"description": "Not authenticated"}}
 ERRORS_429: Responses = {429: {"description": "Too many attempts; see Retry-After"}}
 
 
@@ -84,7 +83,7 @@ def sign_up(
 @router.post(
     "/signin",
     response_model=AuthResponse,
-    responses={**ERRORS_401, 403: {}, **ERRORS_429},
+    responses={**NOT_AUTHENTICATED, 403: {}, **ERRORS_429},
 )
 def sign_in(
     body: SignInRequest,
@@ -98,7 +97,7 @@ def sign_in(
     return _start_session(service.sign_in, body, request, response, db, settings, throttle)
 
 
-@router.get("/session", response_model=SessionResponse, responses=ERRORS_401)
+@router.get("/session", response_model=SessionResponse, responses=NOT_AUTHENTICATED)
 def current_session(principal: CurrentUser) -> SessionResponse:
     """The signed-in user and when the session expires."""
     return SessionResponse(
@@ -108,7 +107,7 @@ def current_session(principal: CurrentUser) -> SessionResponse:
     )
 
 
-@router.post("/signout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS_401)
+@router.post("/signout", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_AUTHENTICATED)
 def sign_out(
     principal: CurrentUser,
     request: Request,

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # The type FastAPI wants for a route's documented `responses`.
 Responses = dict[int | str, dict[str, Any]]
+# What every authenticated route documents (compose: {**NOT_AUTHENTICATED, 404: {...}}).
+NOT_AUTHENTICATED: Responses = {401: {"description": "Not authenticated"}}
 
 
 # The one mapping of domain errors to HTTP statuses (most specific class first).

@@ -8,7 +8,7 @@ from fastapi import status
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service
 from portfolio_tracker.assets.schemas import (
@@ -27,12 +27,12 @@ from portfolio_tracker.prices.deps import Backfill
 router = api_router(prefix="/api/assets", tags=["assets"])
 
 ERRORS: Responses = {
-    401: {"description": "Not authenticated"},
+    **NOT_AUTHENTICATED,
     404: {"description": "No such asset of yours"},
 }
 
 
-@router.get("", response_model=list[AssetOut], responses={401: ERRORS[401]})
+@router.get("", response_model=list[AssetOut], responses=NOT_AUTHENTICATED)
 def list_assets(principal: CurrentUser, db: DbSession) -> list[AssetOut]:
     """The caller's assets, oldest first."""
     return [AssetOut.model_validate(a) for a in service.list_assets(db, principal.user.id)]

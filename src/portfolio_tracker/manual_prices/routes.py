@@ -9,7 +9,7 @@ from fastapi import Query, Response, status
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.manual_prices import service
 from portfolio_tracker.manual_prices.schemas import ManualPriceCreate, ManualPriceOut
@@ -17,7 +17,7 @@ from portfolio_tracker.manual_prices.schemas import ManualPriceCreate, ManualPri
 router = api_router(prefix="/api/prices/manual", tags=["prices"])
 
 ERRORS: Responses = {
-    401: {"description": "Not authenticated"},
+    **NOT_AUTHENTICATED,
     404: {"description": "No such asset or manual price of yours"},
 }
 

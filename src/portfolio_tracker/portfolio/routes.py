@@ -10,7 +10,7 @@ from fastapi import Query, Response
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
@@ -30,7 +30,7 @@ from portfolio_tracker.portfolio.schemas import HistoryOut, PortfolioOut
 router = api_router(prefix="/api/portfolio", tags=["portfolio"])
 
 ERRORS: Responses = {
-    401: {"description": "Not authenticated"},
+    **NOT_AUTHENTICATED,
     422: {"description": "Invalid query parameter (the body names it)"},
 }
 BENCHMARK_PATTERN = symbol_pattern(40)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from portfolio_tracker.api.deps import DbSession
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED
 from portfolio_tracker.engine.money import to_plain_str
 from portfolio_tracker.engine.vocabulary import MetalUnit
 from portfolio_tracker.prices.deps import PriceCaller, Prices
@@ -30,7 +31,7 @@ from portfolio_tracker.prices.sources import PriceKind
 router = APIRouter(prefix="/api/prices", tags=["prices"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not authenticated"},
+    **NOT_AUTHENTICATED,
     404: {"description": "No source knows this symbol"},
     429: {"description": "Too many price requests (see Retry-After)"},
     503: {"description": "The feed is unreachable and no price is stored"},

@@ -40,6 +40,13 @@ _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^_]{0,39}$")
 BATCH = 500
 
 
+def _as_of(day: date, fetched_at: datetime | None) -> datetime:
+    """When a stored value was last known to hold: its fetch time, but never later than the
+    end of its own day (a backfilled 2020 close is not a price of today)."""
+    end_of_day = datetime.combine(day, time(23, 59, 59), UTC)
+    return end_of_day if fetched_at is None else min(fetched_at, end_of_day)
+
+
 @dataclass(frozen=True, slots=True)
 class Close:
     """One daily close to store (or as stored)."""
@@ -53,12 +60,7 @@ class Close:
 
     @property
     def as_of(self) -> datetime:
-        """When this close was last known to be the price: its fetch time, but never later
-        than the end of its own day (a backfilled 2020 close is not a price of today)."""
-        end_of_day = datetime.combine(self.day, time(23, 59, 59), UTC)
-        if self.fetched_at is None:
-            return end_of_day
-        return min(self.fetched_at, end_of_day)
+        return _as_of(self.day, self.fetched_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +76,7 @@ class Rate:
 
     @property
     def as_of(self) -> datetime:
-        end_of_day = datetime.combine(self.day, time(23, 59, 59), UTC)
-        if self.fetched_at is None:
-            return end_of_day
-        return min(self.fetched_at, end_of_day)
+        return _as_of(self.day, self.fetched_at)
 
 
 class StorageRejected(ValueError):
@@ -135,7 +134,6 @@ def store_closes(db: Session, rows: Iterable[Close]) -> int:
     by_key: dict[tuple[str, str, date], Close] = {}
     for row in _checked(rows, check_close):
         by_key[(row.source, row.symbol, row.day)] = row  # the last answer for a day wins
-    written = 0
     now = utcnow()
     values = [
         {
@@ -148,26 +146,7 @@ def store_closes(db: Session, rows: Iterable[Close]) -> int:
         }
         for r in by_key.values()
     ]
-    for start in range(0, len(values), BATCH):
-        statement = _insert(db)(PriceHistory).values(values[start : start + BATCH])
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=["source", "symbol", "day"],
-            set_={
-                "close": excluded.close,
-                "currency": excluded.currency,
-                "fetched_at": excluded.fetched_at,
-            },
-            where=or_(
-                PriceHistory.close != excluded.close, PriceHistory.currency != excluded.currency
-            ),
-        ).returning(PriceHistory.id)
-        # RETURNING lists inserted and changed rows only (an unchanged row is skipped by
-        # the WHERE), on SQLite and PostgreSQL alike; rowcount is not reliable for both.
-        written += len(db.execute(statement).all())
-    if written:
-        bump_prices(db)
-    return written
+    return _upsert(db, PriceHistory, values, ("source", "symbol", "day"), ("close", "currency"))
 
 
 def store_rates(db: Session, rows: Iterable[Rate]) -> int:
@@ -175,7 +154,6 @@ def store_rates(db: Session, rows: Iterable[Rate]) -> int:
     by_key: dict[tuple[str, str, date], Rate] = {}
     for row in _checked(rows, check_rate):
         by_key[(row.base, row.quote, row.day)] = row
-    written = 0
     now = utcnow()
     values = [
         {
@@ -188,18 +166,30 @@ def store_rates(db: Session, rows: Iterable[Rate]) -> int:
         }
         for r in by_key.values()
     ]
+    return _upsert(db, ExchangeRate, values, ("base", "quote", "day"), ("rate", "source"))
+
+
+def _upsert(
+    db: Session,
+    table: type[PriceHistory] | type[ExchangeRate],
+    values: list[dict[str, Any]],
+    key: tuple[str, ...],
+    compared: tuple[str, ...],
+) -> int:
+    """Insert `values`, or update the row with the same `key` columns when one of the
+    `compared` columns differs (then `fetched_at` moves too); returns rows written and bumps
+    the prices data version when that is more than zero."""
+    written = 0
     for start in range(0, len(values), BATCH):
-        statement = _insert(db)(ExchangeRate).values(values[start : start + BATCH])
+        statement = _insert(db)(table).values(values[start : start + BATCH])
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
-            index_elements=["base", "quote", "day"],
-            set_={
-                "rate": excluded.rate,
-                "source": excluded.source,
-                "fetched_at": excluded.fetched_at,
-            },
-            where=or_(ExchangeRate.rate != excluded.rate, ExchangeRate.source != excluded.source),
-        ).returning(ExchangeRate.id)
+            index_elements=list(key),
+            set_={name: excluded[name] for name in (*compared, "fetched_at")},
+            where=or_(*(getattr(table, name) != excluded[name] for name in compared)),
+        ).returning(table.id)
+        # RETURNING lists inserted and changed rows only (an unchanged row is skipped by
+        # the WHERE), on SQLite and PostgreSQL alike; rowcount is not reliable for both.
         written += len(db.execute(statement).all())
     if written:
         bump_prices(db)

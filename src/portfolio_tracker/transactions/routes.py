@@ -9,7 +9,7 @@ from fastapi import Query, Response, status
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.prices.deps import Backfill
 from portfolio_tracker.transactions import service
@@ -22,7 +22,7 @@ from portfolio_tracker.transactions.schemas import (
 router = api_router(prefix="/api/transactions", tags=["transactions"])
 
 ERRORS: Responses = {
-    401: {"description": "Not authenticated"},
+    **NOT_AUTHENTICATED,
     404: {"description": "No such transaction or asset of yours"},
 }
 OVERSELL: Responses = {

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
-from portfolio_tracker.api.errors import Responses
+from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.usersettings import service
 from portfolio_tracker.usersettings.schemas import SettingsOut, SettingsUpdate
 
 router = api_router(prefix="/api/settings", tags=["settings"])
 
-ERRORS: Responses = {401: {"description": "Not authenticated"}}
+ERRORS: Responses = NOT_AUTHENTICATED
 
 
 @router.get("", response_model=SettingsOut, responses=ERRORS)
