@@ -1,7 +1,7 @@
 """Gold and silver (XAU, XAG) in USD per troy ounce, through a stock-style provider.
 
-price-sources.md names no free spot source that is both keyless and reliable: Yahoo's
-``XAUUSD=X`` has no usable history, so we read COMEX front-month futures ``GC=F``/``SI=F``
+No free spot source is both keyless and reliable (docs/price-feeds.md, "Gold and silver"):
+Yahoo's ``XAUUSD=X`` has no usable history, so we read COMEX front-month futures ``GC=F``/``SI=F``
 (close to spot, usually a few dollars above) and fall back to Stooq's spot ``xauusd``.
 The ``source`` of every price says which instrument it came from.
 """
