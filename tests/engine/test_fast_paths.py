@@ -1,17 +1,16 @@
 """The engine's fast paths give what the plain definitions give.
 
-- ``order_trades`` trusts one pass over an already ordered history (ties on ``at`` included);
+- ``order_trades`` trusts one pass over an already ordered history (its inlined key is
+  ``trade_order_key``, ties included);
 - ``run_fifo`` writes its records' slots directly and keeps open lots as tuples;
-- ``value_history`` and ``summarize_portfolio`` reuse the calendar date of a repeated
-  instant, which must not merge two instants that only differ by ``fold`` (DST fall-back).
+- ``value_history`` and ``summarize_portfolio`` reuse the rate of a repeated day.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,13 +29,8 @@ from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
 
 D = Decimal
-T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
-NEW_YORK = ZoneInfo("America/New_York")
-# 2023-11-05 01:30 happens twice in New York: 05:30 UTC (EDT, fold 0) and 06:30 UTC (EST,
-# fold 1). Six hours west of UTC those are 23:30 on the 4th and 00:30 on the 5th.
-FIRST_0130 = datetime(2023, 11, 5, 1, 30, tzinfo=NEW_YORK)
-SECOND_0130 = FIRST_0130.replace(fold=1)
-UTC_MINUS_6 = timezone(timedelta(hours=-6))
+T0 = date(2024, 3, 1)
+TIMES = (time(0), time(9), time(9, 0, 0, 1), time(23, 59, 59, 999999), None)
 
 
 def test_record_field_lists_name_every_field_in_order() -> None:
@@ -45,13 +39,19 @@ def test_record_field_lists_name_every_field_in_order() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=12))
-def test_order_trades_equals_a_stable_sort(keys: list[tuple[int, int]]) -> None:
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, len(TIMES) - 1), st.integers(0, 3)),
+        max_size=12,
+    )
+)
+def test_order_trades_equals_a_stable_sort(keys: list[tuple[int, int, int]]) -> None:
     trades = [
-        Trade(f"t{i}", "buy", D(1), D(1), D(0), T0 + timedelta(minutes=m), s)
-        for i, (m, s) in enumerate(keys)
+        Trade(f"t{i}", "buy", D(1), D(1), D(0), T0 + timedelta(days=d), e, TIMES[k])
+        for i, (d, k, e) in enumerate(keys)
     ]
-    expected = sorted(trades, key=lambda t: (t.at, t.sequence))
+    # TIMES is in day order, date-only last: its index is an independent time rank.
+    expected = sorted(trades, key=lambda t: (t.day, TIMES.index(t.time_of_day), t.entry))
     assert [t.id for t in order_trades(trades)] == [t.id for t in expected]
     assert [t.id for t in order_trades(expected)] == [t.id for t in expected]
 
@@ -80,27 +80,11 @@ def test_a_sell_across_whole_lots_and_part_of_one_builds_normal_records() -> Non
     assert (lot.buy_id, lot.remaining_quantity, lot.remaining_cost) == ("b3", D(1), D(3))
 
 
-def test_history_keeps_instants_that_differ_only_by_fold_apart() -> None:
+def test_history_and_realised_pnl_take_each_trade_on_its_own_day() -> None:
     trades = [
-        Trade("b1", "buy", D(1), D(10), D(0), FIRST_0130, 1),
-        Trade("b2", "buy", D(1), D(20), D(0), SECOND_0130, 2),
-    ]
-    prices = PriceSeries.from_points([(date(2023, 11, 1), D(10))], "TRY")
-    asset = HistoryAsset("a", "TRY", trades, prices)
-    points = value_history(
-        [asset], RateTable([]), "TRY", date(2023, 11, 4), date(2023, 11, 5), tz=UTC_MINUS_6
-    )
-    assert [(p.on, p.net_flow, p.net_invested) for p in points] == [
-        (date(2023, 11, 4), D(10), D(10)),
-        (date(2023, 11, 5), D(20), D(30)),
-    ]
-
-
-def test_realised_pnl_in_base_keeps_instants_that_differ_only_by_fold_apart() -> None:
-    trades = [
-        Trade("b1", "buy", D(2), D(10), D(0), datetime(2023, 11, 1, tzinfo=UTC), 1),
-        Trade("s1", "sell", D(1), D(10), D(0), FIRST_0130, 2),
-        Trade("s2", "sell", D(1), D(10), D(0), SECOND_0130, 3),
+        Trade("b1", "buy", D(2), D(10), D(0), date(2023, 11, 1), 1),
+        Trade("s1", "sell", D(1), D(10), D(0), date(2023, 11, 4), 2, time(23, 30)),
+        Trade("s2", "sell", D(1), D(10), D(0), date(2023, 11, 5), 3, time(0, 30)),
     ]
     rates = RateTable(
         [
@@ -110,6 +94,13 @@ def test_realised_pnl_in_base_keeps_instants_that_differ_only_by_fold_apart() ->
         ]
     )
     holding = HoldingInput("a", "A", "stock", "USD", run_fifo(trades), None)
-    summary = summarize_portfolio([holding], rates, "TRY", date(2023, 11, 6), UTC_MINUS_6)
+    summary = summarize_portfolio([holding], rates, "TRY", date(2023, 11, 6))
     # proceeds 10 at 31 and 10 at 32, each piece's cost 10 at the buy day's 30
     assert summary.realized_pnl == D(10) * 31 + D(10) * 32 - D(10) * 30 - D(10) * 30
+    prices = PriceSeries.from_points([(date(2023, 11, 1), D(10))], "USD")
+    asset = HistoryAsset("a", "USD", trades, prices)
+    points = value_history([asset], rates, "TRY", date(2023, 11, 4), date(2023, 11, 5))
+    assert [(p.on, p.net_flow) for p in points] == [
+        (date(2023, 11, 4), D(-10) * 31),
+        (date(2023, 11, 5), D(-10) * 32),
+    ]

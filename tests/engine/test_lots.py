@@ -7,7 +7,7 @@ import gc
 import pickle
 import random
 from dataclasses import FrozenInstanceError
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,7 +29,7 @@ from portfolio_tracker.engine.lots import (
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 
 D = Decimal
-DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
+DAY0 = date(2024, 1, 1)
 
 # Identities are checked under a context that traps Inexact: if the test's own sums had to
 # round, the test would raise instead of silently comparing rounded figures.
@@ -44,10 +44,11 @@ def trade(
     price: str = "1",
     fee: str = "0",
     day: int = 1,
-    sequence: int = 0,
+    entry: int = 0,
+    time_of_day: time | None = None,
 ) -> Trade:
-    at = DAY0 + timedelta(days=day - 1)
-    return Trade(id, kind, D(quantity), D(price), D(fee), at, sequence)
+    on = DAY0 + timedelta(days=day - 1)
+    return Trade(id, kind, D(quantity), D(price), D(fee), on, entry, time_of_day)
 
 
 # --- hand-computed examples -------------------------------------------------------------
@@ -164,7 +165,7 @@ def test_oversell_names_the_sell_and_the_shortfall() -> None:
         D("7.5"),
         D("2.5"),
     )
-    assert err.at == DAY0 + timedelta(days=60)
+    assert err.day == DAY0 + timedelta(days=60)
     assert isinstance(err, ValueError)
 
 
@@ -188,7 +189,7 @@ def test_oversell_after_earlier_sales_counts_what_is_left() -> None:
 def test_oversell_error_survives_pickling() -> None:
     err = OversellError("s", DAY0, D("10"), D("7.5"))
     copy = pickle.loads(pickle.dumps(err))
-    assert (copy.sell_id, copy.at, copy.requested, copy.held, copy.shortfall) == (
+    assert (copy.sell_id, copy.day, copy.requested, copy.held, copy.shortfall) == (
         "s",
         DAY0,
         D("10"),
@@ -198,23 +199,30 @@ def test_oversell_error_survives_pickling() -> None:
     assert str(copy) == str(err)
 
 
-def test_same_instant_uses_sequence_not_input_order() -> None:
-    sell_first = [trade("b", "buy", "1", sequence=2), trade("s", "sell", "1", sequence=1)]
+def test_same_day_and_time_uses_entry_order_not_input_order() -> None:
+    sell_first = [trade("b", "buy", "1", entry=2), trade("s", "sell", "1", entry=1)]
     with pytest.raises(OversellError):
         run_fifo(sell_first)
-    buy_first = [trade("s", "sell", "1", sequence=2), trade("b", "buy", "1", sequence=1)]
+    buy_first = [trade("s", "sell", "1", entry=2), trade("b", "buy", "1", entry=1)]
     assert run_fifo(buy_first).quantity == 0
     assert [t.id for t in order_trades(buy_first)] == ["b", "s"]
 
 
-def test_instants_in_other_offsets_are_ordered_as_instants() -> None:
-    plus3 = timezone(timedelta(hours=3))
-    # 01:00 at +03:00 is 22:00 UTC the day before: earlier than the UTC buy at 23:00.
-    sell = Trade("s", "sell", D(1), D(1), D(0), datetime(2024, 1, 2, 1, tzinfo=plus3), 1)
-    buy = Trade("b", "buy", D(1), D(1), D(0), datetime(2024, 1, 1, 23, tzinfo=UTC), 2)
-    assert [t.id for t in order_trades([buy, sell])] == ["s", "b"]
-    with pytest.raises(OversellError):
-        check_history([buy, sell])
+def test_a_date_only_trade_counts_after_every_timed_trade_of_its_day() -> None:
+    # The sell was entered first and has no time; the buy has one: the buy comes first.
+    sell = trade("s", "sell", "10", price="110", entry=1)
+    buy = trade("b", "buy", "10", price="100", entry=2, time_of_day=time(23, 59, 59, 999999))
+    assert [t.id for t in order_trades([sell, buy])] == ["b", "s"]
+    assert run_fifo([sell, buy]).realized_pnl == D(100)
+
+
+def test_times_of_day_order_a_day_before_entry_order() -> None:
+    late = trade("late", "buy", "1", entry=1, time_of_day=time(15, 30))
+    early = trade("early", "buy", "1", entry=2, time_of_day=time(9))
+    undated = trade("undated", "buy", "1", entry=0)
+    next_day = trade("next", "buy", "1", day=2, entry=-1, time_of_day=time(0))
+    ordered = order_trades([next_day, undated, late, early])
+    assert [t.id for t in ordered] == ["early", "late", "undated", "next"]
 
 
 def test_quantity_timeline_lists_holdings_after_each_trade() -> None:
@@ -223,10 +231,10 @@ def test_quantity_timeline_lists_holdings_after_each_trade() -> None:
         trade("b1", "buy", "5", day=1),
         trade("b2", "buy", "0.25", day=2),
     ]
-    assert quantity_timeline(history) == [
-        (DAY0, D("5")),
-        (DAY0 + timedelta(days=1), D("5.25")),
-        (DAY0 + timedelta(days=2), D("3.25")),
+    assert [(t.id, held) for t, held in quantity_timeline(history)] == [
+        ("b1", D("5")),
+        ("b2", D("5.25")),
+        ("s", D("3.25")),
     ]
     check_history(history)  # no error
 
@@ -261,7 +269,11 @@ def test_fast_built_records_equal_normally_built_ones() -> None:
         ("price_per_unit", D("-0.01")),
         ("fee", D("-1")),
         ("fee", D("sNaN")),
-        ("at", datetime(2024, 1, 1)),  # naive
+        ("day", datetime(2024, 1, 1)),  # an instant, not a calendar day
+        ("day", "2024-01-01"),
+        ("time_of_day", time(10, tzinfo=UTC)),  # wall-clock time carries no zone
+        ("entry", "1"),
+        ("entry", True),
     ],
 )
 def test_invalid_trades_are_refused(field: str, value: object) -> None:
@@ -271,8 +283,8 @@ def test_invalid_trades_are_refused(field: str, value: object) -> None:
         "quantity": D(1),
         "price_per_unit": D(1),
         "fee": D(0),
-        "at": DAY0,
-        "sequence": 0,
+        "day": DAY0,
+        "entry": 0,
     }
     fields[field] = value
     with pytest.raises(ValueError, match=field):
@@ -284,6 +296,10 @@ def test_trailing_zeros_beyond_eighteen_places_are_not_extra_places() -> None:
 
 
 # --- generated histories ------------------------------------------------------------------
+
+
+# Times of day a generated trade takes, in order; None (date only) is the end of a day.
+TIMES: tuple[time | None, ...] = (time(0), time(9), time(9, 0, 0, 1), time(15, 30), None)
 
 
 @st.composite
@@ -301,7 +317,8 @@ def exact(units: int, places: int) -> Decimal:
 def histories(
     draw: st.DrawFn, max_places: int = 8, max_digits: int = 6, max_price: int = 10**6
 ) -> list[Trade]:
-    """A valid history in (at, sequence) order: ties in `at` are frequent, sells never oversell.
+    """A valid history in the order of trades: many trades share a day (timed or not) and
+    sells never oversell.
 
     Amounts are integers of 10**-places units so the draw is exact and held is known.
     """
@@ -311,8 +328,12 @@ def histories(
     trades: list[Trade] = []
     held_units = 0
     day = 0
+    slot = 0
     for i in range(n):
-        day += draw(st.sampled_from([0, 0, 1, 30]))  # many trades share an instant
+        step = draw(st.sampled_from([0, 0, 1, 30]))  # many trades share a day
+        day += step
+        # Times of day never go back within a day; a date-only trade (None) ends its day.
+        slot = draw(st.integers(slot if step == 0 else 0, len(TIMES) - 1))
         if held_units and draw(st.booleans()):
             units = draw(st.integers(1, min(held_units, max_units)))
             held_units -= units
@@ -323,9 +344,10 @@ def histories(
             kind = "buy"
         price = draw(amounts(max_places, max_price))
         fee = draw(amounts(max_places, max_price))
-        at = DAY0 + timedelta(days=day)
-        # Sequences step by 10 so that tests can slip a trade between two others.
-        trades.append(Trade(f"t{i}", kind, exact(units, places), price, fee, at, 10 * i))
+        on = DAY0 + timedelta(days=day)
+        # Entries step by 10 so that tests can slip a trade between two others.
+        quantity = exact(units, places)
+        trades.append(Trade(f"t{i}", kind, quantity, price, fee, on, 10 * i, TIMES[slot]))
     return trades
 
 
@@ -406,7 +428,7 @@ def test_fifo_stays_exact_at_the_input_bounds(history: list[Trade], seed: int) -
 @given(histories(), st.integers())
 def test_order_does_not_depend_on_input_order(history: list[Trade], seed: int) -> None:
     mixed = shuffled(history, seed)
-    # `history` was generated in (at, sequence) order, independently of the code under test.
+    # `history` was generated in the order of trades, independently of the code under test.
     assert order_trades(mixed) == history
     assert run_fifo(mixed) == run_fifo(history)
 
@@ -418,7 +440,7 @@ def test_valid_history_never_raises_and_timeline_matches(history: list[Trade]) -
     expected = []
     for t in history:
         held = held + t.quantity if t.kind == "buy" else held - t.quantity
-        expected.append((t.at, held))
+        expected.append((t, held))
     assert quantity_timeline(history) == expected
     assert run_fifo(history).quantity == (expected[-1][1] if expected else 0)
 
@@ -432,16 +454,16 @@ def test_oversell_raises_for_the_right_sell_and_shortfall(
     for t in history[:cut]:
         held = held + t.quantity if t.kind == "buy" else held - t.quantity
     excess = data.draw(st.decimals(D("0.0001"), 1000, places=4))
-    # Same instant as the previous trade, sequence just after it: lands exactly at `cut`.
-    at = history[cut - 1].at if cut else DAY0
-    sequence = 10 * cut - 5
-    bad = Trade("bad", "sell", held + excess, D(1), D(0), at, sequence)
+    # Same day and time as the previous trade, entered just after it: lands exactly at `cut`
+    # (or first of all, at midnight of the first day).
+    on, at = (history[cut - 1].day, history[cut - 1].time_of_day) if cut else (DAY0, time(0))
+    bad = Trade("bad", "sell", held + excess, D(1), D(0), on, 10 * cut - 5, at)
     mixed = shuffled([*history, bad], data.draw(st.integers()))
     for check in (run_fifo, check_history, quantity_timeline):
         with pytest.raises(OversellError) as caught:
             check(mixed)
         err = caught.value
-        assert (err.sell_id, err.at, err.held, err.requested) == ("bad", at, held, held + excess)
+        assert (err.sell_id, err.day, err.held, err.requested) == ("bad", on, held, held + excess)
         assert err.shortfall == excess
 
 

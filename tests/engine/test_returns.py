@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 
 import pytest
@@ -35,8 +35,7 @@ def point(day: int, value: str, flow: str = "0") -> HistoryPoint:
 
 
 def buy(seq: int, qty: str, price: str, day: date) -> Trade:
-    at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return Trade(f"t{seq}", "buy", D(qty), D(price), D(0), at, seq)
+    return Trade(f"t{seq}", "buy", D(qty), D(price), D(0), day, seq)
 
 
 # --- TWR -----------------------------------------------------------------------------------

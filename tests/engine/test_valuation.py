@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, time, timedelta
 from decimal import Decimal, localcontext
 
 import pytest
@@ -26,12 +26,8 @@ D = Decimal
 JAN1 = date(2024, 1, 1)
 
 
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-
-
 def trade(seq: int, kind: TradeKind, qty: str, price: str, day: date, fee: str = "0") -> Trade:
-    return Trade(f"t{seq}", kind, D(qty), D(price), D(fee), at(day), seq)
+    return Trade(f"t{seq}", kind, D(qty), D(price), D(fee), day, seq)
 
 
 def holding(
@@ -206,14 +202,14 @@ def histories(draw: st.DrawFn) -> list[Trade]:
     held = D(0)
     for seq in range(draw(st.integers(1, 12))):
         day = JAN1 + timedelta(days=draw(st.integers(0, 29)))
-        day = max(day, trades[-1].at.date()) if trades else day
+        day = max(day, trades[-1].day) if trades else day
         if held > 0 and draw(st.booleans()):
             qty = min(draw(quantities), held)
-            trades.append(Trade(f"t{seq}", "sell", qty, draw(prices), draw(fees), at(day), seq))
+            trades.append(Trade(f"t{seq}", "sell", qty, draw(prices), draw(fees), day, seq))
             held -= qty
         else:
             qty = draw(quantities)
-            trades.append(Trade(f"t{seq}", "buy", qty, draw(prices), draw(fees), at(day), seq))
+            trades.append(Trade(f"t{seq}", "buy", qty, draw(prices), draw(fees), day, seq))
             held += qty
     return trades
 
@@ -222,7 +218,7 @@ def net_invested_in_base(trades: Sequence[Trade], rates: RateTable, ccy: str, ba
     with localcontext(ENGINE_CONTEXT):
         total = D(0)
         for t in trades:
-            fx = rates.rate_on(ccy, base, t.at.date()).rate
+            fx = rates.rate_on(ccy, base, t.day).rate
             gross = t.quantity * t.price_per_unit
             total += (gross + t.fee) * fx if t.kind == "buy" else (t.fee - gross) * fx
         return total
@@ -379,7 +375,7 @@ def test_history_matches_a_day_by_day_recomputation(
         for p in points:
             value, invested, unpriced = D(0), D(0), 0
             for a in assets:
-                held = [t for t in a.trades if t.at.date() <= p.on]
+                held = [t for t in a.trades if t.day <= p.on]
                 qty = sum((t.quantity if t.kind == "buy" else -t.quantity for t in held), D(0))
                 quote = a.prices.price_on(p.on)
                 if quote is not None and qty:
@@ -391,14 +387,14 @@ def test_history_matches_a_day_by_day_recomputation(
             assert p.net_invested == invested
 
 
-def test_rates_are_taken_on_the_users_calendar_date() -> None:
-    istanbul = timezone(timedelta(hours=3))
-    # 22:30 UTC on 31 May is already 1 June in Istanbul, when USD/TRY became 33.
-    late = Trade("t1", "buy", D("1"), D("10"), D("0"), datetime(2024, 5, 31, 22, 30, tzinfo=UTC), 1)
+JUNE1 = date(2024, 6, 1)
+
+
+def test_rates_are_taken_on_the_trades_calendar_day() -> None:
+    # A trade of 1 June (whatever time, in the user's zone): USD/TRY of 1 June (33) applies.
+    late = Trade("t1", "buy", D("1"), D("10"), D("0"), JUNE1, 1, time(0, 30))
     h = holding([late], PriceQuote(D("10"), TODAY, "USD"), currency="USD")
-    assert summarize_portfolio([h], USDTRY, "TRY", TODAY).total_cost_basis == D("300")
-    in_istanbul = summarize_portfolio([h], USDTRY, "TRY", TODAY, tz=istanbul)
-    assert in_istanbul.total_cost_basis == D("330")
+    assert summarize_portfolio([h], USDTRY, "TRY", TODAY).total_cost_basis == D("330")
     series = PriceSeries.from_points([(JAN1, D("10"))], "USD")
     points = value_history(
         [HistoryAsset("a", "USD", [late], series)],
@@ -406,7 +402,6 @@ def test_rates_are_taken_on_the_users_calendar_date() -> None:
         "TRY",
         date(2024, 5, 31),
         date(2024, 6, 1),
-        tz=istanbul,
     )
     assert [p.net_flow for p in points] == [0, D("330")]
     assert [p.market_value for p in points] == [0, D("330")]

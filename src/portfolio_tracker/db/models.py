@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
     Uuid,
 )
@@ -48,6 +49,8 @@ class User(Base):
     hashed_password: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The entry number the user's last new transaction got (see Transaction.entry_number).
+    last_entry_number: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class UserSession(Base):
@@ -81,8 +84,8 @@ class Asset(Base):
     unit: Mapped[str | None] = mapped_column(String(32))
     fineness: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     price_source: Mapped[str | None] = mapped_column(String(32), default="auto")
-    # Creation order of this asset's transactions: the FIFO tiebreak for equal dates.
-    # Bumping it is also how a write takes the asset's lock (see transactions.service).
+    # Counts the writes to this asset's transactions: bumping it is how a write takes the
+    # asset's lock (see the trade-history lock). It orders nothing.
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -92,7 +95,14 @@ class Transaction(Base):
     __tablename__ = "transactions"
     __table_args__ = (
         CheckConstraint("type IN ('buy', 'sell')", name="type"),
-        Index("ix_transactions_asset_date", "asset_id", "transaction_date", "sequence"),
+        UniqueConstraint("user_id", "entry_number", name="uq_transactions_user_id_entry_number"),
+        # The one order of trades (engine.dates.order_key): day, time (nulls last), entry.
+        # PostgreSQL's ascending index keeps NULLs last, so it serves that ORDER BY whole;
+        # SQLite's serves the owner and the day and sorts within a day.
+        Index(
+            "ix_transactions_asset_order", "asset_id", "trade_date", "trade_time", "entry_number"
+        ),
+        Index("ix_transactions_user_order", "user_id", "trade_date", "trade_time", "entry_number"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -107,9 +117,16 @@ class Transaction(Base):
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
     price_per_unit: Mapped[Decimal] = mapped_column(ExactDecimal)
     fee: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
-    transaction_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When, as the user said it (engine.dates): the calendar day in the user's time zone, the
+    # wall-clock time only when one was given, and that zone's UTC offset at the moment (in
+    # seconds east of UTC; with the time, it gives the instant back).
+    trade_date: Mapped[date] = mapped_column(Date)
+    trade_time: Mapped[time | None] = mapped_column(Time)
+    trade_utc_offset: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
-    sequence: Mapped[int] = mapped_column(Integer)
+    # Per user, from User.last_entry_number when first entered; an edit or a move to another
+    # asset never changes it. The last key of the order of trades.
+    entry_number: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -8,7 +8,7 @@ Conventions:
   nothing and are counted in ``unpriced_count``.
 * An external flow is money moving into the holdings from outside: a buy adds
   ``quantity x price + fee``, a sell subtracts ``quantity x price - fee`` (its proceeds).
-  Each flow is converted at the rate of its trade's calendar date (in ``tz``). A missing rate
+  Each flow is converted at the rate of its trade's calendar day (``Trade.day``). A missing rate
   for a flow raises ``MissingRateError``: net invested would otherwise be wrong.
 * ``net_invested`` is the cumulative flow from the first trade ever up to and including the
   point's day (so it includes flows before ``start``). ``net_flow`` is the flow of the
@@ -24,7 +24,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from itertools import accumulate, chain, repeat
 from operator import add, mul, sub
@@ -50,7 +50,7 @@ _ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class HistoryAsset:
-    """One asset's trades (any order; ordered here by ``(at, sequence)``) and closes.
+    """One asset's trades (any order; put in the order of trades here) and closes.
 
     ``currency`` is the currency of the trades; ``prices`` carries its own currency, which
     may differ (a TRY-bought gold coin valued from a USD spot series).
@@ -78,7 +78,6 @@ def value_history(
     start: date,
     end: date,
     interval: Interval = "day",
-    tz: tzinfo = UTC,
 ) -> tuple[HistoryPoint, ...]:
     """Points from ``start`` to ``end`` inclusive in ``base_currency`` (see module doc).
 
@@ -96,7 +95,7 @@ def value_history(
     with localcontext(ENGINE_CONTEXT):
         book = _Book(n, start.toordinal())
         for asset in assets:
-            book.add_asset(asset, tz)
+            book.add_asset(asset)
         values = book.values_in(base, rates, days)
         opening, flows = book.flows_in(base, rates, start)
         invested = list(accumulate(flows, add, initial=opening))[1:]
@@ -160,8 +159,8 @@ class _Book:
         # trade currency -> {flow day ordinal: local flow}
         self.flows: dict[str, dict[int, Decimal]] = {}
 
-    def add_asset(self, asset: HistoryAsset, tz: tzinfo) -> None:
-        quantities = self._quantities(asset, tz)
+    def add_asset(self, asset: HistoryAsset) -> None:
+        quantities = self._quantities(asset)
         closes, first_priced = _daily_closes(asset.prices, self.start_ordinal, self.n)
         for i in range(min(first_priced, self.n)):
             if quantities[i]:
@@ -174,7 +173,7 @@ class _Book:
         acc[first_priced:] = map(add, acc[first_priced:], values)
         self.holdings.setdefault(ccy, []).append((quantities, first_priced))
 
-    def _quantities(self, asset: HistoryAsset, tz: tzinfo) -> list[Decimal]:
+    def _quantities(self, asset: HistoryAsset) -> list[Decimal]:
         """Quantity at the end of each day of the range; records each day's net flow.
 
         Hot loop (about 0.3 us a trade): trades arrive ordered, so a day's quantity and flow
@@ -187,17 +186,15 @@ class _Book:
         quantities: list[Decimal] = []
         held = day_flow = _ZERO
         day = 0  # ordinal of the day being summed; 0 before the first trade (ordinals are >= 1)
-        # Trades often share an instant (several orders filled at once, date-only imports); the
-        # day of the previous instant is reused then. Equal instants with equal fold are the
-        # same instant even under a zone with DST, so the reuse is exact.
-        prev_at: datetime | None = None
-        prev_fold = -1
+        # Trades often share a day (several orders filled at once, date-only imports); the
+        # ordinal of the previous day is reused then (an equal day in another object only
+        # costs a recomputation).
+        prev_day: date | None = None
         ordinal = 0
         for trade in order_trades(asset.trades):
-            at = trade.at
-            if at != prev_at or at.fold != prev_fold:
-                prev_at, prev_fold = at, at.fold
-                ordinal = at.astimezone(tz).toordinal()
+            if trade.day is not prev_day:
+                prev_day = trade.day
+                ordinal = prev_day.toordinal()
             if ordinal != day:
                 if day:
                     flows[day] = flows.get(day, _ZERO) + day_flow  # other assets share it

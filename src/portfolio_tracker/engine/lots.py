@@ -1,7 +1,8 @@
 """FIFO lot matching and the validity of a trade history (one asset at a time).
 
 Conventions (see docs/engine-contract.md):
-- trades are applied in ``(at, sequence)`` order;
+- trades are applied in the one order of ``engine.dates.order_key``: calendar day, time of day
+  where given (a date-only trade at the end of its day), then entry order;
 - a buy's fee is capitalised into its lot's cost; a sell's fee is subtracted from its proceeds;
 - a partial consumption costs ``remaining_cost * taken / remaining`` and the last piece of a lot
   takes all of its remaining cost, so no residue is ever lost.
@@ -19,11 +20,11 @@ import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal, localcontext
-from operator import attrgetter
 from typing import Any, Literal
 
+from portfolio_tracker.engine.dates import END_OF_DAY, OrderKey, order_key
 from portfolio_tracker.engine.money import (
     ENGINE_CONTEXT,
     MAX_ABS,
@@ -44,6 +45,7 @@ __all__ = [
     "order_trades",
     "quantity_timeline",
     "run_fifo",
+    "trade_order_key",
 ]
 
 TradeKind = Literal["buy", "sell"]
@@ -77,8 +79,9 @@ class Trade:
     quantity: Decimal  # > 0
     price_per_unit: Decimal  # >= 0
     fee: Decimal  # >= 0; added to a buy's cost, taken from a sell's proceeds
-    at: datetime  # timezone-aware instant
-    sequence: int  # orders trades with the same `at` (creation order)
+    day: date  # the user's calendar day of the trade (engine.dates)
+    entry: int  # entry order: per user, set when first entered, never changed by an edit
+    time_of_day: time | None = None  # wall-clock time when given; None = date only
 
     def __post_init__(self) -> None:
         if self.kind != "buy" and self.kind != "sell":
@@ -86,15 +89,21 @@ class Trade:
         _check_amount(self.id, "quantity", self.quantity, positive=True)
         _check_amount(self.id, "price_per_unit", self.price_per_unit, positive=False)
         _check_amount(self.id, "fee", self.fee, positive=False)
-        # A naive datetime cannot be ordered against aware ones; refuse it here, not mid-sort.
-        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
-            raise ValueError(f"trade {self.id}: at must be a timezone-aware datetime")
+        # Wrong types would only surface mid-sort (or as a wrong order); refuse them here.
+        if not isinstance(self.day, date) or isinstance(self.day, datetime):
+            raise ValueError(f"trade {self.id}: day must be a date, got {self.day!r}")
+        if self.time_of_day is not None and (
+            not isinstance(self.time_of_day, time) or self.time_of_day.tzinfo is not None
+        ):
+            raise ValueError(f"trade {self.id}: time_of_day must be a naive time or None")
+        if not isinstance(self.entry, int) or isinstance(self.entry, bool):
+            raise ValueError(f"trade {self.id}: entry must be an int, got {self.entry!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class OpenLot:
     buy_id: str
-    at: datetime
+    day: date  # the buy's calendar day
     original_quantity: Decimal
     remaining_quantity: Decimal
     price_per_unit: Decimal
@@ -105,7 +114,7 @@ class OpenLot:
 @dataclass(frozen=True, slots=True)
 class LotConsumption:
     buy_id: str
-    buy_at: datetime
+    buy_day: date
     quantity: Decimal
     cost: Decimal
 
@@ -113,7 +122,7 @@ class LotConsumption:
 @dataclass(frozen=True, slots=True)
 class Realization:
     sell_id: str
-    at: datetime
+    day: date
     quantity: Decimal
     proceeds: Decimal
     cost: Decimal
@@ -141,61 +150,66 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
 # about a third of the time. tests/engine/test_lots.py checks these stay equal to the normal
 # constructors, and that the field lists below name every field in order.
 _new = object.__new__
-_lc_fields = ("buy_id", "buy_at", "quantity", "cost")
+_lc_fields = ("buy_id", "buy_day", "quantity", "cost")
 _lc_set = _slot_setters(LotConsumption, _lc_fields)
-_rz_fields = ("sell_id", "at", "quantity", "proceeds", "cost", "realized_pnl", "consumed")
+_rz_fields = ("sell_id", "day", "quantity", "proceeds", "cost", "realized_pnl", "consumed")
 _rz_set = _slot_setters(Realization, _rz_fields)
 
 
 class OversellError(ValueError):
     """A sell asks for more than is held at its moment in the ordered history."""
 
-    def __init__(self, sell_id: str, at: datetime, requested: Decimal, held: Decimal) -> None:
+    def __init__(self, sell_id: str, day: date, requested: Decimal, held: Decimal) -> None:
         self.sell_id = sell_id
-        self.at = at
+        self.day = day
         self.requested = requested
         self.held = held
         with localcontext(ENGINE_CONTEXT):
             self.shortfall = requested - held
         super().__init__(
-            f"sell on {at.date().isoformat()} exceeds holdings by {to_plain_str(self.shortfall)}"
+            f"sell on {day.isoformat()} exceeds holdings by {to_plain_str(self.shortfall)}"
             f" (held {to_plain_str(held)}, selling {to_plain_str(requested)})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The default reduction would call __init__ with the message only.
-        return (type(self), (self.sell_id, self.at, self.requested, self.held))
+        return (type(self), (self.sell_id, self.day, self.requested, self.held))
 
 
-_order_key = attrgetter("at", "sequence")
+def trade_order_key(trade: Trade) -> OrderKey:
+    """The trade's place in the one order of trades (``engine.dates.order_key``)."""
+    return order_key(trade.day, trade.time_of_day, trade.entry)
 
 
 def order_trades(trades: Iterable[Trade]) -> list[Trade]:
-    """Trades sorted by ``(at, sequence)``; the sort is stable for full ties."""
+    """Trades in the one order of trades (``trade_order_key``); stable for full ties."""
     ordered = list(trades)
     if _is_ordered(ordered):
         return ordered
-    ordered.sort(key=_order_key)
+    ordered.sort(key=trade_order_key)
     return ordered
 
 
 def _is_ordered(trades: list[Trade]) -> bool:
     # Histories usually arrive ordered from the database. One plain pass that reads each trade
     # once beats C-level map passes here: a million trades live all over memory, and every extra
-    # pass over them (instants, ties, sequences) costs more in cache misses than it saves in
-    # interpreter work.
+    # pass over them costs more in cache misses than it saves in interpreter work. The key is
+    # inlined (a call per trade would double the pass); test_fast_paths pins it to
+    # trade_order_key.
     if not trades:
         return True
-    first = trades[0]
-    prev_at, prev_sequence = first.at, first.sequence
+    prev = trade_order_key(trades[0])
+    end_of_day = END_OF_DAY
     for t in trades:
-        at = t.at
-        if at > prev_at:
-            prev_at, prev_sequence = at, t.sequence
-        elif at == prev_at and t.sequence >= prev_sequence:
-            prev_sequence = t.sequence
+        tod = t.time_of_day
+        if tod is None:
+            key = (t.day, end_of_day, t.entry)
         else:
+            rank = (tod.hour * 3600 + tod.minute * 60 + tod.second) * 1_000_000 + tod.microsecond
+            key = (t.day, rank, t.entry)
+        if key < prev:
             return False
+        prev = key
     return True
 
 
@@ -208,21 +222,21 @@ def _running_quantity(ordered: list[Trade]) -> Iterator[tuple[Trade, Decimal]]:
             if t.kind == "buy":
                 held += q
             elif q > held:
-                raise OversellError(t.id, t.at, q, held)
+                raise OversellError(t.id, t.day, q, held)
             else:
                 held -= q
             yield t, held
 
 
 def check_history(trades: Iterable[Trade]) -> None:
-    """Raise OversellError for the first sell (in ``(at, sequence)`` order) exceeding holdings."""
+    """Raise OversellError for the first sell (in the order of trades) exceeding holdings."""
     for _ in _running_quantity(order_trades(trades)):
         pass
 
 
-def quantity_timeline(trades: Iterable[Trade]) -> list[tuple[datetime, Decimal]]:
-    """Quantity held after each trade, in ``(at, sequence)`` order; raises OversellError."""
-    return [(t.at, held) for t, held in _running_quantity(order_trades(trades))]
+def quantity_timeline(trades: Iterable[Trade]) -> list[tuple[Trade, Decimal]]:
+    """Each trade with the quantity held after it, in the order of trades; raises OversellError."""
+    return list(_running_quantity(order_trades(trades)))
 
 
 def run_fifo(trades: Iterable[Trade]) -> FifoResult:
@@ -258,8 +272,8 @@ def _match(ordered: list[Trade]) -> FifoResult:
     add_realization = realizations.append
     new = _new
     consumption_cls, realization_cls = LotConsumption, Realization
-    c_id, c_at, c_quantity, c_cost = _lc_set
-    r_id, r_at, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
+    c_id, c_day, c_quantity, c_cost = _lc_set
+    r_id, r_day, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
     quantum = _COST_QUANTUM
     zero = _ZERO
     realized = zero
@@ -272,7 +286,7 @@ def _match(ordered: list[Trade]) -> FifoResult:
             buy, remaining, lot_cost = pop_lot()
             c = new(consumption_cls)
             c_id(c, buy.id)
-            c_at(c, buy.at)
+            c_day(c, buy.day)
             if remaining > q:
                 # The common sell: part of the oldest lot.
                 cost = lot_cost * q / remaining
@@ -297,7 +311,7 @@ def _match(ordered: list[Trade]) -> FifoResult:
                         buy, remaining, lot_cost = pop_lot()
                         c = new(consumption_cls)
                         c_id(c, buy.id)
-                        c_at(c, buy.at)
+                        c_day(c, buy.day)
                         add_piece(c)
                         if remaining <= need:
                             c_quantity(c, remaining)
@@ -322,7 +336,7 @@ def _match(ordered: list[Trade]) -> FifoResult:
             realized += pnl
             r = new(realization_cls)
             r_id(r, t.id)
-            r_at(r, t.at)
+            r_day(r, t.day)
             r_quantity(r, q)
             r_proceeds(r, proceeds)
             r_cost(r, cost)
@@ -342,7 +356,7 @@ def _match(ordered: list[Trade]) -> FifoResult:
         price = buy.price_per_unit
         cost_per_unit = (bq * price + buy.fee) / bq
         open_lots.append(
-            OpenLot(buy.id, buy.at, bq, remaining, price, cost_per_unit, remaining_cost)
+            OpenLot(buy.id, buy.day, bq, remaining, price, cost_per_unit, remaining_cost)
         )
         quantity += remaining
         cost_basis += remaining_cost

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date
 from decimal import Decimal, localcontext
 from typing import Literal
 
@@ -45,17 +45,11 @@ __all__ = [
     "PortfolioSummary",
     "UnpricedReason",
     "summarize_portfolio",
-    "trade_date",
 ]
 
 UnpricedReason = Literal["no_price", "no_rate"]
 _ZERO = Decimal(0)
-_NO_INSTANT = datetime.min.replace(tzinfo=UTC)  # compares unequal to any trade's instant
-
-
-def trade_date(at: datetime, tz: tzinfo = UTC) -> date:
-    """The user's calendar date of a trade instant: the date its rates are taken on."""
-    return at.astimezone(tz).date()
+_NO_DAY = date.min  # before any trade's day
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +141,13 @@ class _ToBase:
 
     A million realisations touch a few thousand distinct dates. One instance serves every
     holding in the same currency within a summary, so the dates that several assets share are
-    looked up once. (Not memoised by instant: the first hash of an aware datetime builds a
-    UTC copy of it, which costs more than the date conversion it would save.)
+    looked up once. A trade's rates are those of its calendar day (``Trade.day``).
     """
 
-    __slots__ = ("_base", "_currency", "_rates", "by_date", "identity", "tz")
+    __slots__ = ("_base", "_currency", "_rates", "by_date", "identity")
 
-    def __init__(self, rates: RateTable, currency: str, base: str, tz: tzinfo) -> None:
-        self._rates, self._currency, self._base, self.tz = rates, currency, base, tz
+    def __init__(self, rates: RateTable, currency: str, base: str) -> None:
+        self._rates, self._currency, self._base = rates, currency, base
         self.identity = currency == base
         self.by_date: dict[date, Decimal] = {}  # read directly in hot loops
 
@@ -165,23 +158,18 @@ class _ToBase:
             rate = self.by_date[on] = self._rates.rate_on(self._currency, self._base, on).rate
         return rate
 
-    def at(self, instant: datetime) -> Decimal:
-        """Rate on the instant's calendar date (``trade_date``); raises MissingRateError."""
-        return self.on_date(trade_date(instant, self.tz))
-
 
 def summarize_portfolio(
     holdings: Sequence[HoldingInput],
     rates: RateTable,
     base_currency: str,
     on: date,
-    tz: tzinfo = UTC,
 ) -> PortfolioSummary:
     """Value every holding on ``on`` in ``base_currency`` and total them (see module doc)."""
     base = normalize_currency(base_currency)
     converters: dict[str, _ToBase] = {}
     with localcontext(ENGINE_CONTEXT):
-        rows = [_holding_row(h, rates, base, on, tz, converters) for h in holdings]
+        rows = [_holding_row(h, rates, base, on, converters) for h in holdings]
         return _summary(rows, base, on)
 
 
@@ -190,13 +178,12 @@ def _holding_row(
     rates: RateTable,
     base: str,
     on: date,
-    tz: tzinfo,
     converters: dict[str, _ToBase],
 ) -> HoldingRow:
     currency = normalize_currency(h.currency)
     to_base = converters.get(currency)
     if to_base is None:
-        to_base = converters[currency] = _ToBase(rates, currency, base, tz)
+        to_base = converters[currency] = _ToBase(rates, currency, base)
     realized = _realized_in_base(h, to_base)
     cost = _cost_in_base(h, to_base)
     valued, reason = _market_value(h, rates, base, on)
@@ -251,7 +238,9 @@ def _cost_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
     if to_base.identity:
         return h.fifo.cost_basis
     try:
-        return sum((lot.remaining_cost * to_base.at(lot.at) for lot in h.fifo.open_lots), _ZERO)
+        return sum(
+            (lot.remaining_cost * to_base.on_date(lot.day) for lot in h.fifo.open_lots), _ZERO
+        )
     except MissingRateError:
         return None
 
@@ -259,33 +248,28 @@ def _cost_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
 def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
     if to_base.identity:
         return h.fifo.realized_pnl
-    # Hot loop (about a million pieces). Sells come in time order and so do the lots they
-    # consume, so each of the two streams keeps the rate of its last instant: a repeated
-    # instant (equal and with the same fold, hence the very same instant even in a zone with
-    # DST) reuses it; a new one costs a date conversion and a dict hit.
-    tz = to_base.tz
+    # Hot loop (about a million pieces). Sells come in day order and so do the lots they
+    # consume, so each of the two streams keeps the rate of its last day: a repeated day
+    # reuses it; a new one costs a dict hit.
     known = to_base.by_date.get
     on_date = to_base.on_date
     total = _ZERO
-    sell_at = buy_at = _NO_INSTANT
-    sell_fold = buy_fold = -1
+    sell_day = buy_day = _NO_DAY
     sell_rate = buy_rate = _ZERO
     try:
         for r in h.fifo.realizations:
-            at = r.at
-            if at != sell_at or at.fold != sell_fold:
-                sell_at, sell_fold = at, at.fold
-                on = at.astimezone(tz).date()
-                rate = known(on)
-                sell_rate = on_date(on) if rate is None else rate
+            day = r.day
+            if day != sell_day:
+                sell_day = day
+                rate = known(day)
+                sell_rate = on_date(day) if rate is None else rate
             total += r.proceeds * sell_rate
             for piece in r.consumed:
-                at = piece.buy_at
-                if at != buy_at or at.fold != buy_fold:
-                    buy_at, buy_fold = at, at.fold
-                    on = at.astimezone(tz).date()
-                    rate = known(on)
-                    buy_rate = on_date(on) if rate is None else rate
+                day = piece.buy_day
+                if day != buy_day:
+                    buy_day = day
+                    rate = known(day)
+                    buy_rate = on_date(day) if rate is None else rate
                 total -= piece.cost * buy_rate
     except MissingRateError:
         return None
@@ -317,7 +301,7 @@ def _attribution(
         at_buy = _ZERO
         for lot in h.fifo.open_lots:
             at_now += lot.remaining_cost * fx_now
-            at_buy += lot.remaining_cost * to_base.at(lot.at)
+            at_buy += lot.remaining_cost * to_base.on_date(lot.day)
     except MissingRateError:
         return None
     price_effect = valued.market_value - at_now
