@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -35,8 +35,8 @@ def _store(engine: Engine, quantity: Decimal) -> uuid.UUID:
             quantity=quantity,
             price_per_unit=quantity,
             fee=Decimal(0),
-            sequence=1,
-            transaction_date=datetime(2024, 1, 1, tzinfo=UTC),
+            entry_number=1,
+            trade_date=date(2024, 1, 1),
         )
         db.add(row)
         db.commit()
@@ -81,5 +81,6 @@ def test_instants_come_back_aware_utc(engine: Engine) -> None:
     with Session(engine) as db:
         loaded = db.get(Transaction, row_id)
         assert loaded is not None
-        assert loaded.transaction_date == datetime(2024, 1, 1, tzinfo=UTC)
-        assert loaded.transaction_date.utcoffset() is not None
+        assert loaded.created_at.utcoffset() is not None
+        assert loaded.created_at.tzinfo is not None
+        assert abs(loaded.created_at - datetime.now(UTC)).total_seconds() < 600

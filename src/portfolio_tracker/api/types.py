@@ -1,18 +1,20 @@
-"""Field types shared by the API schemas: exact decimals in, decimal strings out, instants."""
+"""Field types shared by the API schemas: exact decimals in, decimal strings out, trade dates."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
+    AwareDatetime,
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -30,10 +32,7 @@ from portfolio_tracker.engine.money import (
 # so rounding there never alters a stored value.
 _MAX_DIGITS = len(str(MAX_ABS)) - 1
 _OUTPUT_QUANTUM = Decimal(1).scaleb(-MAX_PLACES)
-EARLIEST_TRADE = datetime(1900, 1, 1, tzinfo=UTC)
-EARLIEST_DAY = EARLIEST_TRADE.date()
-# "Not in the future" anywhere on Earth: the last time zone to reach a date is UTC+14.
-LATEST_OFFSET = timedelta(hours=14)
+EARLIEST_DAY = date(1900, 1, 1)
 ISO_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -54,6 +53,8 @@ _TIME_OF_DAY = (
 )
 INSTANT_PATTERN = f"^{DAY_PATTERN_BODY}(?:{_TIME_OF_DAY})?$"
 _INSTANT_RE = re.compile(INSTANT_PATTERN)
+# The offset that ends a date-time matching INSTANT_PATTERN, if it has one.
+_OFFSET_RE = re.compile("(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})$")
 
 # Exact decimals as text: at most 15 integer digits and 18 decimal places.
 _PLACES = "(?:[.][0-9]{1,18})?"
@@ -100,26 +101,26 @@ def _as_text(value: Decimal) -> str:
     )
 
 
-def _iso_text_only(value: object) -> object:
-    # Pydantic would read a bare number (or a string of digits) as a Unix timestamp; the API
-    # promises ISO 8601 only, in the shape the OpenAPI pattern documents.
-    if isinstance(value, datetime):
-        return value
+_DATETIME = TypeAdapter(AwareDatetime)
+
+
+def _trade_date(value: object) -> date | datetime:
+    """A date stays a date (a calendar day, no time); a date-time is an aware instant (no
+    offset = UTC). Pydantic alone would read a bare number as a Unix timestamp and a date as
+    midnight; the API takes ISO 8601 text only, in the shape the OpenAPI pattern documents.
+    Whether the day is after the user's today is checked where the user's zone is known."""
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date or date-time string")
     match = _INSTANT_RE.match(value)
     if match is None:
         raise ValueError("must be an ISO 8601 date (2024-03-01) or date-time (2024-03-01T10:30Z)")
-    return match.group(0)  # without the newline a JSON Schema `$` lets through
-
-
-def _past_instant(value: datetime) -> datetime:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if value < EARLIEST_TRADE:
+    text = match.group(0)  # without the newline a JSON Schema `$` lets through
+    if len(text) == len("2024-03-01"):
+        return date.fromisoformat(text)
+    parsed = _DATETIME.validate_python(text if _OFFSET_RE.search(text) else text + "Z")
+    if parsed.astimezone(UTC).date() < EARLIEST_DAY:
         raise ValueError("must be on or after 1900-01-01")
-    if value > datetime.now(UTC) + LATEST_OFFSET:
-        raise ValueError("must not be in the future")
-    return value
+    return parsed
 
 
 InputDecimal = Annotated[
@@ -157,20 +158,39 @@ DecimalText = Annotated[
     ),
 ]
 
-TradeInstant = Annotated[
-    datetime,
-    BeforeValidator(_iso_text_only),
-    AfterValidator(_past_instant),
+TRADE_DATE_RULES = (
+    "A date (2024-03-01) is that calendar day, with no time of day; a date-time "
+    "(2024-03-01T10:30:00+03:00; Z or no offset = UTC) is an instant, placed on the day and "
+    "wall-clock time of your time-zone setting when it is recorded. Not before 1900 and not "
+    "after your today (in your time zone)."
+)
+
+TradeDateInput = Annotated[
+    date | datetime,
+    PlainValidator(_trade_date),
     WithJsonSchema(
         {
             "type": "string",
             "pattern": INSTANT_PATTERN,
-            "description": "ISO 8601 date (2024-03-01) or date-time (2024-03-01T10:30:00+03:00); "
-            "a date or a date-time without an offset is taken as UTC. Not before 1900 and not "
-            "in the future.",
-            "examples": ["2024-03-01", "2024-03-01T10:30:00Z"],
+            "description": f"ISO 8601 date or date-time. {TRADE_DATE_RULES}",
+            "examples": ["2024-03-01", "2024-03-01T10:30:00+03:00"],
         },
         mode="validation",
+    ),
+]
+TradeDateEcho = Annotated[
+    date | datetime,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ],
+            "description": "The date as given: YYYY-MM-DD for a date-only trade; for a timed one "
+            "the date-time with the UTC offset of your time zone at that moment.",
+            "examples": ["2024-03-01", "2024-03-01T10:30:00+03:00"],
+        },
+        mode="serialization",
     ),
 ]
 
@@ -194,11 +214,6 @@ def symbol_pattern(max_length: int) -> str:
 # --- Calendar days (a manual price's date, the bounds of a history range).
 
 
-def latest_allowed_day() -> date:
-    """The latest date that is not in the future somewhere on Earth."""
-    return (datetime.now(UTC) + LATEST_OFFSET).date()
-
-
 def parse_day(text: str) -> date:
     """A YYYY-MM-DD date (surrounding whitespace ignored); ValueError otherwise."""
     text = text.strip()
@@ -210,12 +225,11 @@ def parse_day(text: str) -> date:
         raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)") from exc
 
 
-def past_day(value: date) -> date:
-    """`value` if it is from 1900-01-01 to the latest allowed day; ValueError otherwise."""
+def not_before_1900(value: date) -> date:
+    """`value` if it is on or after 1900-01-01; ValueError otherwise. Whether it is after the
+    user's today is checked where their time zone is known (usersettings.not_after_today)."""
     if value < EARLIEST_DAY:
         raise ValueError("must be on or after 1900-01-01")
-    if value > latest_allowed_day():
-        raise ValueError("must not be in the future")
     return value
 
 
@@ -241,4 +255,4 @@ class JsonKeys:
 
 
 DayText = Annotated[str, JsonKeys(format="date", pattern=DAY_PATTERN)]
-"""A date as text in a query parameter; parse it with `parse_day` and `past_day`."""
+"""A date as text in a query parameter; parse it with `parse_day` and `not_before_1900`."""

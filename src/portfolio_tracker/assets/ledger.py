@@ -8,14 +8,15 @@ The engine's hot path wants plain columns, not ORM objects (docs/architecture.md
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, time
 from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.db.models import Asset, Transaction
+from portfolio_tracker.db.models import Asset, Transaction, User
+from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.errors import NotFound
@@ -37,32 +38,43 @@ class TransactionColumns(Protocol):
     @property
     def fee(self) -> Decimal: ...
     @property
-    def transaction_date(self) -> datetime: ...
+    def trade_date(self) -> date: ...
     @property
-    def sequence(self) -> int: ...
+    def trade_time(self) -> time | None: ...
+    @property
+    def entry_number(self) -> int: ...
 
 
 # Rows were validated when written (the API refuses any trade the engine would), so trades
 # are built through their slots: Trade.__post_init__'s checks cost ~7 µs a row, most of a
 # cold 100k-trade portfolio load. Same object as Trade(...) gives.
-_TRADE_FIELDS = ("id", "kind", "quantity", "price_per_unit", "fee", "at", "sequence")
+_TRADE_FIELDS = ("id", "kind", "quantity", "price_per_unit", "fee", "day", "entry", "time_of_day")
 _TRADE_SETTERS = tuple(getattr(Trade, name).__set__ for name in _TRADE_FIELDS)
 
 
 def stored_trade(
-    tx_id: str, kind: str, quantity: Decimal, price: Decimal, fee: Decimal, at: datetime, seq: int
+    tx_id: str,
+    kind: str,
+    quantity: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    day: date,
+    entry: int,
+    at: time | None,
 ) -> Trade:
-    """A transaction row's columns as an engine Trade (`kind` is "buy" or "sell", `at` an
-    aware instant, amounts exact Decimals), trusted as validated when written."""
+    """A transaction row's columns as an engine Trade (`kind` is "buy" or "sell", `day` the
+    calendar day, `at` the wall-clock time or None, `entry` the entry number, amounts exact
+    Decimals), trusted as validated when written."""
     trade: Trade = object.__new__(Trade)
-    s_id, s_kind, s_quantity, s_price, s_fee, s_at, s_seq = _TRADE_SETTERS
+    s_id, s_kind, s_quantity, s_price, s_fee, s_day, s_entry, s_at = _TRADE_SETTERS
     s_id(trade, tx_id)
     s_kind(trade, kind)
     s_quantity(trade, quantity)
     s_price(trade, price)
     s_fee(trade, fee)
+    s_day(trade, day)
+    s_entry(trade, entry)
     s_at(trade, at)
-    s_seq(trade, seq)
     return trade
 
 
@@ -74,8 +86,9 @@ def trade_of(row: TransactionColumns) -> Trade:
         row.quantity,
         row.price_per_unit,
         row.fee,
-        row.transaction_date,
-        row.sequence,
+        row.trade_date,
+        row.entry_number,
+        row.trade_time,
     )
 
 
@@ -85,23 +98,22 @@ _TRADE_COLUMNS = (
     Transaction.quantity,
     Transaction.price_per_unit,
     Transaction.fee,
-    Transaction.transaction_date,
-    Transaction.sequence,
+    Transaction.trade_date,
+    Transaction.entry_number,
+    Transaction.trade_time,
 )
 
 
 def load_trades(db: Session, asset_id: uuid.UUID) -> list[Trade]:
-    """The asset's trades in FIFO order: by instant, then by sequence (creation order)."""
+    """The asset's trades in the order of trades (engine.dates.order_key)."""
     rows = db.execute(
-        select(*_TRADE_COLUMNS)
-        .where(Transaction.asset_id == asset_id)
-        .order_by(Transaction.transaction_date, Transaction.sequence)
+        select(*_TRADE_COLUMNS).where(Transaction.asset_id == asset_id).order_by(*TRADE_ORDER)
     )
     return [trade_of(row) for row in rows]
 
 
 def lock_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> int:
-    """Take the asset's write lock and return its next transaction sequence number.
+    """Take the asset's write lock and return its write count (it orders nothing).
 
     The UPDATE is what serialises writers: PostgreSQL holds the row lock until commit, and
     SQLite's write lock is taken at the first write of the transaction, before the history
@@ -118,3 +130,18 @@ def lock_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> int:
         raise NotFound(ASSET_NOT_FOUND)
     bump_user(db, user_id)  # every transaction write goes through here
     return sequence
+
+
+def next_entry_number(db: Session, user_id: uuid.UUID) -> int:
+    """The entry number of the user's next new transaction (1, 2, ...; never reused).
+
+    Taken after the asset lock of the write; the UPDATE holds the user's row until commit,
+    so concurrent creates of one user on different assets get distinct, increasing numbers.
+    """
+    number: int = db.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(last_entry_number=User.last_entry_number + 1)
+        .returning(User.last_entry_number)
+    ).scalar_one()
+    return number

@@ -23,6 +23,7 @@ from portfolio_tracker.assets.schemas import (
 )
 from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.prices.deps import Backfill
+from portfolio_tracker.transactions.dates import trade_dates_of_asset
 
 router = api_router(prefix="/api/assets", tags=["assets"])
 
@@ -88,11 +89,12 @@ def delete_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> 
 @router.get("/{asset_id}/lots", response_model=list[LotOut], responses=ERRORS)
 def open_lots(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list[LotOut]:
     """The open FIFO lots, oldest first."""
-    _, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    dates = trade_dates_of_asset(db, asset.id)
     return [
         LotOut(
             transaction_id=uuid.UUID(lot.buy_id),
-            transaction_date=lot.at,
+            **LotOut.fields_of(dates[lot.buy_id]),
             original_quantity=lot.original_quantity,
             remaining_quantity=lot.remaining_quantity,
             price_per_unit=lot.price_per_unit,
@@ -106,11 +108,12 @@ def open_lots(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> lis
 @router.get("/{asset_id}/realized", response_model=list[RealizationOut], responses=ERRORS)
 def realized(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list[RealizationOut]:
     """Each sell with the lots it consumed, its proceeds, cost and realised P&L."""
-    _, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
+    dates = trade_dates_of_asset(db, asset.id)
     return [
         RealizationOut(
             transaction_id=uuid.UUID(r.sell_id),
-            transaction_date=r.at,
+            **RealizationOut.fields_of(dates[r.sell_id]),
             quantity=r.quantity,
             proceeds=r.proceeds,
             cost=r.cost,
@@ -118,7 +121,7 @@ def realized(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list
             consumed_lots=[
                 ConsumedLotOut(
                     transaction_id=uuid.UUID(c.buy_id),
-                    transaction_date=c.buy_at,
+                    **ConsumedLotOut.fields_of(dates[c.buy_id]),
                     quantity=c.quantity,
                     cost=c.cost,
                 )

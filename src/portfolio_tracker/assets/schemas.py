@@ -32,6 +32,7 @@ from portfolio_tracker.api.types import (
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource, effective_price_source
+from portfolio_tracker.transactions.schemas import TradeDated
 
 
 def _ticker(value: str | None) -> str | None:
@@ -179,9 +180,8 @@ class AssetDetail(AssetOut):
     holding: Holding
 
 
-class LotOut(BaseModel):
+class LotOut(TradeDated):
     transaction_id: uuid.UUID
-    transaction_date: datetime
     original_quantity: DecimalText
     remaining_quantity: DecimalText
     price_per_unit: DecimalText
@@ -189,16 +189,14 @@ class LotOut(BaseModel):
     remaining_cost: DecimalText
 
 
-class ConsumedLotOut(BaseModel):
+class ConsumedLotOut(TradeDated):
     transaction_id: uuid.UUID
-    transaction_date: datetime
     quantity: DecimalText
     cost: DecimalText
 
 
-class RealizationOut(BaseModel):
+class RealizationOut(TradeDated):
     transaction_id: uuid.UUID
-    transaction_date: datetime
     quantity: DecimalText
     proceeds: DecimalText = Field(description="quantity × price − sell fee")
     cost: DecimalText

@@ -23,7 +23,7 @@ from portfolio_tracker.api.types import (
     DecimalText,
     JsonKeys,
     NonNegativeDecimal,
-    past_day,
+    not_before_1900,
 )
 from portfolio_tracker.engine.money import normalize_currency
 
@@ -41,13 +41,14 @@ def _iso_day_text(value: object) -> object:
 PriceDay = Annotated[
     date,
     BeforeValidator(_iso_day_text),
-    AfterValidator(past_day),
+    AfterValidator(not_before_1900),
     WithJsonSchema(
         {
             "type": "string",
             "format": "date",
             "pattern": DAY_PATTERN,
-            "description": "ISO 8601 date of the price; not before 1900, not in the future.",
+            "description": "ISO 8601 date of the price; not before 1900 and not after your "
+            "today (in your time zone).",
         },
         mode="validation",
     ),

@@ -13,6 +13,7 @@ from portfolio_tracker.db.models import ManualPrice
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.errors import NotFound
 from portfolio_tracker.manual_prices.schemas import ManualPriceCreate
+from portfolio_tracker.usersettings.service import not_after_today, user_time_zone
 
 MANUAL_PRICE_NOT_FOUND = "Manual price not found."
 
@@ -35,6 +36,7 @@ def put_manual_price(
     Returns the row and whether it was newly created.
     """
     asset = get_owned(db, user_id, body.asset_id)
+    not_after_today(body.date, user_time_zone(db, user_id), ["body", "date"])
     currency = body.currency or asset.currency
     for _attempt in range(2):
         row = db.scalar(

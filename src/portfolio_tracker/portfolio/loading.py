@@ -11,16 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, time
 from decimal import Decimal, localcontext
 from typing import Any, Literal, cast
 
-from sqlalchemy import DateTime, String, select, type_coerce
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.assets.ledger import stored_trade
 from portfolio_tracker.db.models import Asset, ExchangeRate, ManualPrice, PriceHistory, Transaction
+from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, MissingRateError, RateTable
 from portfolio_tracker.engine.lots import FifoResult, Trade, run_fifo
 from portfolio_tracker.engine.metals import COINS, fine_troy_ounces, parse_unit
@@ -54,7 +55,7 @@ class Ledger:
     """One user's assets and trades, read once per user data version (see cache.py)."""
 
     assets: tuple[AssetInfo, ...]
-    trades: dict[str, list[Trade]]  # asset key -> trades ordered by (at, sequence)
+    trades: dict[str, list[Trade]]  # asset key -> trades in the order of trades
     _fifo: dict[str, FifoResult] = field(default_factory=dict)
 
     def fifo(self, asset_key: str) -> FifoResult:
@@ -64,8 +65,8 @@ class Ledger:
         return found
 
     @property
-    def first_trade_at(self) -> datetime | None:
-        firsts = [trades[0].at for trades in self.trades.values() if trades]
+    def first_trade_day(self) -> date | None:
+        firsts = [trades[0].day for trades in self.trades.values() if trades]
         return min(firsts) if firsts else None
 
 
@@ -100,7 +101,7 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
         )
     )
     sqlite = conn.dialect.name == "sqlite"
-    # Ids as text (a UUID object per row costs 3 µs); SQLite's instants as their stored
+    # Ids as text (a UUID object per row costs 3 µs); SQLite's days and times as their stored
     # text, parsed in C. The asset id's text differs by backend, so it is mapped back.
     raw_asset_ids = {
         raw: str(asset_id)
@@ -108,11 +109,6 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
             select(Asset.id, sa_cast(Asset.id, String)).where(Asset.user_id == user_id)
         )
     }
-    at_column = (
-        type_coerce(Transaction.transaction_date, String)
-        if sqlite
-        else type_coerce(Transaction.transaction_date, DateTime(timezone=True))
-    )
     rows: Sequence[Any] = conn.execute(
         select(
             sa_cast(Transaction.asset_id, String),
@@ -121,23 +117,30 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
             _as_text(Transaction.quantity, sqlite),
             _as_text(Transaction.price_per_unit, sqlite),
             _as_text(Transaction.fee, sqlite),
-            at_column,
-            Transaction.sequence,
+            _as_text(Transaction.trade_date, sqlite),
+            _as_text(Transaction.trade_time, sqlite),
+            Transaction.entry_number,
         )
         .where(Transaction.user_id == user_id)
-        .order_by(Transaction.asset_id, Transaction.transaction_date, Transaction.sequence)
+        .order_by(Transaction.asset_id, *TRADE_ORDER)
     ).all()
     trades: dict[str, list[Trade]] = {a.key: [] for a in assets}
     current: str | None = None
     bucket: list[Trade] = []
-    for raw_asset, tx_id, kind, quantity, price, fee, at, sequence in rows:
+    parse_day, parse_time = date.fromisoformat, time.fromisoformat
+    day_text: str | None = None
+    for raw_asset, tx_id, kind, quantity, price, fee, day, at, entry in rows:
         if raw_asset != current:
             current = raw_asset
             bucket = trades.setdefault(raw_asset_ids.get(raw_asset, raw_asset), [])
         if sqlite:
             quantity, price, fee = Decimal(quantity), Decimal(price), Decimal(fee)
-            at = datetime.fromisoformat(at + "+00:00")
-        bucket.append(stored_trade(tx_id, kind, quantity, price, fee, at, sequence))
+            if day != day_text:  # trades of one day share one date object
+                day_text, day_value = day, parse_day(day)
+            day = day_value
+            if at is not None:
+                at = parse_time(at)
+        bucket.append(stored_trade(tx_id, kind, quantity, price, fee, day, entry, at))
     return Ledger(assets, trades)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Response
@@ -16,8 +16,8 @@ from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     DayText,
     JsonKeys,
+    not_before_1900,
     parse_day,
-    past_day,
     symbol_pattern,
 )
 from portfolio_tracker.engine.history import Interval
@@ -58,7 +58,7 @@ def _day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return past_day(parse_day(value))
+        return not_before_1900(parse_day(value))
     except ValueError as exc:
         raise InvalidInput(str(exc), ["query", name]) from exc
 
@@ -119,8 +119,6 @@ def get_history(
     start, end = _day(from_, "from"), _day(to, "to")
     if start is not None and end is not None and start > end:
         raise InvalidInput("must be on or before `to`", ["query", "from"])
-    if start is not None and (end or date.today()) - start > timedelta(days=service.MAX_RANGE_DAYS):
-        raise InvalidInput("the range may span at most 30 years", ["query", "from"])
     name = None
     if benchmark is not None:
         if not _BENCHMARK.match(benchmark.strip()):

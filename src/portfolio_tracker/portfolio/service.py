@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.db.versions import read_versions
+from portfolio_tracker.engine.dates import user_today
 from portfolio_tracker.engine.fx import MissingRateError
 from portfolio_tracker.engine.history import (
     HistoryAsset,
@@ -30,7 +31,6 @@ from portfolio_tracker.engine.valuation import (
     HoldingInput,
     PortfolioSummary,
     summarize_portfolio,
-    trade_date,
 )
 from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
@@ -52,7 +52,7 @@ from portfolio_tracker.portfolio.schemas import (
     HoldingOut,
     PortfolioOut,
 )
-from portfolio_tracker.usersettings.service import get_settings
+from portfolio_tracker.usersettings.service import get_settings, not_after_today
 
 MAX_RANGE_DAYS = 30 * 366
 
@@ -70,9 +70,7 @@ def viewer(db: Session, user_id: uuid.UUID, currency: str | None) -> Viewer:
     versions = read_versions(db, user_id)  # before any row is read (see module doc)
     settings = get_settings(db, user_id)
     tz = ZoneInfo(settings.time_zone)
-    return Viewer(
-        user_id, versions, currency or settings.base_currency, tz, datetime.now(tz).date()
-    )
+    return Viewer(user_id, versions, currency or settings.base_currency, tz, user_today(tz))
 
 
 def _ledger(db: Session, cache: PortfolioCache, who: Viewer) -> Ledger:
@@ -116,7 +114,7 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
                 previous_quote=series.previous_quote(who.today) if series else None,
             )
         )
-    return summarize_portfolio(holdings, rates, who.base_currency, who.today, who.tz)
+    return summarize_portfolio(holdings, rates, who.base_currency, who.today)
 
 
 def summary_out(s: PortfolioSummary) -> PortfolioOut:
@@ -199,9 +197,10 @@ def portfolio_history(
 ) -> bytes:
     """The JSON body of GET /api/portfolio/history, from the cache when nothing changed.
 
-    The caller has validated explicit dates against each other and today (routes.py).
+    The caller has checked `from` <= `to`; today and the 30-year span are checked here.
     """
     who = viewer(db, user_id, query.currency)
+    check_range(query, who)
     key = result_key(
         user_id,
         who.versions,
@@ -221,6 +220,18 @@ def portfolio_history(
     return body
 
 
+def check_range(query: HistoryQuery, who: Viewer) -> None:
+    """Explicit dates end on the user's today at the latest (in their time zone) and span at
+    most 30 years; 422 naming the parameter otherwise."""
+    for day, name in ((query.start, "from"), (query.end, "to")):
+        if day is not None:
+            not_after_today(day, who.tz, ["query", name])
+    if query.start is not None and (query.end or who.today) - query.start > timedelta(
+        days=MAX_RANGE_DAYS
+    ):
+        raise InvalidInput("the range may span at most 30 years", ["query", "from"])
+
+
 def history_range(query: HistoryQuery, ledger: Ledger, who: Viewer) -> tuple[date, date]:
     """Explicit dates as given; `from` defaults to the first trade's day (at most 30 years
     back), `to` to today."""
@@ -229,8 +240,7 @@ def history_range(query: HistoryQuery, ledger: Ledger, who: Viewer) -> tuple[dat
         if query.start > end:
             raise InvalidInput(f"must be on or before `to` ({end.isoformat()})", ["query", "from"])
         return query.start, end
-    first = ledger.first_trade_at
-    start = trade_date(first, who.tz) if first is not None else end
+    start = ledger.first_trade_day or end
     return max(min(start, end), end - timedelta(days=MAX_RANGE_DAYS)), end
 
 
@@ -262,7 +272,7 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
     cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
     real = real_return_of(Decimal(0), cpi, cpi_symbol, start, end)
     try:
-        daily = value_history(assets, rates, base, start, end, "day", who.tz)
+        daily = value_history(assets, rates, base, start, end, "day")
     except MissingRateError as exc:
         return HistoryOut(
             base_currency=base, from_=start, to=end, interval=q.interval, points=[],

@@ -40,14 +40,15 @@ def list_transactions(
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[TransactionOut]:
-    """The caller's transactions ordered by date (then creation), optionally of one asset.
+    """The caller's transactions in the order of trades (calendar day, time of day where given
+    with date-only trades last in their day, then entry order), optionally of one asset.
 
     `X-Total-Count` carries the number of rows before `limit`/`offset`.
     """
     wanted = asset_id_camel or asset_id
     rows, total = service.list_transactions(db, principal.user.id, wanted, limit, offset)
     response.headers["X-Total-Count"] = str(total)
-    return [TransactionOut.model_validate(r) for r in rows]
+    return [TransactionOut.of(r) for r in rows]
 
 
 @router.post(
@@ -65,8 +66,8 @@ def create_transaction(
     """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused.
     When stored exchange rates start after its date, the missing ones are fetched in the
     background after the answer."""
-    out = TransactionOut.model_validate(service.create_transaction(db, principal.user.id, body))
-    backfill.trade_day(out.asset_id, out.transaction_date.date())
+    out = TransactionOut.of(service.create_transaction(db, principal.user.id, body))
+    backfill.trade_day(out.asset_id, out.trade_date)
     return out
 
 
@@ -75,7 +76,7 @@ def get_transaction(
     transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> TransactionOut:
     """One transaction of the caller's."""
-    return TransactionOut.model_validate(service.get_owned(db, principal.user.id, transaction_id))
+    return TransactionOut.of(service.get_owned(db, principal.user.id, transaction_id))
 
 
 @router.put("/{transaction_id}", response_model=TransactionOut, responses={**ERRORS, **OVERSELL})
@@ -88,8 +89,8 @@ def update_transaction(
 ) -> TransactionOut:
     """Edit a transaction; refused (and nothing written) if any later sell would oversell."""
     row = service.update_transaction(db, principal.user.id, transaction_id, body)
-    out = TransactionOut.model_validate(row)
-    backfill.trade_day(out.asset_id, out.transaction_date.date())
+    out = TransactionOut.of(row)
+    backfill.trade_day(out.asset_id, out.trade_date)
     return out
 
 

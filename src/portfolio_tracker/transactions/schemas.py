@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
@@ -17,8 +17,12 @@ from portfolio_tracker.api.types import (
     JsonKeys,
     NonNegativeDecimal,
     PositiveDecimal,
-    TradeInstant,
+    TradeDateEcho,
+    TradeDateInput,
 )
+from portfolio_tracker.db.models import Transaction
+from portfolio_tracker.engine.dates import TradeDate, as_given
+from portfolio_tracker.transactions.dates import stored_trade_date
 
 
 class TransactionType(StrEnum):
@@ -34,7 +38,7 @@ class TransactionCreate(StrictBody):
     type: TransactionType
     quantity: PositiveDecimal
     price_per_unit: NonNegativeDecimal
-    transaction_date: TradeInstant
+    transaction_date: TradeDateInput
     fee: NonNegativeDecimal = Field(
         default=Decimal(0),
         description="Buy fee adds to the lot's cost; sell fee reduces the proceeds.",
@@ -49,21 +53,52 @@ class TransactionUpdate(StrictBody):
     type: TransactionType | None = optional_not_null()
     quantity: PositiveDecimal | None = optional_not_null()
     price_per_unit: NonNegativeDecimal | None = optional_not_null()
-    transaction_date: TradeInstant | None = optional_not_null()
+    transaction_date: TradeDateInput | None = optional_not_null()
     fee: NonNegativeDecimal | None = optional_not_null()
     note: Note = Field(default=None, description="null clears the note.")
 
 
-class TransactionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TradeDated(BaseModel):
+    """When a trade happened: as given, and as the calendar day and time it counts on."""
 
+    transaction_date: TradeDateEcho
+    trade_date: date = Field(description="The trade's calendar day in your time zone.")
+    trade_time: time | None = Field(
+        description="Wall-clock time of day (HH:MM:SS, with fractions when given) in your time "
+        "zone; null for a date-only trade, which counts after every timed trade of its day."
+    )
+
+    @staticmethod
+    def fields_of(when: TradeDate) -> dict[str, Any]:
+        return {
+            "transaction_date": as_given(when),
+            "trade_date": when.day,
+            "trade_time": when.time_of_day,
+        }
+
+
+class TransactionOut(TradeDated):
     id: uuid.UUID
     asset_id: uuid.UUID
     type: TransactionType
     quantity: DecimalText
     price_per_unit: DecimalText
     fee: DecimalText
-    transaction_date: datetime
     note: str | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Transaction) -> TransactionOut:
+        return cls(
+            id=row.id,
+            asset_id=row.asset_id,
+            type=TransactionType(row.type),
+            quantity=row.quantity,
+            price_per_unit=row.price_per_unit,
+            fee=row.fee,
+            note=row.note,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            **cls.fields_of(stored_trade_date(row)),
+        )

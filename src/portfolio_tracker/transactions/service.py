@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import load_trades, lock_asset, trade_of
+from portfolio_tracker.assets.ledger import load_trades, lock_asset, next_entry_number, trade_of
 from portfolio_tracker.assets.service import get_owned as get_owned_asset
 from portfolio_tracker.db.models import Transaction
+from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.engine.lots import check_history
 from portfolio_tracker.errors import NotFound
+from portfolio_tracker.transactions.dates import resolve_trade_date, store_trade_date
 from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
 
 TRANSACTION_NOT_FOUND = "Transaction not found."
@@ -35,17 +37,10 @@ def list_transactions(
     if asset_id is not None:
         get_owned_asset(db, user_id, asset_id)
     query = select(Transaction).where(Transaction.user_id == user_id)
-    # Equal dates keep creation order. `sequence` counts per asset, so it orders one asset's
-    # history exactly as FIFO does, but across assets only the creation instant can.
-    tiebreak = (Transaction.sequence,) if asset_id is not None else (Transaction.created_at,)
     if asset_id is not None:
         query = query.where(Transaction.asset_id == asset_id)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
-        query.order_by(Transaction.transaction_date, *tiebreak, Transaction.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    rows = db.scalars(query.order_by(*TRADE_ORDER).limit(limit).offset(offset)).all()
     return rows, total
 
 
@@ -59,7 +54,8 @@ def get_owned(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID) -> Tra
 
 
 def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate) -> Transaction:
-    sequence = lock_asset(db, user_id, body.asset_id)
+    lock_asset(db, user_id, body.asset_id)
+    when = resolve_trade_date(db, user_id, body.transaction_date)
     row = Transaction(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -68,10 +64,10 @@ def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate)
         quantity=body.quantity,
         price_per_unit=body.price_per_unit,
         fee=body.fee,
-        transaction_date=body.transaction_date,
         note=body.note,
-        sequence=sequence,
+        entry_number=next_entry_number(db, user_id),
     )
+    store_trade_date(row, when)
     check_history([*load_trades(db, body.asset_id), trade_of(row)])
     db.add(row)
     db.commit()
@@ -86,14 +82,13 @@ def update_transaction(
     source_asset = row.asset_id
     target_asset = body.asset_id or source_asset
     # Lock in a fixed order so two moves between the same assets cannot deadlock.
-    sequences = {
-        asset_id: lock_asset(db, user_id, asset_id)
-        for asset_id in sorted({source_asset, target_asset})
-    }
+    for asset_id in sorted({source_asset, target_asset}):
+        lock_asset(db, user_id, asset_id)
     db.refresh(row)  # another writer may have changed it before we held the lock
-    if target_asset != source_asset:
-        row.sequence = sequences[target_asset]  # it joins the target's history as its newest
-
+    # A move or an edit keeps the entry number: the trade keeps its place among equal dates.
+    given_date = changes.pop("transaction_date", None)
+    if given_date is not None:
+        store_trade_date(row, resolve_trade_date(db, user_id, given_date))
     for field, value in changes.items():
         setattr(row, field, value.value if field == "type" else value)
     edited = trade_of(row)

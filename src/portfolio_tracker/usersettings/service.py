@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import date, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +17,8 @@ from portfolio_tracker.db.models import (
     UserSettings,
 )
 from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.engine.dates import user_today
+from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.usersettings.schemas import SettingsOut, SettingsUpdate
 
 
@@ -28,6 +33,22 @@ def get_settings(db: Session, user_id: uuid.UUID) -> SettingsOut:
             base_currency=DEFAULT_BASE_CURRENCY, locale=DEFAULT_LOCALE, time_zone=DEFAULT_TIME_ZONE
         )
     return SettingsOut(base_currency=row.base_currency, locale=row.locale, time_zone=row.time_zone)
+
+
+def user_time_zone(db: Session, user_id: uuid.UUID) -> ZoneInfo:
+    """The user's time zone: the zone their calendar days (trades, today) are taken in."""
+    name = db.scalar(select(UserSettings.time_zone).where(UserSettings.user_id == user_id))
+    return ZoneInfo(name or DEFAULT_TIME_ZONE)
+
+
+def not_after_today(day: date, tz: tzinfo, loc: Sequence[str | int]) -> None:
+    """Refuse (422 at ``loc``) a day after the user's today in their zone ``tz``: no trade,
+    price or history range reaches past it, whatever UTC's or the server's day is."""
+    today = user_today(tz)
+    if day > today:
+        raise InvalidInput(
+            f"must not be in the future: your today is {today.isoformat()} ({tz})", loc
+        )
 
 
 def update_settings(db: Session, user_id: uuid.UUID, body: SettingsUpdate) -> SettingsOut:

@@ -83,8 +83,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("entry_number", sa.BigInteger(), nullable=True))
 
     conn = op.get_bind()
+    # dict(result) would take the Result for a mapping (it has .keys()): build it row by row.
     zones = {
-        user_id: time_zone for user_id, time_zone in conn.execute(sa.select(_settings.c[:]))
+        user_id: zone
+        for user_id, zone in conn.execute(sa.select(_settings.c.user_id, _settings.c.time_zone))
     }
     rows = conn.execute(
         sa.select(
@@ -152,7 +154,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("transactions") as batch_op:
-        batch_op.add_column(sa.Column("transaction_date", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("transaction_date", UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("sequence", sa.Integer(), nullable=True))
 
     conn = op.get_bind()
