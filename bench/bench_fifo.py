@@ -11,7 +11,8 @@ import argparse
 import gc
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from portfolio_tracker.engine.lots import FifoResult, Trade, TradeKind, run_fifo
@@ -23,7 +24,7 @@ def generate(n_trades: int, n_assets: int, seed: int) -> dict[int, list[Trade]]:
     Built asset by asset, as the service decodes one asset's rows at a time.
     """
     rng = random.Random(seed)
-    start = datetime(2015, 1, 1, tzinfo=UTC)
+    start = date(2015, 1, 1)
     per_asset: dict[int, list[Trade]] = {}
     sequence = 0
     for asset in range(n_assets):
@@ -40,9 +41,10 @@ def generate(n_trades: int, n_assets: int, seed: int) -> dict[int, list[Trade]]:
                 milli = rng.randint(1, 20_000)
                 held += milli
                 kind = "buy"
-            at = start + timedelta(minutes=j)
+            on = start + timedelta(days=j // 500)  # several hundred trades a day
+            at = time_of_day(j % 500 // 60, j % 500 % 60)
             quantity = Decimal(milli) / 1000
-            trades.append(Trade(f"t{sequence}", kind, quantity, price, fee, at, sequence))
+            trades.append(Trade(f"t{sequence}", kind, quantity, price, fee, on, sequence, at))
             sequence += 1
         per_asset[asset] = trades
     return per_asset

@@ -11,7 +11,7 @@ import argparse
 import gc
 import random
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from portfolio_tracker.engine.fx import RateTable
@@ -46,7 +46,6 @@ def generate(
         for j in range(per_asset):
             k = j * len(days) // per_asset
             day = days[k]
-            at = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
             if held > 0 and rng.random() < 0.3:
                 milli = rng.randint(1, held)
                 held -= milli
@@ -58,7 +57,13 @@ def generate(
             price = closes[k]
             trades.append(
                 Trade(
-                    f"t{sequence}", kind, Decimal(milli) / 1000, price, Decimal("1.5"), at, sequence
+                    f"t{sequence}",
+                    kind,
+                    Decimal(milli) / 1000,
+                    price,
+                    Decimal("1.5"),
+                    day,
+                    sequence,
                 )
             )
             sequence += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,9 +143,10 @@ def build(path: Path, n_assets: int, n_transactions: int, years: int, seed: int)
                     "price_per_unit": closes[k],
                     "fee": Decimal("1.5"),
                     "note": None,
-                    "sequence": j + 1,
-                    "transaction_date": datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
-                    + timedelta(seconds=j % 3600),
+                    "entry_number": len(transactions) + 1,
+                    "trade_date": day,
+                    "trade_time": time(9, (j % 3600) // 60, j % 60),
+                    "trade_utc_offset": 3 * 3600,
                     "created_at": datetime.now(UTC),
                     "updated_at": datetime.now(UTC),
                 }
