@@ -3,17 +3,23 @@ data unchanged where the schema keeps it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.db.migrate import alembic_config, downgrade, upgrade
-from portfolio_tracker.db.models import Base, User
+from portfolio_tracker.db.models import Base, Transaction, User
 from portfolio_tracker.db.session import build_engine
+from portfolio_tracker.db.types import ExactDecimal, UTCDateTime
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -86,3 +92,149 @@ def test_models_and_migrations_agree(fresh_engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], diff
+
+
+# --- 0003: trade dates as calendar days, entry order ----------------------------------------
+
+ALICE = uuid.UUID("0b6f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b")  # no settings row: Europe/Istanbul
+BOB = uuid.UUID("1c7f9b4f-3d5e-4f60-9bac-1d2e3f4a5b6c")  # America/New_York
+GOLD, SILVER, FUND = (uuid.UUID(int=n) for n in (1, 2, 3))
+
+
+def _tx(
+    n: int, user: uuid.UUID, asset: uuid.UUID, at: datetime, seq: int, created: datetime
+) -> dict[str, Any]:
+    return {
+        "id": uuid.UUID(int=100 + n),
+        "user_id": user,
+        "asset_id": asset,
+        "type": "buy",
+        "quantity": "1",
+        "price_per_unit": "10",
+        "fee": "0",
+        "transaction_date": at,
+        "note": None,
+        "sequence": seq,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+T = datetime(2024, 3, 1, tzinfo=UTC)
+OLD_ROWS = [
+    # alice (UTC+3): a date-only input (00:00 UTC), a timed one, one created later
+    _tx(1, ALICE, GOLD, T, 1, T + timedelta(hours=5)),
+    _tx(2, ALICE, GOLD, T + timedelta(hours=7), 2, T + timedelta(hours=6)),
+    # created first of all, at 22:30 UTC on 1 March: 01:30 on 2 March in Istanbul
+    _tx(3, ALICE, SILVER, T + timedelta(hours=22, minutes=30), 1, T),
+    # bob (New York): 03:00 UTC on 1 March is 22:00 on 29 February in New York
+    _tx(4, BOB, FUND, T + timedelta(hours=3), 1, T),
+    _tx(5, BOB, FUND, T, 2, T + timedelta(hours=1)),
+]
+
+
+def _table(name: str, *columns: sa.ColumnClause[Any]) -> sa.TableClause:
+    return sa.table(name, *columns)
+
+
+def _seed_0002(engine: Engine) -> None:
+    """Rows as revision 0002 stored them (typed here, not read from today's models)."""
+    uid = sa.Uuid()
+    users = _table(
+        "users",
+        sa.column("id", uid),
+        sa.column("email"),
+        sa.column("hashed_password"),
+        sa.column("created_at", UTCDateTime()),
+    )
+    assets = _table(
+        "assets",
+        *(sa.column(c, uid) for c in ("id", "user_id")),
+        *(sa.column(c) for c in ("name", "type", "currency", "next_sequence", "price_source")),
+        *(sa.column(c, UTCDateTime()) for c in ("created_at", "updated_at")),
+    )
+    settings = _table(
+        "user_settings",
+        sa.column("user_id", uid),
+        *(sa.column(c) for c in ("base_currency", "locale", "time_zone")),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    transactions = _table(
+        "transactions", *(sa.column(c, uid) for c in ("id", "user_id", "asset_id")),
+        *(sa.column(c, UTCDateTime()) for c in ("transaction_date", "created_at", "updated_at")),
+        *(sa.column(c, ExactDecimal()) for c in ("quantity", "price_per_unit", "fee")),
+        sa.column("type"), sa.column("note"), sa.column("sequence"),
+    )  # fmt: skip
+    with engine.begin() as connection:
+        for user, email in ((ALICE, "alice@example.com"), (BOB, "bob@example.com")):
+            connection.execute(
+                users.insert().values(id=user, email=email, hashed_password="h", created_at=T)
+            )
+        connection.execute(
+            settings.insert().values(
+                user_id=BOB, base_currency="USD", locale="en-US", time_zone="America/New_York",
+                updated_at=T,
+            )
+        )  # fmt: skip
+        for asset, owner in ((GOLD, ALICE), (SILVER, ALICE), (FUND, BOB)):
+            connection.execute(
+                assets.insert().values(
+                    id=asset, user_id=owner, name="A", type="fund", currency="TRY",
+                    next_sequence=2, price_source="auto", created_at=T, updated_at=T,
+                )
+            )  # fmt: skip
+        connection.execute(transactions.insert(), OLD_ROWS)
+
+
+def test_0003_turns_instants_into_calendar_days_and_entry_order_and_back(
+    fresh_engine: Engine,
+) -> None:
+    upgrade(fresh_engine, "0002")
+    _seed_0002(fresh_engine)
+    upgrade(fresh_engine, "0003")
+
+    with Session(fresh_engine) as db:
+        rows = {
+            int(t.id) - 100: (t.trade_date, t.trade_time, t.trade_utc_offset, t.entry_number)
+            for t in db.query(Transaction)
+        }
+        last = {u.id: u.last_entry_number for u in db.query(User)}
+    assert rows == {
+        # 00:00 UTC was a date given without a time: that day, no time, no offset
+        1: (date(2024, 3, 1), None, None, 2),
+        # other instants: day and wall-clock time in the owner's zone
+        2: (date(2024, 3, 1), time(10, 0), 3 * 3600, 3),
+        3: (date(2024, 3, 2), time(1, 30), 3 * 3600, 1),
+        4: (date(2024, 2, 29), time(22, 0), -5 * 3600, 1),
+        5: (date(2024, 3, 1), None, None, 2),
+    }
+    assert last == {ALICE: 3, BOB: 2}
+    # For the UTC+3 user every trade stays on the day the old code bucketed it on.
+    istanbul = ZoneInfo("Europe/Istanbul")
+    for n, old in enumerate(OLD_ROWS, start=1):
+        if old["user_id"] == ALICE:
+            assert rows[n][0] == old["transaction_date"].astimezone(istanbul).date()
+
+    downgrade(fresh_engine, "0002")
+    transactions = _table(
+        "transactions", sa.column("id", sa.Uuid()), sa.column("transaction_date", UTCDateTime()),
+        sa.column("sequence"),
+    )  # fmt: skip
+    with fresh_engine.connect() as connection:
+        back = {
+            row.id.int - 100: (
+                row.transaction_date,
+                row.sequence,
+            )
+            for row in connection.execute(sa.select(transactions))
+        }
+    assert back == {
+        1: (T, 2),  # the date-only trade counts after the timed one of its day
+        2: (T + timedelta(hours=7), 1),
+        3: (T + timedelta(hours=22, minutes=30), 1),
+        4: (T + timedelta(hours=3), 1),
+        5: (T, 2),
+    }
+    upgrade(fresh_engine)  # and up again over the downgraded data
+    with Session(fresh_engine) as db:
+        assert db.query(Transaction).count() == len(OLD_ROWS)

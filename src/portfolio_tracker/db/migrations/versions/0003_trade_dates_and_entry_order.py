@@ -72,10 +72,11 @@ def _instant(day: date, at: time | None, offset: int | None) -> datetime:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(
-            sa.Column("last_entry_number", sa.BigInteger(), server_default="0", nullable=False)
-        )
+    # In place, never a batch copy of `users` (see downgrade).
+    op.add_column(
+        "users",
+        sa.Column("last_entry_number", sa.BigInteger(), server_default="0", nullable=False),
+    )
     with op.batch_alter_table("transactions") as batch_op:
         batch_op.add_column(sa.Column("trade_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("trade_time", sa.Time(), nullable=True))
@@ -213,5 +214,7 @@ def downgrade() -> None:
             ["asset_id", "transaction_date", "sequence"],
             unique=False,
         )
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("last_entry_number")
+    # Not in batch mode: on SQLite that would copy `users` into a new table and drop the old
+    # one, and the drop cascades (ON DELETE CASCADE) to every asset and transaction. SQLite
+    # 3.35+ drops a column in place.
+    op.drop_column("users", "last_entry_number")
