@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
@@ -20,6 +21,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from portfolio_tracker.engine.dates import TradeDate, as_given
 from portfolio_tracker.engine.money import (
     ENGINE_CONTEXT,
     MAX_ABS,
@@ -193,6 +195,26 @@ TradeDateEcho = Annotated[
         mode="serialization",
     ),
 ]
+
+
+class TradeDated(BaseModel):
+    """When a trade happened: as given, and as the calendar day and time it counts on."""
+
+    transaction_date: TradeDateEcho
+    trade_date: date = Field(description="The trade's calendar day in your time zone.")
+    trade_time: time | None = Field(
+        description="Wall-clock time of day (HH:MM:SS, with fractions when given) in your time "
+        "zone; null for a date-only trade, which counts after every timed trade of its day."
+    )
+
+    @staticmethod
+    def fields_of(when: TradeDate) -> dict[str, Any]:
+        return {
+            "transaction_date": as_given(when),
+            "trade_date": when.day,
+            "trade_time": when.time_of_day,
+        }
+
 
 # Text fields: PostgreSQL cannot store NUL, so every one of them refuses it.
 NO_NUL_PATTERN = "^[^\\x00]*$"

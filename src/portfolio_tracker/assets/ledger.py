@@ -8,7 +8,7 @@ The engine's hot path wants plain columns, not ORM objects (docs/architecture.md
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.db.models import Asset, Transaction, User
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.engine.dates import TradeDate
 from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.errors import NotFound
 
@@ -145,3 +146,26 @@ def next_entry_number(db: Session, user_id: uuid.UUID) -> int:
         .returning(User.last_entry_number)
     ).scalar_one()
     return number
+
+
+def stored_trade_date(row: Transaction) -> TradeDate:
+    """When a stored transaction happened, as the user said it."""
+    return _trade_date(row.trade_date, row.trade_time, row.trade_utc_offset)
+
+
+def _trade_date(day: date, at: time | None, offset_seconds: int | None) -> TradeDate:
+    offset = None if offset_seconds is None else timedelta(seconds=offset_seconds)
+    return TradeDate(day, at, offset)
+
+
+def trade_dates_of_asset(db: Session, asset_id: uuid.UUID) -> dict[str, TradeDate]:
+    """The trade date of each of an asset's transactions, by transaction id (as text)."""
+    rows = db.execute(
+        select(
+            Transaction.id,
+            Transaction.trade_date,
+            Transaction.trade_time,
+            Transaction.trade_utc_offset,
+        ).where(Transaction.asset_id == asset_id)
+    )
+    return {str(tx_id): _trade_date(day, at, offset) for tx_id, day, at, offset in rows}

@@ -11,6 +11,7 @@ from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.assets import service
+from portfolio_tracker.assets.ledger import trade_dates_of_asset
 from portfolio_tracker.assets.schemas import (
     AssetCreate,
     AssetDetail,
@@ -23,7 +24,6 @@ from portfolio_tracker.assets.schemas import (
 )
 from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.prices.deps import Backfill
-from portfolio_tracker.transactions.dates import trade_dates_of_asset
 
 router = api_router(prefix="/api/assets", tags=["assets"])
 

@@ -28,11 +28,11 @@ from portfolio_tracker.api.types import (
     SYMBOL_RE,
     DecimalText,
     JsonKeys,
+    TradeDated,
 )
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource, effective_price_source
-from portfolio_tracker.transactions.schemas import TradeDated
 
 
 def _ticker(value: str | None) -> str | None:

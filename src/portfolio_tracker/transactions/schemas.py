@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
@@ -17,12 +17,11 @@ from portfolio_tracker.api.types import (
     JsonKeys,
     NonNegativeDecimal,
     PositiveDecimal,
-    TradeDateEcho,
+    TradeDated,
     TradeDateInput,
 )
+from portfolio_tracker.assets.ledger import stored_trade_date
 from portfolio_tracker.db.models import Transaction
-from portfolio_tracker.engine.dates import TradeDate, as_given
-from portfolio_tracker.transactions.dates import stored_trade_date
 
 
 class TransactionType(StrEnum):
@@ -56,25 +55,6 @@ class TransactionUpdate(StrictBody):
     transaction_date: TradeDateInput | None = optional_not_null()
     fee: NonNegativeDecimal | None = optional_not_null()
     note: Note = Field(default=None, description="null clears the note.")
-
-
-class TradeDated(BaseModel):
-    """When a trade happened: as given, and as the calendar day and time it counts on."""
-
-    transaction_date: TradeDateEcho
-    trade_date: date = Field(description="The trade's calendar day in your time zone.")
-    trade_time: time | None = Field(
-        description="Wall-clock time of day (HH:MM:SS, with fractions when given) in your time "
-        "zone; null for a date-only trade, which counts after every timed trade of its day."
-    )
-
-    @staticmethod
-    def fields_of(when: TradeDate) -> dict[str, Any]:
-        return {
-            "transaction_date": as_given(when),
-            "trade_date": when.day,
-            "trade_time": when.time_of_day,
-        }
 
 
 class TransactionOut(TradeDated):
