@@ -1,12 +1,17 @@
 """Timings of the real app over a generated database, run in its own process so that its
 peak memory (ru_maxrss) is the server's alone. Prints one JSON object.
 
+Also the dashboard page (GET / with the session cookie: render included) warm, and the
+JavaScript that page makes the browser download, raw and gzip-compressed.
+
     python -m bench.measure <sqlite url> <token>
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import resource
 import statistics
 import sys
@@ -47,6 +52,11 @@ def main(url: str, token: str) -> None:
         history_cold = _timed(client, history, headers)
         history_warm = [_timed(client, history, headers) for _ in range(WARM_RUNS)]
         body = client.get(history, headers=headers).json()
+        client.cookies.set("pt_session", token)
+        page = client.get("/")
+        dashboard_warm = [_timed(client, "/", {}) for _ in range(WARM_RUNS)]
+        sources = re.findall(r'<script src="([^"]+)"', page.text)
+        scripts = [client.get(src).content for src in sources]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -57,6 +67,10 @@ def main(url: str, token: str) -> None:
                 "history_warm_p50_ms": statistics.median(history_warm) * 1000,
                 "history_points": len(body["points"]),
                 "peak_mb": peak_mb,
+                "dashboard_warm_p50_ms": statistics.median(dashboard_warm) * 1000,
+                "js_files": len(scripts),
+                "js_kb": sum(len(s) for s in scripts) / 1024,
+                "js_gzip_kb": sum(len(gzip.compress(s, 9)) for s in scripts) / 1024,
             }
         )
     )

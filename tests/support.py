@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -13,6 +21,14 @@ from portfolio_tracker.db.models import Base
 from portfolio_tracker.settings import Settings
 
 PASSWORD = "a perfectly fine passphrase"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(what: str) -> None:
+    """Skip locally; fail under CI, where every service must be exercised for real."""
+    if IN_CI:
+        pytest.fail(f"{what} (CI=true: this must run, not skip)")
+    pytest.skip(what)
 
 
 def make_settings(engine: Engine, **overrides: Any) -> Settings:
@@ -103,3 +119,29 @@ def refusals(
         elif count_rows() != before:
             problems.append(f"{value!r}: rows changed")
     return problems
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, seconds: float = 10) -> Iterator[str]:
+    """Runs `app` under a real uvicorn server on a free loopback port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + seconds
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=seconds)

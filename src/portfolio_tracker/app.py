@@ -31,6 +31,8 @@ from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.usersettings.routes import router as settings_router
+from portfolio_tracker.web import install_web
+from portfolio_tracker.web.headers import content_security_policy
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ def create_app(
         app.include_router(router)
     for router in (manual_prices_router, settings_router, portfolio_router):
         app.include_router(router)
+    install_web(app)  # pages, static files, HTML error pages (after the API's handlers)
     return app
 
 
@@ -139,13 +142,7 @@ async def _security_headers(
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.url.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
-    if headers.get("content-type", "").startswith("text/html"):
-        # Swagger UI's page starts itself with an inline script; nothing loads from elsewhere.
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-        )
+    headers.setdefault("Content-Security-Policy", content_security_policy(request.url.path))
     if request.url.scheme == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -5,7 +5,6 @@ portfolio figures."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -28,6 +26,7 @@ from portfolio_tracker.db.models import ExchangeRate, PriceHistory
 from portfolio_tracker.db.session import build_engine
 from portfolio_tracker.settings import Settings, get_settings
 from recordings import FIXTURES
+from support import serve_in_thread
 
 # path → (fixture, content type); the feeds' real paths.
 ROUTES = {
@@ -73,12 +72,6 @@ class FeedHandler(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def feed_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
@@ -108,21 +101,8 @@ def environment(feed_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 @pytest.fixture
 def running_app(environment: str) -> Iterator[str]:
     settings = Settings(_env_file=None, auth_rate_limit="1000/minute")  # type: ignore[call-arg]
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as base_url:
+        yield base_url
 
 
 def wait_for(condition: Any, seconds: float = 10) -> None:

@@ -1,0 +1,1 @@
+"""Page routes, one module per area; each calls the same services as the API."""

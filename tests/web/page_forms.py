@@ -1,0 +1,46 @@
+"""Helpers of the page tests that go through the ASGI app (no browser)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute
+
+from portfolio_tracker.web.routing import PageRoute
+from support import PASSWORD
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_of(html: str) -> str:
+    """The form token in a page's HTML (every form of one visitor carries the same one)."""
+    found = CSRF_INPUT.search(html)
+    assert found, "the page has no form token"
+    return found.group(1)
+
+
+def sign_up_through_page(
+    client: TestClient, email: str, language: str = "en-US", password: str = PASSWORD
+) -> None:
+    """Signs up with the sign-up form, as a browser would (origin, form token, language)."""
+    headers = {"Accept-Language": language, "Origin": str(client.base_url).rstrip("/")}
+    token = csrf_token_of(client.get("/signup", headers=headers).text)
+    answer = client.post(
+        "/signup",
+        data={"csrf_token": token, "email": email, "password": password},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def page_routes(routes: Iterable[BaseRoute]) -> Iterator[PageRoute]:
+    """Every page route of an app, inside included routers too."""
+    for route in routes:
+        if isinstance(route, PageRoute):
+            yield route
+        inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+        if inner is not None and hasattr(inner, "routes"):
+            yield from page_routes(inner.routes)
