@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
@@ -25,13 +26,11 @@ def sign_up_through_page(
     client: TestClient, email: str, language: str = "en-US", password: str = PASSWORD
 ) -> None:
     """Signs up with the sign-up form, as a browser would (origin, form token, language)."""
-    headers = {"Accept-Language": language, "Origin": str(client.base_url).rstrip("/")}
-    token = csrf_token_of(client.get("/signup", headers=headers).text)
-    answer = client.post(
+    answer = post_form(
+        client,
         "/signup",
-        data={"csrf_token": token, "email": email, "password": password},
-        headers=headers,
-        follow_redirects=False,
+        {"email": email, "password": password},
+        headers={"Accept-Language": language},
     )
     assert answer.status_code == 303, answer.text
 
@@ -44,3 +43,22 @@ def page_routes(routes: Iterable[BaseRoute]) -> Iterator[PageRoute]:
         inner = getattr(route, "original_router", None) or getattr(route, "router", None)
         if inner is not None and hasattr(inner, "routes"):
             yield from page_routes(inner.routes)
+
+
+def post_form(
+    client: TestClient,
+    page: str,
+    data: dict[str, str],
+    *,
+    action: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Opens `page`, then posts its form (to `action`, default the page itself) with the
+    page's token and this site as the Origin, as a browser does. Redirects are not followed."""
+    token = csrf_token_of(client.get(page, headers=headers).text)
+    return client.post(
+        action or page.split("?")[0],
+        data={"csrf_token": token, **data},
+        headers={"Origin": str(client.base_url).rstrip("/"), **(headers or {})},
+        follow_redirects=False,
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Response
 from pydantic import ValidationError
 
 from portfolio_tracker.accounts import service, sessions
 from portfolio_tracker.accounts.auth import Throttle, clear_session_cookie, set_session_cookie
 from portfolio_tracker.accounts.schemas import SignInRequest, SignUpRequest
+from portfolio_tracker.accounts.security import AuthThrottle
+from portfolio_tracker.db.models import User, UserSession
 from portfolio_tracker.errors import Conflict, RateLimited, Unauthorized
 from portfolio_tracker.usersettings import service as user_settings
 from portfolio_tracker.usersettings.schemas import SettingsUpdate
@@ -50,14 +54,7 @@ def sign_in(page: FormPage, throttle: Throttle) -> Response:
     values = form_values(page.form, ("email", "password"))
     try:
         body = SignInRequest.model_validate(values)
-        _user, token, _ = service.sign_in(
-            page.db,
-            body,
-            page.settings,
-            throttle,
-            ip=_client_ip(page),
-            user_agent=page.request.headers.get("user-agent"),
-        )
+        _user, token = _open_session(service.sign_in, page, body, throttle)
     except ValidationError as exc:
         return sign_in_form(page, errors_from_validation(exc, page.gettext), values["email"])
     except Unauthorized:
@@ -85,14 +82,7 @@ def sign_up(page: FormPage, throttle: Throttle) -> Response:
 
     try:
         body = SignUpRequest.model_validate(values)
-        user, token, _ = service.sign_up(
-            page.db,
-            body,
-            page.settings,
-            throttle,
-            ip=_client_ip(page),
-            user_agent=page.request.headers.get("user-agent"),
-        )
+        user, token = _open_session(service.sign_up, page, body, throttle)
     except ValidationError as exc:
         return again(errors_from_validation(exc, page.gettext))
     except Conflict:
@@ -120,6 +110,24 @@ def _signed_in(page: Page, token: str, next_path: str) -> Response:
     set_session_cookie(page.request, response, token, page.settings)
     response.delete_cookie(csrf.ANONYMOUS_COOKIE, path="/")  # the session keys the forms now
     return response
+
+
+def _open_session(
+    open_session: Callable[..., tuple[User, str, UserSession]],
+    page: Page,
+    body: SignInRequest | SignUpRequest,
+    throttle: AuthThrottle,
+) -> tuple[User, str]:
+    """The accounts service's sign-in or sign-up: the user and the new session's token."""
+    user, token, _ = open_session(
+        page.db,
+        body,
+        page.settings,
+        throttle,
+        ip=_client_ip(page),
+        user_agent=page.request.headers.get("user-agent"),
+    )
+    return user, token
 
 
 def _too_many(page: Page, exc: RateLimited) -> str:
