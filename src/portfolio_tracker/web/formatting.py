@@ -21,10 +21,12 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.languages import get_official_languages
 from babel.numbers import (
+    NumberPattern,
     format_currency,
     format_decimal,
     format_percent,
     get_currency_symbol,
+    parse_pattern,
 )
 
 from portfolio_tracker.web.i18n import babel_locale
@@ -56,15 +58,21 @@ def currency_symbol(currency: str, locale: str) -> str:
 
 
 @cache
-def _money_pattern(locale: str, currency: str) -> str:
+def _parsed(pattern: str) -> NumberPattern:
+    """Babel parses a pattern string on every call; a page formats hundreds of figures."""
+    return parse_pattern(pattern)
+
+
+@cache
+def _money_pattern(locale: str, currency: str) -> NumberPattern:
     """The locale's currency pattern with the symbol written out as a quoted literal."""
     where = babel_locale(locale)
     symbol = currency_symbol(currency, locale).replace("'", "''")
     standard = str(where.currency_formats["standard"].pattern).split(";")[0]
     digits = standard.replace("¤", "").replace("\xa0", "").strip()
     if where.language in _SUFFIX_CURRENCY_LANGUAGES:
-        return f"{digits}\xa0'{symbol}'"
-    return standard.replace("¤", f"'{symbol}'")
+        return _parsed(f"{digits}\xa0'{symbol}'")
+    return _parsed(standard.replace("¤", f"'{symbol}'"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +104,7 @@ class Formatter:
         if value is None:
             return "—"
         pattern = "#,##0" + ("." + "0" * min_places + "#" * (max_places - min_places))
-        return format_decimal(value, pattern.rstrip("."), self._babel)
+        return format_decimal(value, _parsed(pattern.rstrip(".")), self._babel)
 
     def percent(self, ratio: Decimal | None, *, signed: bool = False) -> str:
         """A ratio (0.1234) as a percentage with two decimals: %12,34 (tr) / 12.34% (en)."""
@@ -131,7 +139,7 @@ def _short_date_pattern(locale: str) -> str:
 
 
 @cache
-def _percent_pattern(locale: str) -> str:
+def _percent_pattern(locale: str) -> NumberPattern:
     """The locale's percent pattern (%#,##0 in tr, #,##0 % in de) with two decimals."""
     pattern = str(babel_locale(locale).percent_formats[None].pattern).split(";")[0]
-    return pattern.replace("#,##0", "#,##0.00", 1)
+    return _parsed(pattern.replace("#,##0", "#,##0.00", 1))
