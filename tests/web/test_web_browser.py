@@ -173,6 +173,7 @@ def test_sign_up_build_a_portfolio_read_the_dashboard_in_two_languages_and_sign_
 
     # Turkish: the settings page, then Turkish words and numbers everywhere.
     page.get_by_role("link", name="Settings").click()
+    screenshot(page, "settings")
     page.get_by_label("Language and number format").select_option("tr-TR")
     page.get_by_role("button", name="Save").click()
     assert page.get_by_role("status").inner_text() == "Ayarlar kaydedildi."

@@ -79,10 +79,22 @@ def is_stale(holding: HoldingOut) -> bool:
     return holding.staleness_days > limit
 
 
-def holding_rows(summary: PortfolioOut, assets: list[AssetOut]) -> list[HoldingRow]:
-    sources = {str(a.id): a.effective_price_source for a in assets}
+def price_source(page: Page, holding: HoldingOut, feed: str | None) -> str:
+    """Where the price shown came from: the asset's feed (TEFAS, Yahoo, ...), a manual price,
+    or the last trade's price when the summary says so (its `price_source`, where reported)."""
+    kind = getattr(holding, "price_source", None)
+    if kind == "manual" or (kind is None and feed in (None, "manual")):
+        return page.gettext("manual")
+    if kind == "trade":
+        return page.gettext("last trade")
+    return feed or page.gettext("feed")
+
+
+def holding_rows(page: Page, summary: PortfolioOut, assets: list[AssetOut]) -> list[HoldingRow]:
+    feeds = {str(a.id): a.effective_price_source for a in assets}
     return [
-        HoldingRow(h, sources.get(h.asset_id) or "manual", is_stale(h)) for h in summary.holdings
+        HoldingRow(h, price_source(page, h, feeds.get(h.asset_id)), is_stale(h))
+        for h in summary.holdings
     ]
 
 
@@ -110,7 +122,7 @@ def dashboard(page: Page, cache: PortfolioCache) -> Response:
     return page.render(
         "dashboard.html",
         summary=summary,
-        rows=holding_rows(summary, assets),
+        rows=holding_rows(page, summary, assets),
         by_type=allocation_slices(summary.allocation_by_type),
         by_currency=allocation_slices(summary.allocation_by_currency),
         has_trades=any(h.quantity or h.realized_pnl for h in summary.holdings),

@@ -109,6 +109,14 @@
     if (history.unpriced_days > 0) {
       text += " " + fill(labels.unpriced, { days: history.unpriced_days });
     }
+    (history.excluded || []).slice(0, 5).forEach((gap) => {
+      text += " " + fill(labels.excluded, {
+        name: gap.name,
+        from: dayFormat.format(new Date(gap.from + "T00:00:00Z")),
+        to: dayFormat.format(new Date(gap.to + "T00:00:00Z")),
+        reason: gap.reason === "no_rate" ? labels.noRate : labels.noPrice,
+      });
+    });
     const benchmark = history.benchmark;
     if (benchmark) {
       text += " " + (benchmark.value == null
