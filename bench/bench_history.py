@@ -1,7 +1,7 @@
-"""Time ``value_history`` for 50 assets x 10 years of daily prices (half of them in USD).
+"""Time ``build_history`` for 50 assets x 10 years of daily prices (half of them in USD).
 
 Run: ``python bench/bench_history.py [--assets K] [--years Y] [--trades N] [--seed S]``.
-Generation is not timed. The timed part is one daily ``value_history`` call in TRY (trades,
+Generation is not timed. The timed part is one daily ``build_history`` call in TRY (trades,
 daily closes, daily USD/TRY), then the daily TWR and the XIRR over the result.
 """
 
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from portfolio_tracker.engine.fx import RateTable
-from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, value_history
+from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, build_history
 from portfolio_tracker.engine.lots import Trade, TradeKind, run_fifo
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
@@ -92,7 +92,7 @@ def main() -> None:
     points: tuple[HistoryPoint, ...] = ()
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        points = value_history(assets, rates, "TRY", start, end)
+        points = build_history(assets, rates, "TRY", start, end).points
         timings.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
     cumulative = twr_series(points)
@@ -102,7 +102,7 @@ def main() -> None:
     t_xirr = time.perf_counter() - t0
 
     print(
-        f"value_history daily, {len(points)} points: best {min(timings):.3f} s, "
+        f"build_history daily, {len(points)} points: best {min(timings):.3f} s, "
         f"median {sorted(timings)[len(timings) // 2]:.3f} s (target <= 0.5 s)"
     )
     print(f"twr_series: {t_twr:.3f} s (TWR {float(cumulative[-1]):.4f})")
@@ -119,7 +119,8 @@ def main() -> None:
             a.currency,
             fifo,
             a.prices.price_on(end),
-            a.prices.previous_quote(end),
+            a.prices.price_on(end - timedelta(days=1)),
+            a.trades,
         )
         for a, fifo in zip(assets, fifos, strict=True)
     ]

@@ -20,9 +20,10 @@ import json
 import resource
 import sys
 import time
+from datetime import timedelta
 
 from bench.bench_history import generate
-from portfolio_tracker.engine.history import value_history
+from portfolio_tracker.engine.history import build_history
 from portfolio_tracker.engine.lots import run_fifo
 from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
 
@@ -39,7 +40,8 @@ def main(n_trades: int) -> None:
             a.currency,
             run_fifo(a.trades),
             a.prices.price_on(end),
-            a.prices.previous_quote(end),
+            a.prices.price_on(end - timedelta(days=1)),
+            a.trades,
         )
         for a in assets
     ]
@@ -47,7 +49,7 @@ def main(n_trades: int) -> None:
     fifo_s = time.perf_counter() - t0
     gc.collect()
     t0 = time.perf_counter()
-    points = value_history(assets, rates, "TRY", start, end)
+    points = build_history(assets, rates, "TRY", start, end).points
     history_s = time.perf_counter() - t0
     print(
         json.dumps(

@@ -3,7 +3,7 @@
 - ``order_trades`` trusts one pass over an already ordered history (its inlined key is
   ``trade_order_key``, ties included);
 - ``run_fifo`` writes its records' slots directly and keeps open lots as tuples;
-- ``value_history`` and ``summarize_portfolio`` reuse the rate of a repeated day.
+- ``build_history`` and ``summarize_portfolio`` reuse the rate of a repeated day.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from portfolio_tracker.engine import lots
 from portfolio_tracker.engine.fx import RateTable
-from portfolio_tracker.engine.history import HistoryAsset, value_history
+from portfolio_tracker.engine.history import HistoryAsset, build_history
 from portfolio_tracker.engine.lots import (
     LotConsumption,
     Realization,
@@ -99,7 +99,7 @@ def test_history_and_realised_pnl_take_each_trade_on_its_own_day() -> None:
     assert summary.realized_pnl == D(10) * 31 + D(10) * 32 - D(10) * 30 - D(10) * 30
     prices = PriceSeries.from_points([(date(2023, 11, 1), D(10))], "USD")
     asset = HistoryAsset("a", "USD", trades, prices)
-    points = value_history([asset], rates, "TRY", date(2023, 11, 4), date(2023, 11, 5))
+    points = build_history([asset], rates, "TRY", date(2023, 11, 4), date(2023, 11, 5)).points
     assert [(p.on, p.net_flow) for p in points] == [
         (date(2023, 11, 4), D(-10) * 31),
         (date(2023, 11, 5), D(-10) * 32),

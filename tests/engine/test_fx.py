@@ -182,3 +182,30 @@ def test_a_ten_year_daily_series_converts_in_one_pass() -> None:
     series = rates.rate_series("TRY", "USD", days)
     assert all(q is not None for q in series)
     assert series[-1] == rates.rate_on("TRY", "USD", days[-1])
+
+
+def test_a_manual_rate_wins_its_day_in_both_orientations_and_carries_forward() -> None:
+    stored = [(JAN1, "USD", "TRY", D("30")), (date(2024, 1, 3), "USD", "TRY", D("31"))]
+    # Entered as TRY/USD: it still beats the published USD/TRY of its day.
+    rates = RateTable(stored, overrides=[(JAN1, "TRY", "USD", D("0.025"))])
+    assert rates.rate_on("USD", "TRY", JAN1).rate == D(40)
+    assert rates.rate_on("TRY", "USD", date(2024, 1, 2)).rate == D("0.025")
+    assert rates.rate_on("USD", "TRY", date(2024, 1, 3)).rate == D(31)  # a newer stored rate
+    # Crossed like any rate: EUR -> TRY through USD.
+    crossed = RateTable([(JAN1, "EUR", "USD", D("1.1"))], overrides=[(JAN1, "USD", "TRY", D(30))])
+    assert crossed.rate_on("EUR", "TRY", JAN1) == RateQuote(D("33.0"), JAN1, "USD")
+
+
+def test_first_date_is_the_first_day_a_rate_answers() -> None:
+    rates = table()
+    assert rates.first_date("USD", "TRY") == JAN1
+    assert rates.first_date("TRY", "usd") == JAN1
+    assert rates.first_date("GBP", "USD") == date(2024, 1, 2)  # through EUR
+    assert rates.first_date("GBP", "TRY") is None  # two pivots are never chained
+    assert rates.first_date("JPY", "JPY") == date.min
+    for pair in (("USD", "TRY"), ("GBP", "USD"), ("EUR", "TRY")):
+        first = rates.first_date(*pair)
+        assert first is not None
+        rates.rate_on(*pair, first)
+        with pytest.raises(MissingRateError):
+            rates.rate_on(*pair, first - timedelta(days=1))

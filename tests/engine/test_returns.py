@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from portfolio_tracker.engine.fx import RateTable
-from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, value_history
+from portfolio_tracker.engine.history import HistoryAsset, HistoryPoint, build_history
 from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.prices import MissingPriceError, PriceSeries
@@ -82,7 +82,7 @@ def test_twr_without_flows_equals_the_price_return(closes: list[Decimal], qty: D
     days = [JAN1 + timedelta(days=i) for i in range(len(closes))]
     series = PriceSeries.from_points(zip(days, closes, strict=True), "TRY")
     asset = HistoryAsset("a", "TRY", [buy(1, str(qty), "5", date(2023, 12, 1))], series)
-    points = value_history([asset], NO_RATES, "TRY", days[0], days[-1])
+    points = build_history([asset], NO_RATES, "TRY", days[0], days[-1]).points
     with localcontext(ENGINE_CONTEXT):
         price_return = closes[-1] / closes[0] - 1
         assert abs(twr(points) - price_return) <= D("1e-60")
@@ -228,7 +228,7 @@ def test_pme_against_the_assets_own_prices_reproduces_the_portfolio(
         day = days[min(offset, len(days) - 1)]
         trades.append(buy(seq, str(qty), str(closes[days.index(day)]), day))
     asset = HistoryAsset("a", "TRY", trades, series)
-    points = value_history([asset], NO_RATES, "TRY", days[0], days[-1])
+    points = build_history([asset], NO_RATES, "TRY", days[0], days[-1]).points
     result = public_market_equivalent(external_flows(points), series, days[-1])
     assert result.value == points[-1].market_value
     assert result.irr == xirr(xirr_cashflows(points))

@@ -141,17 +141,31 @@ def test_no_trades_gives_one_point_today(alice: ApiUser) -> None:
     assert (body["twr"], body["xirr"]) == ("0", None)
 
 
-def test_a_flow_without_a_rate_is_reported(alice: ApiUser, fund: dict[str, Any]) -> None:
+def test_an_asset_without_a_rate_is_left_out_and_named(
+    alice: ApiUser, fund: dict[str, Any]
+) -> None:
     body = alice.get(f"/api/portfolio/history?{RANGE}&currency=CHF").json()
-    assert (body["points"], body["reason"]) == ([], "no_rate")
-    assert "CHF" in body["detail"]
+    assert [p["market_value"] for p in body["points"]] == ["0", "0", "0"]
+    assert body["excluded"] == [
+        {
+            "asset_id": fund["id"],
+            "name": "Fund",
+            "reason": "no_rate",
+            "from": "2024-01-01",
+            "to": "2024-01-03",
+        }
+    ]
+    assert (body["twr"], body["xirr"], body["unpriced_days"]) == ("0", None, 3)
 
 
 def test_unpriced_days_are_counted(alice: ApiUser, store: Store) -> None:
     gold = alice.create_asset(name="Gold", type="metal")
-    alice.trade(gold["id"], "buy", "1", "2000", "2024-01-01T09:00:00Z")
+    alice.trade(gold["id"], "buy", "1", "0", "2024-01-02T09:00:00Z")  # a gift: no price
     body = alice.get(f"/api/portfolio/history?{RANGE}").json()
-    assert body["unpriced_days"] == 3
+    assert body["unpriced_days"] == 2
+    assert [(e["reason"], e["from"], e["to"]) for e in body["excluded"]] == [
+        ("no_price", "2024-01-02", "2024-01-03")
+    ]
 
 
 FUTURE = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +17,7 @@ def _holding(body: dict[str, Any], name: str) -> dict[str, Any]:
     return next(h for h in body["holdings"] if h["name"] == name)
 
 
-def test_holdings_without_prices_are_listed_with_value_null(alice: ApiUser) -> None:
+def test_holdings_without_a_stored_price_are_valued_at_their_own_trade(alice: ApiUser) -> None:
     gold = alice.create_asset(name="Gold", type="metal")
     fund = alice.create_asset(name="Fund", type="fund", ticker_symbol="YAC")
     alice.trade(gold["id"], "buy", "5", "2000", "2024-01-02", fee="10")
@@ -30,16 +29,32 @@ def test_holdings_without_prices_are_listed_with_value_null(alice: ApiUser) -> N
     body = response.json()
     assert body["base_currency"] == "TRY"
     assert [h["name"] for h in body["holdings"]] == ["Gold", "Fund"]
-    for row in body["holdings"]:
-        assert row["market_value"] is None
-        assert row["unpriced_reason"] == "no_price"
-        assert row["weight"] is None
-    assert _holding(body, "Gold")["quantity"] == "5"
-    assert _holding(body, "Gold")["average_cost"] == "2002"
-    assert body["total_market_value"] == "0"
-    assert body["unpriced_count"] == 2
-    assert body["unpriced_cost_basis"] == "10160"
-    assert body["allocation_by_type"] == []
+    gold_row = _holding(body, "Gold")
+    assert (gold_row["price"], gold_row["price_source"], gold_row["price_date"]) == (
+        "2000",
+        "trade",
+        "2024-01-02",
+    )
+    assert gold_row["staleness_days"] == (date.fromisoformat(body["on"]) - date(2024, 1, 2)).days
+    assert (gold_row["quantity"], gold_row["average_cost"]) == ("5", "2002")
+    assert (gold_row["market_value"], gold_row["unrealized_pnl"]) == ("10000", "-10")
+    assert body["total_market_value"] == "10150"
+    assert (body["unpriced_count"], body["unpriced_cost_basis"]) == (0, "0")
+    assert body["unpriced_cost_by_currency"] == []
+
+
+def test_a_holding_never_priced_is_listed_with_value_null(alice: ApiUser) -> None:
+    gift = alice.create_asset(name="Gift", type="metal")
+    alice.trade(
+        gift["id"], "buy", "5", "0", "2024-01-02", fee="10"
+    )  # a price of 0 observes nothing
+    body = alice.get("/api/portfolio").json()
+    row = _holding(body, "Gift")
+    assert (row["market_value"], row["unpriced_reason"], row["weight"]) == (None, "no_price", None)
+    assert (row["price"], row["price_source"], row["cost_basis"]) == (None, None, "10")
+    assert (body["total_market_value"], body["allocation_by_type"]) == ("0", [])
+    assert (body["unpriced_count"], body["unpriced_cost_basis"]) == (1, "10")
+    assert body["unpriced_cost_by_currency"] == [{"currency": "TRY", "amount": "10"}]
 
 
 def test_an_empty_portfolio_is_all_zero(alice: ApiUser) -> None:
@@ -70,9 +85,8 @@ def test_a_usd_stock_viewed_in_try(alice: ApiUser, usd_stock: dict[str, Any]) ->
     assert (row["fx_rate"], row["fx_as_of"]) == ("32", "2024-06-28")
     # price effect (120 - 100) x 10 x 32, currency effect 1000 USD x (32 - 30).
     assert row["attribution"] == {"price_effect": "6400", "currency_effect": "2000"}
-    # Day change: 38400 - 10 x 110 x 31 (previous close at its own date's rate).
-    assert (body["day_change"], row["day_change"]) == ("4300", "4300")
-    assert body["day_change_pct"] == str(round(Decimal(4300) / Decimal(34100), 8))
+    # Nothing moved since yesterday: the last close and rate are of 2024-06-28.
+    assert (body["day_change"], row["day_change"], row["day_change_pct"]) == ("0", "0", "0")
     assert body["unrealized_pnl_pct"] == "0.28"
     assert body["allocation_by_currency"] == [
         {"key": "USD", "market_value": "38400", "weight": "1"}
@@ -101,6 +115,13 @@ def test_a_missing_rate_is_reported_never_taken_as_one(alice: ApiUser, store: St
     row = _holding(body, "Apple")
     assert (row["market_value"], row["unpriced_reason"]) == (None, "no_rate")
     assert body["total_market_value"] == "0"
+    # Its cost (1000 USD) cannot be put into TRY: not "0", but null and listed in USD.
+    assert (row["cost_basis"], body["unpriced_count"], body["unpriced_cost_basis"]) == (
+        None,
+        1,
+        None,
+    )
+    assert body["unpriced_cost_by_currency"] == [{"currency": "USD", "amount": "1000"}]
     assert alice.get("/api/portfolio?currency=EUR").json()["holdings"][0]["unpriced_reason"] == (
         "no_rate"
     )
@@ -164,7 +185,7 @@ def test_a_manual_price_wins_over_the_feed_on_its_day(alice: ApiUser, store: Sto
         "/api/prices/manual", json={"asset_id": fund["id"], "date": "2024-06-28", "price": "4"}
     )
     row = _holding(alice.get("/api/portfolio").json(), "Fund")
-    assert (row["price"], row["day_change"]) == ("4", "2")
+    assert (row["price"], row["price_source"], row["price_date"]) == ("4", "manual", "2024-06-28")
 
 
 def test_stooq_fills_the_days_yahoo_lacks(alice: ApiUser, store: Store) -> None:
@@ -173,14 +194,15 @@ def test_stooq_fills_the_days_yahoo_lacks(alice: ApiUser, store: Store) -> None:
     store.prices("THYAO.IS", "yahoo", "TRY", [("2024-06-27", "250")])
     store.prices("THYAO.IS", "stooq", "TRY", [("2024-06-27", "999"), ("2024-06-28", "260")])
     row = _holding(alice.get("/api/portfolio").json(), "THY")
-    assert (row["price"], row["day_change"]) == ("260", "10")
+    assert (row["price"], row["price_source"], row["price_date"]) == ("260", "feed", "2024-06-28")
 
 
 def test_manual_only_assets_ignore_feeds(alice: ApiUser, store: Store) -> None:
     fund = alice.create_asset(name="Fund", type="fund", ticker_symbol="YAC", price_source="manual")
     alice.trade(fund["id"], "buy", "1", "1", "2024-01-02")
     store.prices("YAC", "tefas", "TRY", [("2024-06-28", "3")])
-    assert _holding(alice.get("/api/portfolio").json(), "Fund")["unpriced_reason"] == "no_price"
+    row = _holding(alice.get("/api/portfolio").json(), "Fund")
+    assert (row["price"], row["price_source"]) == ("1", "trade")  # its own trade, not the feed
 
 
 @pytest.mark.parametrize("currency", ["US", "DOLLAR", "U$D", "12"])

@@ -4,6 +4,10 @@ A ``RateTable`` holds daily exchange rates and answers "how many ``to`` for one 
 this date", using the last rate published on or before the date. A pair is found directly,
 through its inverse, or through one pivot currency (USD, then EUR, then TRY). A missing rate
 is an error (``MissingRateError``), never a silent 1.
+
+Rates a user entered by hand (``overrides``) win over published ones of the same pair and
+day in either orientation; otherwise they are rates like any other: inverted, crossed
+through a pivot and carried forward to later days until a newer rate exists.
 """
 
 from __future__ import annotations
@@ -86,25 +90,33 @@ class RateTable:
     (``rate_series``). Both orientations of every pair are stored, so the inverse is a
     lookup, not a division per call. When a pair is published in both orientations on the
     same date, the row as published in that orientation wins over the inverted one.
+    ``overrides`` (a user's manual rates) win over ``rows`` on their pair and date, in both
+    orientations; among themselves the same orientation rule applies.
     """
 
     __slots__ = ("_pairs",)
 
-    def __init__(self, rows: Iterable[RateRow | tuple[date, str, str, Decimal]]) -> None:
-        # (from, to) -> {date: (rate, is_direct)}; direct rows override inverted ones.
-        staging: dict[tuple[str, str], dict[date, tuple[Decimal, bool]]] = {}
+    def __init__(
+        self,
+        rows: Iterable[RateRow | tuple[date, str, str, Decimal]],
+        overrides: Iterable[RateRow | tuple[date, str, str, Decimal]] = (),
+    ) -> None:
+        # (from, to) -> {date: (rate, rank)}; rank = (is_override, is_direct): a higher rank
+        # replaces a lower one, an equal rank an earlier row.
+        staging: dict[tuple[str, str], dict[date, tuple[Decimal, tuple[bool, bool]]]] = {}
         with localcontext(ENGINE_CONTEXT):
-            for row in rows:
-                on, base, quote, rate = (
-                    (row.on, row.base, row.quote, row.rate) if isinstance(row, RateRow) else row
-                )
-                base, quote = normalize_currency(base), normalize_currency(quote)
-                if not rate.is_finite() or rate <= 0:
-                    raise ValueError(f"rate {base}/{quote} on {on} must be positive: {rate}")
-                if base == quote:
-                    continue
-                _stage(staging, (base, quote), on, rate, True)
-                _stage(staging, (quote, base), on, _ONE / rate, False)
+            for override, source in ((False, rows), (True, overrides)):
+                for row in source:
+                    on, base, quote, rate = (
+                        (row.on, row.base, row.quote, row.rate) if isinstance(row, RateRow) else row
+                    )
+                    base, quote = normalize_currency(base), normalize_currency(quote)
+                    if not rate.is_finite() or rate <= 0:
+                        raise ValueError(f"rate {base}/{quote} on {on} must be positive: {rate}")
+                    if base == quote:
+                        continue
+                    _stage(staging, (base, quote), on, rate, (override, True))
+                    _stage(staging, (quote, base), on, _ONE / rate, (override, False))
         self._pairs: dict[tuple[str, str], _PairSeries] = {}
         for key, by_date in staging.items():
             ordered = sorted(by_date.items())
@@ -137,6 +149,25 @@ class RateTable:
                     rate = first.rate * second.rate
                 return RateQuote(rate, min(first.as_of, second.as_of), pivot)
         raise MissingRateError(src, dst, on)
+
+    def first_date(self, from_ccy: str, to_ccy: str) -> date | None:
+        """The earliest date ``rate_on(from_ccy, to_ccy, date)`` answers; None if never.
+
+        Rates are carried forward, so every later date answers too. Same currency gives
+        ``date.min``.
+        """
+        src, dst = normalize_currency(from_ccy), normalize_currency(to_ccy)
+        if src == dst:
+            return date.min
+        candidates = []
+        direct = self._pairs.get((src, dst))
+        if direct is not None:
+            candidates.append(direct.dates[0])
+        for pivot in PIVOT_CURRENCIES:
+            first, second = self._pairs.get((src, pivot)), self._pairs.get((pivot, dst))
+            if pivot not in (src, dst) and first is not None and second is not None:
+                candidates.append(max(first.dates[0], second.dates[0]))
+        return min(candidates, default=None)
 
     def convert(self, amount: Decimal, from_ccy: str, to_ccy: str, on: date) -> Decimal:
         """``amount`` in ``from_ccy`` expressed in ``to_ccy`` at the rate valid on ``on``."""
@@ -202,18 +233,19 @@ class RateTable:
 
 
 def _stage(
-    staging: dict[tuple[str, str], dict[date, tuple[Decimal, bool]]],
+    staging: dict[tuple[str, str], dict[date, tuple[Decimal, tuple[bool, bool]]]],
     key: tuple[str, str],
     on: date,
     rate: Decimal,
-    is_direct: bool,
+    rank: tuple[bool, bool],
 ) -> None:
     by_date = staging.setdefault(key, {})
     existing = by_date.get(on)
-    # A row published in this orientation beats one derived by inversion; among equals the
-    # later row wins, as a re-imported rate corrects an earlier one.
-    if existing is None or is_direct or not existing[1]:
-        by_date[on] = (rate, is_direct)
+    # A manual rate beats a published one; then a row in this orientation beats one derived
+    # by inversion; among equals the later row wins, as a re-imported rate corrects an
+    # earlier one.
+    if existing is None or rank >= existing[1]:
+        by_date[on] = (rate, rank)
 
 
 def _first_route(

@@ -2,14 +2,21 @@
 
 Conventions:
 
-* A point's ``market_value`` is the sum over assets of (quantity held at the END of that
-  calendar day) x (last close on or before the day) x (rate of the close's currency into the
-  base on the day). Assets holding quantity > 0 without a close or a rate on that day add
-  nothing and are counted in ``unpriced_count``.
+* A point's ``market_value`` is the sum over the assets that can be valued that day
+  (``observations.valuable_from``) of (quantity held at the END of that calendar day) x
+  (last observed price on or before the day) x (rate of the price's currency into the base
+  on the day).
+* An asset that cannot be valued on a day (no price observed yet, or no rate yet into the
+  base) is left out of that day's value AND its flows — never valued at 0 — and named in
+  ``ValueHistory.excluded`` with the first and last day it was left out; the point's
+  ``unpriced_count`` counts such assets (holding a quantity or trading that day). Prices and
+  rates carry forward, so an asset is left out only before one date. When it becomes
+  valuable while holding a quantity, that quantity enters the portfolio on that day as an
+  external flow at the day's value, as if transferred in: its earlier flows could not be
+  converted, and without the entry flow its arrival would count as a gain.
 * An external flow is money moving into the holdings from outside: a buy adds
   ``quantity x price + fee``, a sell subtracts ``quantity x price - fee`` (its proceeds).
-  Each flow is converted at the rate of its trade's calendar day (``Trade.day``). A missing rate
-  for a flow raises ``MissingRateError``: net invested would otherwise be wrong.
+  Each flow is converted at the rate of its trade's calendar day (``Trade.day``).
 * ``net_invested`` is the cumulative flow from the first trade ever up to and including the
   point's day (so it includes flows before ``start``). ``net_flow`` is the flow of the
   point's period: the day itself for daily points; for weekly/monthly points the days of
@@ -30,18 +37,22 @@ from itertools import accumulate, chain, repeat
 from operator import add, mul, sub
 from typing import Literal
 
-from portfolio_tracker.engine.fx import RateQuote, RateTable
+from portfolio_tracker.engine.fx import RateTable
 from portfolio_tracker.engine.lots import Trade, order_trades
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.observations import valuable_from
 from portfolio_tracker.engine.prices import PriceSeries
+from portfolio_tracker.engine.valuation import UnpricedReason
 
 __all__ = [
+    "Exclusion",
     "HistoryAsset",
     "HistoryPoint",
     "Interval",
+    "ValueHistory",
+    "build_history",
     "period_end_indices",
     "sample_points",
-    "value_history",
 ]
 
 Interval = Literal["day", "week", "month"]
@@ -50,10 +61,11 @@ _ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class HistoryAsset:
-    """One asset's trades (any order; put in the order of trades here) and closes.
+    """One asset's trades (any order; put in the order of trades here) and prices.
 
     ``currency`` is the currency of the trades; ``prices`` carries its own currency, which
-    may differ (a TRY-bought gold coin valued from a USD spot series).
+    may differ (a TRY-bought gold coin valued from a USD spot series). Build ``prices`` with
+    ``observations.observed_series`` so that the asset's own trades count as observations.
     """
 
     asset_id: str
@@ -71,15 +83,33 @@ class HistoryPoint:
     unpriced_count: int
 
 
-def value_history(
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """An asset left out of the history's values and flows from ``start`` to ``end``
+    (inclusive, inside the range) for ``reason``; only days it held or traded count."""
+
+    asset_id: str
+    reason: UnpricedReason
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
+class ValueHistory:
+    points: tuple[HistoryPoint, ...]
+    excluded: tuple[Exclusion, ...]  # by asset (input order), then reason
+
+
+def build_history(
     assets: Sequence[HistoryAsset],
     rates: RateTable,
     base_currency: str,
     start: date,
     end: date,
     interval: Interval = "day",
-) -> tuple[HistoryPoint, ...]:
-    """Points from ``start`` to ``end`` inclusive in ``base_currency`` (see module doc).
+) -> ValueHistory:
+    """Points from ``start`` to ``end`` inclusive in ``base_currency``, and the assets left
+    out of them (see module doc).
 
     Cost: O(trades log trades + days x (assets + currencies)); each asset is walked once with
     slice fills, and prices are multiplied by quantities per currency before one FX
@@ -93,16 +123,17 @@ def value_history(
     n = (end - start).days + 1
     days = [start + timedelta(days=i) for i in range(n)]
     with localcontext(ENGINE_CONTEXT):
-        book = _Book(n, start.toordinal())
+        book = _Book(n, start.toordinal(), base, rates)
         for asset in assets:
             book.add_asset(asset)
-        values = book.values_in(base, rates, days)
-        opening, flows = book.flows_in(base, rates, start)
+        values = book.values_in(days)
+        opening, flows = book.flows_in()
         invested = list(accumulate(flows, add, initial=opening))[1:]
     daily = tuple(
         HistoryPoint(days[i], values[i], invested[i], flows[i], book.unpriced[i]) for i in range(n)
     )
-    return daily if interval == "day" else sample_points(daily, interval)
+    points = daily if interval == "day" else sample_points(daily, interval)
+    return ValueHistory(points, tuple(book.excluded))
 
 
 def sample_points(daily: Sequence[HistoryPoint], interval: Interval) -> tuple[HistoryPoint, ...]:
@@ -148,33 +179,81 @@ def _period(d: date, interval: Interval) -> tuple[int, int]:
 class _Book:
     """Accumulators for one history run: local values per price currency, flows per day."""
 
-    def __init__(self, n: int, start_ordinal: int) -> None:
+    def __init__(self, n: int, start_ordinal: int, base: str, rates: RateTable) -> None:
         self.n = n
         self.start_ordinal = start_ordinal
+        self.base = base
+        self.rates = rates
         self.unpriced = [0] * n
+        self.excluded: list[Exclusion] = []
         # price currency -> per-day sum of quantity x close, in that currency
         self.local_values: dict[str, list[Decimal]] = {}
-        # price currency -> (quantity per day, first priced day index) of each asset
-        self.holdings: dict[str, list[tuple[list[Decimal], int]]] = {}
-        # trade currency -> {flow day ordinal: local flow}
+        # currency -> {flow day ordinal: local flow}
         self.flows: dict[str, dict[int, Decimal]] = {}
 
     def add_asset(self, asset: HistoryAsset) -> None:
-        quantities = self._quantities(asset)
-        closes, first_priced = _daily_closes(asset.prices, self.start_ordinal, self.n)
-        for i in range(min(first_priced, self.n)):
-            if quantities[i]:
-                self.unpriced[i] += 1
-        if first_priced >= self.n:
+        valuable = valuable_from(asset.prices, asset.currency, self.base, self.rates)
+        # Never valuable: after the range (and after every trade it reads).
+        from_ordinal = valuable.toordinal() if valuable is not None else date.max.toordinal()
+        quantities, left_out = self._quantities(asset, from_ordinal)
+        if left_out:
+            self._enter(asset, from_ordinal)
+        first_valued = min(max(from_ordinal - self.start_ordinal, 0), self.n)
+        if first_valued:
+            self._exclude(asset, quantities, left_out, first_valued)
+        if first_valued >= self.n:
             return
-        ccy = asset.prices.currency
-        acc = self.local_values.setdefault(ccy, [_ZERO] * self.n)
-        values = map(mul, quantities[first_priced:], closes[first_priced:])
-        acc[first_priced:] = map(add, acc[first_priced:], values)
-        self.holdings.setdefault(ccy, []).append((quantities, first_priced))
+        closes, _ = _daily_closes(asset.prices, self.start_ordinal, self.n)
+        acc = self.local_values.setdefault(asset.prices.currency, [_ZERO] * self.n)
+        values = map(mul, quantities[first_valued:], closes[first_valued:])
+        acc[first_valued:] = map(add, acc[first_valued:], values)
 
-    def _quantities(self, asset: HistoryAsset) -> list[Decimal]:
-        """Quantity at the end of each day of the range; records each day's net flow.
+    def _enter(self, asset: HistoryAsset, from_ordinal: int) -> None:
+        """The entry flow of an asset that traded before it could be valued: what it holds
+        then, at the value of its first valuable day (module doc)."""
+        if from_ordinal >= self.start_ordinal + self.n:
+            return  # it enters after the range, if ever
+        held = _held_before(asset.trades, from_ordinal)
+        if held:
+            quote = asset.prices.require_on(date.fromordinal(from_ordinal))
+            entry = self.flows.setdefault(asset.prices.currency, {})
+            entry[from_ordinal] = entry.get(from_ordinal, _ZERO) + held * quote.price
+
+    def _exclude(
+        self,
+        asset: HistoryAsset,
+        quantities: list[Decimal],
+        left_out: dict[int, Decimal],
+        first_valued: int,
+    ) -> None:
+        """Count the days before ``first_valued`` that the asset held or traded, by reason."""
+        first_observed = asset.prices.dates[0].toordinal() if asset.prices.dates else None
+        spans: dict[UnpricedReason, list[int]] = {}
+        for i in range(first_valued):
+            ordinal = self.start_ordinal + i
+            if quantities[i] or ordinal in left_out:
+                self.unpriced[i] += 1
+                observed = first_observed is not None and first_observed <= ordinal
+                span = spans.setdefault("no_rate" if observed else "no_price", [i, i])
+                span[1] = i
+        for reason in ("no_price", "no_rate"):
+            if reason in spans:
+                first, last = spans[reason]
+                self.excluded.append(
+                    Exclusion(
+                        asset.asset_id,
+                        reason,
+                        date.fromordinal(self.start_ordinal + first),
+                        date.fromordinal(self.start_ordinal + last),
+                    )
+                )
+
+    def _quantities(
+        self, asset: HistoryAsset, from_ordinal: int
+    ) -> tuple[list[Decimal], dict[int, Decimal]]:
+        """Quantity at the end of each day of the range; records each day's net flow (in the
+        trade currency) from ``from_ordinal`` on, and returns the flows of the days before it
+        (left out: the asset cannot be valued then), by day ordinal.
 
         Hot loop (about 0.3 us a trade): trades arrive ordered, so a day's quantity and flow
         are kept in locals and written once when the day changes. Days are ordinals (ints):
@@ -183,6 +262,7 @@ class _Book:
         n, start_ordinal = self.n, self.start_ordinal
         end_ordinal = start_ordinal + n
         flows = self.flows.setdefault(normalize_currency(asset.currency), {})
+        left_out: dict[int, Decimal] = {}
         quantities: list[Decimal] = []
         held = day_flow = _ZERO
         day = 0  # ordinal of the day being summed; 0 before the first trade (ordinals are >= 1)
@@ -196,8 +276,10 @@ class _Book:
                 prev_day = trade.day
                 ordinal = prev_day.toordinal()
             if ordinal != day:
-                if day:
+                if day >= from_ordinal:
                     flows[day] = flows.get(day, _ZERO) + day_flow  # other assets share it
+                elif day:
+                    left_out[day] = day_flow
                 if ordinal >= end_ordinal:
                     day = 0
                     break  # after the range: neither its quantity nor its flow is seen
@@ -212,32 +294,29 @@ class _Book:
             else:
                 held -= q
                 day_flow += trade.fee - q * trade.price_per_unit
-        if day:
+        if day >= from_ordinal:
             flows[day] = flows.get(day, _ZERO) + day_flow
+        elif day:
+            left_out[day] = day_flow
         quantities.extend([held] * (n - len(quantities)))
-        return quantities
+        return quantities, left_out
 
-    def values_in(self, base: str, rates: RateTable, days: list[date]) -> list[Decimal]:
+    def values_in(self, days: list[date]) -> list[Decimal]:
         total = [_ZERO] * self.n
         for ccy, acc in self.local_values.items():
-            if ccy == base:
+            if ccy == self.base:
                 total = list(map(add, total, acc))
                 continue
-            quotes = rates.rate_series(ccy, base, days)
+            # Every day an asset adds a value to `acc` has a rate (valuable_from), so a
+            # missing rate (factor 0) only meets days where `acc` is 0.
+            quotes = self.rates.rate_series(ccy, self.base, days)
             factors = [_ZERO if q is None else q.rate for q in quotes]
             total = list(map(add, total, map(mul, acc, factors)))
-            self._count_unconverted(ccy, quotes)
         return total
 
-    def _count_unconverted(self, ccy: str, quotes: list[RateQuote | None]) -> None:
-        missing = [i for i, q in enumerate(quotes) if q is None]
-        for quantities, first_priced in self.holdings.get(ccy, []):
-            for i in missing:
-                if i >= first_priced and quantities[i]:
-                    self.unpriced[i] += 1
-
-    def flows_in(self, base: str, rates: RateTable, start: date) -> tuple[Decimal, list[Decimal]]:
-        """Flows converted at their own dates: the sum before ``start`` and one per day."""
+    def flows_in(self) -> tuple[Decimal, list[Decimal]]:
+        """Flows converted at their own dates: the sum before the range and one per day."""
+        base, rates = self.base, self.rates
         opening = _ZERO
         per_day = [_ZERO] * self.n
         for ccy, by_day in self.flows.items():
@@ -245,7 +324,7 @@ class _Book:
                 if ccy == base:
                     converted = local
                 else:
-                    # rate_on raises MissingRateError: a flow without a rate stops the history.
+                    # Only flows of days an asset can be valued are kept, so a rate exists.
                     on = date.fromordinal(ordinal)
                     converted = local * rates.rate_on(ccy, base, on).rate
                 idx = ordinal - self.start_ordinal
@@ -254,6 +333,15 @@ class _Book:
                 else:
                     per_day[idx] += converted
         return opening, per_day
+
+
+def _held_before(trades: Sequence[Trade], ordinal: int) -> Decimal:
+    """Quantity held at the end of the day before ``ordinal``."""
+    held = _ZERO
+    for trade in trades:
+        if trade.day.toordinal() < ordinal:
+            held += trade.quantity if trade.kind == "buy" else -trade.quantity
+    return held
 
 
 def _daily_closes(series: PriceSeries, start_ordinal: int, n: int) -> tuple[list[Decimal], int]:

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import Literal
 
 from portfolio_tracker.engine.money import normalize_currency
 
-__all__ = ["MissingPriceError", "PriceQuote", "PriceSeries"]
+__all__ = ["MissingPriceError", "PriceQuote", "PriceSeries", "QuoteSource"]
+
+# Where an observed price came from: a feed close, a price the user entered by hand, or the
+# price of the user's own trade (engine.observations ranks them on one day).
+QuoteSource = Literal["feed", "manual", "trade"]
 
 
 class MissingPriceError(LookupError):
@@ -25,11 +30,12 @@ class MissingPriceError(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class PriceQuote:
-    """A per-unit price, the date it was observed and its currency."""
+    """A per-unit price, the date it was observed, its currency and (when known) source."""
 
     price: Decimal
     as_of: date
     currency: str
+    source: QuoteSource | None = None
 
     def staleness_days(self, on: date) -> int:
         """Whole days between the observation and ``on`` (0 = priced that day)."""
@@ -42,16 +48,20 @@ class PriceSeries:
 
     Build it with ``PriceSeries.from_points`` (which sorts and keeps the last close given
     for a repeated date); the direct constructor checks that dates strictly ascend.
+    ``sources``, when given, names the source of each close (``PriceQuote.source``).
     """
 
     currency: str
     dates: tuple[date, ...]
     closes: tuple[Decimal, ...]
     name: str = ""
+    sources: tuple[QuoteSource, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.dates) != len(self.closes):
             raise ValueError("dates and closes differ in length")
+        if self.sources and len(self.sources) != len(self.dates):
+            raise ValueError("dates and sources differ in length")
         for earlier, later in pairwise(self.dates):
             if later <= earlier:
                 raise ValueError("price dates must strictly ascend")
@@ -79,7 +89,10 @@ class PriceSeries:
     def price_on(self, on: date) -> PriceQuote | None:
         """The last close on or before ``on``; None when the series starts later."""
         i = bisect_right(self.dates, on) - 1
-        return None if i < 0 else PriceQuote(self.closes[i], self.dates[i], self.currency)
+        if i < 0:
+            return None
+        source = self.sources[i] if self.sources else None
+        return PriceQuote(self.closes[i], self.dates[i], self.currency, source)
 
     def require_on(self, on: date) -> PriceQuote:
         """Like ``price_on`` but raises ``MissingPriceError`` instead of returning None."""
@@ -87,11 +100,6 @@ class PriceSeries:
         if quote is None:
             raise MissingPriceError(self.name or self.currency, on)
         return quote
-
-    def previous_quote(self, on: date) -> PriceQuote | None:
-        """The close before the one ``price_on(on)`` returns: the base of a day change."""
-        i = bisect_right(self.dates, on) - 2
-        return None if i < 0 else PriceQuote(self.closes[i], self.dates[i], self.currency)
 
     def closes_on(self, dates: Sequence[date]) -> list[Decimal | None]:
         """Last close on or before each of the ascending ``dates``, in one pass."""

@@ -13,32 +13,42 @@ Conventions (the service authors code against these):
   ``price_effect = market value - sum(lot cost_local x FX_now)`` (= (P_now - P_avg) x q x
   FX_now when price and asset currency agree) and
   ``currency_effect = sum(lot cost_local x (FX_now - FX_buy))``; the two add up to the total.
+* The quote is the asset's last observed price on or before the valuation date (feed,
+  manual or the user's own trade: engine.observations); the row names its source and date.
 * A holding with quantity > 0 but no price, or no rate for its price or cost, is listed with
   ``market_value=None`` and an ``unpriced_reason``; it is left out of totals and weights and
-  counted in ``unpriced_count``. A closed holding (quantity 0) is worth exactly 0 and needs
-  no price; it is listed so that its realised P&L is visible.
-* Day change = value now - the same quantity at the previous close, converted at that
-  close's date rate; only holdings with both closes take part, and the percentage is over
-  their previous value.
+  counted in ``unpriced_count``. Its cost is in ``unpriced_cost_basis`` (base) when every
+  such cost converts, else that total is None (a partial sum would understate what is left
+  out); ``unpriced_cost_by_currency`` always lists them in their own currencies. A closed
+  holding (quantity 0) is worth exactly 0 and needs no price; it is listed so that its
+  realised P&L is visible.
+* Day change counts market moves, not money moved, with the flows of engine.history:
+  ``value today - value at the end of yesterday - today's net external flow`` (buys at
+  what they cost, fees included, minus sale proceeds; at today's rate). Yesterday's value
+  is the quantity held then at yesterday's quote (``HoldingInput.previous_quote``) and
+  rate; a holding that could not be valued yesterday (no price or rate yet) enters at
+  today's price, as the history's entry flow does. The percentage is over yesterday's value
+  plus today's buys. Summed over days it is the change in value minus the net flows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Literal
 
 from portfolio_tracker.engine.fx import MissingRateError, RateTable
-from portfolio_tracker.engine.lots import FifoResult
+from portfolio_tracker.engine.lots import FifoResult, Trade
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
-from portfolio_tracker.engine.prices import PriceQuote
+from portfolio_tracker.engine.prices import PriceQuote, QuoteSource
 from portfolio_tracker.engine.vocabulary import AssetType
 
 __all__ = [
     "AllocationSlice",
     "AssetType",
+    "CurrencyAmount",
     "CurrencyAttribution",
     "HoldingInput",
     "HoldingRow",
@@ -58,7 +68,10 @@ class HoldingInput:
 
     ``currency`` is the currency of the asset's trades (and so of its lot costs); ``quote``
     is the per-unit price in the unit the quantity is counted in (for metals the caller has
-    already turned spot into a price per gram/coin), in ``quote.currency``.
+    already turned spot into a price per gram/coin), in ``quote.currency``, in force on the
+    valuation date; ``previous_quote`` the one in force the day before (same series).
+    ``trades`` are the asset's trades in trade order (the ones FIFO ran on); the day
+    change reads those of the valuation date.
     """
 
     asset_id: str
@@ -68,6 +81,7 @@ class HoldingInput:
     fifo: FifoResult
     quote: PriceQuote | None
     previous_quote: PriceQuote | None = None
+    trades: Sequence[Trade] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +104,19 @@ class HoldingRow:
     price: Decimal | None  # per unit, in price_currency
     price_currency: str | None
     price_date: date | None
+    price_source: QuoteSource | None
     staleness_days: int | None
     fx_rate: Decimal | None  # price currency -> base on the valuation date
     fx_as_of: date | None
     market_value: Decimal | None  # base
     cost_basis: Decimal | None  # base, historical rates
+    cost_basis_local: Decimal  # in `currency`
     unrealized_pnl: Decimal | None  # base
     unrealized_pnl_pct: Decimal | None  # unrealized / cost_basis
     realized_pnl: Decimal | None  # base, historical rates; None if a rate is missing
     weight: Decimal | None  # share of total_market_value
     day_change: Decimal | None  # base
+    day_change_pct: Decimal | None  # over yesterday's value + today's buys
     attribution: CurrencyAttribution | None
     unpriced_reason: UnpricedReason | None
 
@@ -109,6 +126,12 @@ class AllocationSlice:
     key: str  # an asset type or a currency code
     market_value: Decimal
     weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyAmount:
+    currency: str
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +148,8 @@ class PortfolioSummary:
     allocation_by_currency: tuple[AllocationSlice, ...]
     holdings: tuple[HoldingRow, ...]  # input order
     unpriced_count: int  # open holdings without a value
-    unpriced_cost_basis: Decimal  # cost of those (where its rates are known), not in totals
+    unpriced_cost_basis: Decimal | None  # their cost in base; None if one does not convert
+    unpriced_cost_by_currency: tuple[CurrencyAmount, ...]  # their cost in own currencies
     realized_unconverted_count: int  # assets whose realised P&L lacked a rate
 
 
@@ -179,7 +203,8 @@ def _holding_row(
     base: str,
     on: date,
     converters: dict[str, _ToBase],
-) -> HoldingRow:
+) -> tuple[HoldingRow, Decimal | None]:
+    """The row and the base of its day change percentage (None without a day change)."""
     currency = normalize_currency(h.currency)
     to_base = converters.get(currency)
     if to_base is None:
@@ -194,6 +219,8 @@ def _holding_row(
         valued, reason = None, "no_rate"
     unrealized = valued.market_value - cost if valued is not None and cost is not None else None
     quote = h.quote
+    day = _day_change(h, valued, rates, base, on)
+    change, day_base = day if day is not None else (None, None)
     return HoldingRow(
         asset_id=h.asset_id,
         name=h.name,
@@ -204,19 +231,22 @@ def _holding_row(
         price=quote.price if quote else None,
         price_currency=quote.currency if quote else None,
         price_date=quote.as_of if quote else None,
+        price_source=quote.source if quote else None,
         staleness_days=quote.staleness_days(on) if quote else None,
         fx_rate=fx_rate,
         fx_as_of=fx_as_of,
         market_value=valued.market_value if valued else None,
         cost_basis=cost,
+        cost_basis_local=h.fifo.cost_basis,
         unrealized_pnl=unrealized,
         unrealized_pnl_pct=unrealized / cost if unrealized is not None and cost else None,
         realized_pnl=realized,
         weight=None,
-        day_change=_day_change(h, valued, rates, base),
+        day_change=change,
+        day_change_pct=change / day_base if change is not None and day_base else None,
         attribution=_attribution(h, valued, rates, base, on, to_base),
         unpriced_reason=reason,
-    )
+    ), day_base
 
 
 def _market_value(
@@ -277,16 +307,71 @@ def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
 
 
 def _day_change(
-    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str
-) -> Decimal | None:
-    prev = h.previous_quote
-    if valued is None or h.quote is None or prev is None:
+    h: HoldingInput, valued: _Valued | None, rates: RateTable, base: str, on: date
+) -> tuple[Decimal, Decimal] | None:
+    """(day change, yesterday's value + today's buys) in base; None when the holding is not
+    valued or a rate is missing (see module doc)."""
+    if valued is None:
         return None
+    today = _trades_on(h.trades, on)
+    held_before = h.fifo.quantity
+    flow = buys = _ZERO
     try:
-        fx_prev = rates.rate_on(prev.currency, base, prev.as_of).rate
+        if today or held_before:
+            # Like the history, a holding that moved or was held must be valued today: a
+            # closed one is worth 0 without a price, but its flows need one to count.
+            if h.quote is None:
+                return None
+            rates.rate_on(h.quote.currency, base, on)
+        if today:
+            fx = rates.rate_on(h.currency, base, on).rate
+            for t in today:
+                gross = t.quantity * t.price_per_unit
+                if t.kind == "buy":
+                    held_before -= t.quantity
+                    buys += (gross + t.fee) * fx
+                else:
+                    held_before += t.quantity
+                    flow += (t.fee - gross) * fx
+            flow += buys
+        opening = _value_before(h, held_before, rates, base, on) if held_before else _ZERO
     except MissingRateError:
         return None
-    return valued.market_value - h.fifo.quantity * prev.price * fx_prev
+    if opening is None:
+        return None
+    return valued.market_value - opening - flow, opening + buys
+
+
+def _trades_on(trades: Sequence[Trade], on: date) -> list[Trade]:
+    """The trades of the calendar day ``on``, read from the end of the ordered history."""
+    found: list[Trade] = []
+    for t in reversed(trades):
+        day = t.day
+        if day < on:
+            break
+        if day == on:
+            found.append(t)
+    return found
+
+
+def _value_before(
+    h: HoldingInput, held: Decimal, rates: RateTable, base: str, on: date
+) -> Decimal | None:
+    """Yesterday's value of ``held``; at today's price and rate when the holding could not
+    be valued yesterday (the history's entry flow). Raises MissingRateError."""
+    yesterday = on - timedelta(days=1)
+    prev = h.previous_quote
+    if prev is not None:
+        try:
+            fx_prev = rates.rate_on(prev.currency, base, yesterday).rate
+            rates.rate_on(h.currency, base, yesterday)  # its flows must have converted too
+        except MissingRateError:
+            pass
+        else:
+            return held * prev.price * fx_prev
+    if h.quote is None:
+        return None
+    return held * h.quote.price * rates.rate_on(h.quote.currency, base, on).rate
 
 
 def _attribution(
@@ -309,34 +394,45 @@ def _attribution(
     return CurrencyAttribution(price_effect, currency_effect, valued.market_value - at_buy)
 
 
-def _summary(rows: list[HoldingRow], base: str, on: date) -> PortfolioSummary:
-    priced = [r for r in rows if r.market_value is not None]
+def _summary(
+    rows: list[tuple[HoldingRow, Decimal | None]], base: str, on: date
+) -> PortfolioSummary:
+    priced = [r for r, _ in rows if r.market_value is not None]
     total_value = sum((r.market_value for r in priced if r.market_value is not None), _ZERO)
     total_cost = sum((r.cost_basis for r in priced if r.cost_basis is not None), _ZERO)
-    weighted = tuple(_with_weight(r, total_value) for r in rows)
+    weighted = tuple(_with_weight(r, total_value) for r, _ in rows)
     changes = [
-        (r.market_value, r.day_change)
-        for r in weighted
-        if r.market_value is not None and r.day_change is not None
+        (r.day_change, day_base)
+        for r, day_base in rows
+        if r.market_value is not None and r.day_change is not None and day_base is not None
     ]
-    day_change = sum((change for _, change in changes), _ZERO)
-    prev_value = sum((value - change for value, change in changes), _ZERO)
-    unpriced = [r for r in rows if r.market_value is None]
+    day_change = sum((change for change, _ in changes), _ZERO)
+    day_base = sum((b for _, b in changes), _ZERO)
+    unpriced = [r for r, _ in rows if r.market_value is None]
+    unpriced_costs = [r.cost_basis for r in unpriced]
+    by_currency: dict[str, Decimal] = {}
+    for r in unpriced:
+        by_currency[r.currency] = by_currency.get(r.currency, _ZERO) + r.cost_basis_local
     return PortfolioSummary(
         base_currency=base,
         on=on,
         total_market_value=total_value,
         total_cost_basis=total_cost,
         unrealized_pnl=total_value - total_cost,
-        realized_pnl=sum((r.realized_pnl for r in rows if r.realized_pnl is not None), _ZERO),
+        realized_pnl=sum((r.realized_pnl for r, _ in rows if r.realized_pnl is not None), _ZERO),
         day_change=day_change,
-        day_change_pct=day_change / prev_value if prev_value else None,
+        day_change_pct=day_change / day_base if day_base else None,
         allocation_by_type=_allocation(((r.asset_type, r) for r in priced), total_value),
         allocation_by_currency=_allocation(((r.currency, r) for r in priced), total_value),
         holdings=weighted,
         unpriced_count=len(unpriced),
-        unpriced_cost_basis=sum((r.cost_basis for r in unpriced if r.cost_basis), _ZERO),
-        realized_unconverted_count=sum(1 for r in rows if r.realized_pnl is None),
+        unpriced_cost_basis=None
+        if None in unpriced_costs
+        else sum((c for c in unpriced_costs if c is not None), _ZERO),
+        unpriced_cost_by_currency=tuple(
+            CurrencyAmount(ccy, amount) for ccy, amount in sorted(by_currency.items())
+        ),
+        realized_unconverted_count=sum(1 for r, _ in rows if r.realized_pnl is None),
     )
 
 

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.assets.ledger import stored_trade
 from portfolio_tracker.db.models import Asset, ExchangeRate, ManualPrice, PriceHistory, Transaction
 from portfolio_tracker.db.trade_order import TRADE_ORDER
-from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, MissingRateError, RateTable
+from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, RateTable
 from portfolio_tracker.engine.lots import FifoResult, Trade, run_fifo
 from portfolio_tracker.engine.metals import COINS, fine_troy_ounces, parse_unit
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.observations import Observation, observed_series, trade_observations
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.vocabulary import AssetType, Metal
 from portfolio_tracker.prices.sources import stored_series_of
@@ -57,11 +58,20 @@ class Ledger:
     assets: tuple[AssetInfo, ...]
     trades: dict[str, list[Trade]]  # asset key -> trades in the order of trades
     _fifo: dict[str, FifoResult] = field(default_factory=dict)
+    _observed: dict[str, list[Observation]] = field(default_factory=dict)
 
     def fifo(self, asset_key: str) -> FifoResult:
         found = self._fifo.get(asset_key)
         if found is None:
             found = self._fifo[asset_key] = run_fifo(self.trades.get(asset_key, ()))
+        return found
+
+    def trade_observations(self, asset: AssetInfo) -> list[Observation]:
+        """The prices the user's own trades observed, one per calendar day (cached)."""
+        found = self._observed.get(asset.key)
+        if found is None:
+            trades = self.trades.get(asset.key, ())
+            found = self._observed[asset.key] = trade_observations(trades, asset.currency)
         return found
 
     @property
@@ -257,42 +267,27 @@ def load_prices(
     return RawPrices(feed_rows, manual_rows, specs)
 
 
-def build_series(asset: AssetInfo, raw: RawPrices, rates: RateTable) -> PriceSeries | None:
-    """The asset's per-unit price series: feeds (converted from spot for metals), then its
-    manual prices on top (a manual price wins its day). None when nothing prices it.
-
-    The series is in the currency of its latest close; a close in another currency is
-    converted at the rate of its own day, and left out when no rate exists (never at 1).
+def build_series(
+    asset: AssetInfo, raw: RawPrices, rates: RateTable, traded: Iterable[Observation]
+) -> PriceSeries | None:
+    """The asset's per-unit price series from every observation of its price: feed closes
+    (converted from spot for metals), its manual prices and its own trades (``traded``,
+    ``Ledger.trade_observations``), ranked on one day manual > feed > trade. None when
+    nothing prices it. Currencies are reconciled by ``engine.observations.observed_series``.
     """
     spec = raw.specs[asset.key]
-    points: dict[date, tuple[Decimal, str]] = {}
+    observations = list(traded)
     factor = spec.per_unit_factor
     with localcontext(ENGINE_CONTEXT):
         for feed in spec.feeds:
             for day, close, currency in raw.feed_rows.get(feed, ()):
-                points[day] = (close * factor if factor is not None else close, currency)
-    for day, price, currency in raw.manual_rows.get(asset.key, ()):
-        points[day] = (price, currency)
-    if not points:
-        return None
-    series_currency = points[max(points)][1]
-    return PriceSeries.from_points(
-        _in_currency(points, series_currency, rates), series_currency, asset.name
+                price = close * factor if factor is not None else close
+                observations.append(Observation(day, price, currency, "feed"))
+    observations.extend(
+        Observation(day, price, currency, "manual")
+        for day, price, currency in raw.manual_rows.get(asset.key, ())
     )
-
-
-def _in_currency(
-    points: dict[date, tuple[Decimal, str]], currency: str, rates: RateTable
-) -> Iterable[tuple[date, Decimal]]:
-    with localcontext(ENGINE_CONTEXT):
-        for day, (close, ccy) in points.items():
-            if ccy == currency:
-                yield day, close
-                continue
-            try:
-                yield day, close * rates.rate_on(ccy, currency, day).rate
-            except MissingRateError:
-                continue
+    return observed_series(observations, rates, asset.name)
 
 
 def load_benchmark_rows(db: Session, symbol: str, upto: date) -> tuple[str, list[PriceRow]]:

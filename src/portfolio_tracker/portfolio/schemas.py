@@ -51,9 +51,15 @@ class HoldingOut(BaseModel):
     currency: str = Field(description="Currency of the asset's trades (and lot costs).")
     quantity: Quantity
     average_cost: Quantity | None = Field(description="Per unit, asset currency, fees included.")
-    price: Quantity | None = Field(description="Last price on or before today, per unit.")
+    price: Quantity | None = Field(
+        description="Last observed price on or before today, per unit (see price_source)."
+    )
     price_currency: str | None
-    price_date: date | None
+    price_date: date | None = Field(description="Day of the observation used.")
+    price_source: Literal["manual", "feed", "trade"] | None = Field(
+        description="Where the price came from: a manual price, a stored feed close, or the "
+        "price of your own trade (the lowest rank on one day)."
+    )
     staleness_days: int | None = Field(description="Days between price_date and today.")
     fx_rate: Quantity | None = Field(description="price_currency -> base, valid today.")
     fx_as_of: date | None
@@ -63,7 +69,10 @@ class HoldingOut(BaseModel):
     unrealized_pnl_pct: Ratio | None
     realized_pnl: Money | None
     weight: Ratio | None
-    day_change: Money | None
+    day_change: Money | None = Field(
+        description="Value today - value yesterday - today's net flow (buys minus proceeds)."
+    )
+    day_change_pct: Ratio | None = Field(description="Over yesterday's value + today's buys.")
     attribution: Attribution | None = Field(
         description="Only for an open holding whose currency is not the base."
     )
@@ -78,6 +87,11 @@ class AllocationOut(BaseModel):
     weight: Ratio
 
 
+class CurrencyAmountOut(BaseModel):
+    currency: str
+    amount: Money
+
+
 class PortfolioOut(BaseModel):
     base_currency: str
     on: date = Field(description="Valuation date: today in the user's time zone.")
@@ -86,13 +100,22 @@ class PortfolioOut(BaseModel):
     unrealized_pnl: Money
     unrealized_pnl_pct: Ratio | None
     realized_pnl: Money
-    day_change: Money
-    day_change_pct: Ratio | None
+    day_change: Money = Field(
+        description="Market move today: value today - value yesterday - today's net flow."
+    )
+    day_change_pct: Ratio | None = Field(description="Over yesterday's value + today's buys.")
     allocation_by_type: list[AllocationOut]
     allocation_by_currency: list[AllocationOut]
     holdings: list[HoldingOut]
     unpriced_count: int = Field(description="Open holdings with market_value null.")
-    unpriced_cost_basis: Money = Field(description="Their cost, not in total_cost_basis.")
+    unpriced_cost_basis: Money | None = Field(
+        description="Their cost in the base currency, not in total_cost_basis; null when one "
+        "of them has cost_basis null (its cost does not convert: see "
+        "unpriced_cost_by_currency)."
+    )
+    unpriced_cost_by_currency: list[CurrencyAmountOut] = Field(
+        description="Their cost in each trade currency, always complete."
+    )
     realized_unconverted_count: int = Field(
         description="Holdings whose realised P&L lacked an exchange rate (left out)."
     )
@@ -133,6 +156,17 @@ class RealReturnOut(BaseModel):
     reason: Literal["no_cpi"] | None
 
 
+class ExcludedOut(BaseModel):
+    asset_id: str
+    name: str
+    reason: Literal["no_price", "no_rate"] = Field(
+        description="no_price: no price observed yet; no_rate: no exchange rate yet into the "
+        "currency (for its price or its trades)."
+    )
+    from_: date = Field(serialization_alias="from", description="First day left out.")
+    to: date = Field(description="Last day left out (inclusive).")
+
+
 class HistoryOut(BaseModel):
     base_currency: str
     from_: date = Field(serialization_alias="from")
@@ -141,10 +175,9 @@ class HistoryOut(BaseModel):
     points: list[HistoryPointOut]
     twr: Ratio | None = Field(description="Cumulative TWR over the whole range.")
     xirr: Ratio | None = Field(description="Money-weighted annual return over the range.")
-    unpriced_days: int = Field(description="Days with an open holding that had no value.")
-    reason: Literal["no_rate"] | None = Field(
-        description="Why no points: a trade's flow could not be converted to the currency."
+    unpriced_days: int = Field(description="Days on which an asset was left out.")
+    excluded: list[ExcludedOut] = Field(
+        description="Assets left out of the values AND flows of some days (never valued at 0)."
     )
-    detail: str | None
     benchmark: BenchmarkOut | None
     real_return: RealReturnOut

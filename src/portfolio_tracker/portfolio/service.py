@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from portfolio_tracker.db.versions import read_versions
 from portfolio_tracker.engine.dates import user_today
-from portfolio_tracker.engine.fx import MissingRateError
 from portfolio_tracker.engine.history import (
     HistoryAsset,
     HistoryPoint,
     Interval,
+    build_history,
     period_end_indices,
-    value_history,
 )
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.prices import PriceSeries
@@ -47,6 +46,8 @@ from portfolio_tracker.portfolio.loading import build_series as build_asset_seri
 from portfolio_tracker.portfolio.schemas import (
     AllocationOut,
     Attribution,
+    CurrencyAmountOut,
+    ExcludedOut,
     HistoryOut,
     HistoryPointOut,
     HoldingOut,
@@ -101,8 +102,9 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
     currencies = {who.base_currency, *(a.currency for a in ledger.assets), *raw.currencies()}
     rates = load_rates(db, currencies, who.today)
     holdings = []
+    yesterday = who.today - timedelta(days=1)
     for asset in ledger.assets:
-        series = build_asset_series(asset, raw, rates)
+        series = build_asset_series(asset, raw, rates, ledger.trade_observations(asset))
         holdings.append(
             HoldingInput(
                 asset_id=asset.key,
@@ -111,7 +113,8 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
                 currency=asset.currency,
                 fifo=ledger.fifo(asset.key),
                 quote=series.price_on(who.today) if series else None,
-                previous_quote=series.previous_quote(who.today) if series else None,
+                previous_quote=series.price_on(yesterday) if series else None,
+                trades=ledger.trades.get(asset.key, ()),
             )
         )
     return summarize_portfolio(holdings, rates, who.base_currency, who.today)
@@ -147,6 +150,7 @@ def summary_out(s: PortfolioSummary) -> PortfolioOut:
                 price=h.price,
                 price_currency=h.price_currency,
                 price_date=h.price_date,
+                price_source=h.price_source,
                 staleness_days=h.staleness_days,
                 fx_rate=h.fx_rate,
                 fx_as_of=h.fx_as_of,
@@ -157,6 +161,7 @@ def summary_out(s: PortfolioSummary) -> PortfolioOut:
                 realized_pnl=h.realized_pnl,
                 weight=h.weight,
                 day_change=h.day_change,
+                day_change_pct=h.day_change_pct,
                 attribution=Attribution(
                     price_effect=h.attribution.price_effect,
                     currency_effect=h.attribution.currency_effect,
@@ -169,6 +174,10 @@ def summary_out(s: PortfolioSummary) -> PortfolioOut:
         ],
         unpriced_count=s.unpriced_count,
         unpriced_cost_basis=s.unpriced_cost_basis,
+        unpriced_cost_by_currency=[
+            CurrencyAmountOut(currency=c.currency, amount=c.amount)
+            for c in s.unpriced_cost_by_currency
+        ],
         realized_unconverted_count=s.realized_unconverted_count,
     )
 
@@ -267,19 +276,15 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         trades = ledger.trades.get(asset.key)
         if not trades:
             continue
-        series = build_asset_series(asset, raw, rates) or PriceSeries(asset.currency, (), ())
-        assets.append(HistoryAsset(asset.key, asset.currency, trades, series))
+        traded = ledger.trade_observations(asset)
+        series = build_asset_series(asset, raw, rates, traded)
+        assets.append(
+            HistoryAsset(asset.key, asset.currency, trades, series or PriceSeries(base, (), ()))
+        )
     cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
-    real = real_return_of(Decimal(0), cpi, cpi_symbol, start, end)
-    try:
-        daily = value_history(assets, rates, base, start, end, "day")
-    except MissingRateError as exc:
-        return HistoryOut(
-            base_currency=base, from_=start, to=end, interval=q.interval, points=[],
-            twr=None, xirr=None, unpriced_days=0, reason="no_rate",
-            detail=f"{exc}: a trade's amount cannot be converted to {base}",
-            benchmark=None, real_return=real,
-        )  # fmt: skip
+    history = build_history(assets, rates, base, start, end, "day")
+    daily = history.points
+    names = {a.key: a.name for a in ledger.assets}
     cumulative = twr_series(daily)
     total_twr = cumulative[-1]
     comparison = None
@@ -298,8 +303,16 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         twr=total_twr,
         xirr=xirr(xirr_cashflows(daily)),
         unpriced_days=sum(1 for p in daily if p.unpriced_count),
-        reason=None,
-        detail=None,
+        excluded=[
+            ExcludedOut(
+                asset_id=e.asset_id,
+                name=names[e.asset_id],
+                reason=e.reason,
+                from_=e.start,
+                to=e.end,
+            )
+            for e in history.excluded
+        ],
         benchmark=comparison,
         real_return=real_return_of(total_twr, cpi, cpi_symbol, start, end),
     )
