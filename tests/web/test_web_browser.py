@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy.orm import Session
 
+from portfolio_tracker.prices.storage import Close, store_closes
 from support import PASSWORD
 
 if TYPE_CHECKING:
@@ -66,7 +68,7 @@ def sign_up(page: Page, email: str) -> None:
 
 
 def test_sign_up_build_a_portfolio_read_the_dashboard_in_two_languages_and_sign_out(
-    new_page: Callable[..., Page], screenshot: Callable[[Page, str], Path]
+    new_page: Callable[..., Page], screenshot: Callable[[Page, str], Path], live_app: LiveApp
 ) -> None:
     page = new_page(locale="en-US")
     page.goto("/")
@@ -117,12 +119,10 @@ def test_sign_up_build_a_portfolio_read_the_dashboard_in_two_languages_and_sign_
         "/api/prices/manual",
         {"asset_id": gold["id"], "date": str(TODAY - timedelta(days=1)), "price": str(gold_price)},
     )
-    api(
-        page,
-        "POST",
-        "/api/prices/manual",
-        {"asset_id": fund["id"], "date": str(TODAY - timedelta(days=10)), "price": str(fund_price)},
-    )
+    # The fund's price as the TEFAS feed stores it (no network in tests): a close 10 days old.
+    with Session(live_app.engine) as db:
+        store_closes(db, [Close("tefas", "AFT", TODAY - timedelta(days=10), fund_price, "TRY")])
+        db.commit()
 
     # FIFO: the sell takes 4 g of the first lot; 6 g at 2500 and 5 g at 2600 stay open.
     realised = 4 * (Decimal("2800") - Decimal("2500"))
@@ -137,7 +137,8 @@ def test_sign_up_build_a_portfolio_read_the_dashboard_in_two_languages_and_sign_
     assert rows.count() == 2
     fund_row = rows.filter(has_text="AFT fund")
     assert fund_row.get_attribute("class") == "is-stale"  # priced 10 days ago
-    assert "MANUAL" in fund_row.inner_text().upper()  # the price shown is the manual one
+    assert "TEFAS" in fund_row.inner_text().upper()  # the feed the price came from
+    assert "MANUAL" in rows.filter(has_text="Gram gold").inner_text().upper()
     assert fund_row.get_by_role("link").get_attribute("href") == f"/assets/{fund['id']}"
     assert rows.filter(has_text="Gram gold").get_attribute("class") is None
 

@@ -81,11 +81,10 @@ def is_stale(holding: HoldingOut) -> bool:
 
 def price_source(page: Page, holding: HoldingOut, feed: str | None) -> str:
     """Where the price shown came from: the asset's feed (TEFAS, Yahoo, ...), a manual price,
-    or the last trade's price when the summary says so (its `price_source`, where reported)."""
-    kind = getattr(holding, "price_source", None)
-    if kind == "manual" or (kind is None and feed in (None, "manual")):
+    or the price of the last trade (the summary's `price_source`)."""
+    if holding.price_source == "manual":
         return page.gettext("manual")
-    if kind == "trade":
+    if holding.price_source == "trade":
         return page.gettext("last trade")
     return feed or page.gettext("feed")
 
