@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portfolio_tracker.engine.fx import MissingRateError, RateQuote, RateTable
+from portfolio_tracker.engine.fx import MissingRateError, RateQuote, RateTable, series_in_currency
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.prices import PriceSeries
 
 D = Decimal
 JAN1 = date(2024, 1, 1)
@@ -209,3 +210,26 @@ def test_first_date_is_the_first_day_a_rate_answers() -> None:
         rates.rate_on(*pair, first)
         with pytest.raises(MissingRateError):
             rates.rate_on(*pair, first - timedelta(days=1))
+
+
+def test_a_price_series_is_converted_at_each_closes_own_rate() -> None:
+    rates = RateTable(
+        [
+            (date(2026, 1, 2), "USD", "TRY", Decimal("30")),
+            (date(2026, 1, 5), "USD", "TRY", Decimal("31")),
+        ]
+    )
+    series = PriceSeries.from_points(
+        [
+            (date(2026, 1, 1), Decimal("2")),  # before any rate: left out, never taken at 1
+            (date(2026, 1, 3), Decimal("2")),
+            (date(2026, 1, 6), Decimal("2.5")),
+        ],
+        "USD",
+        "gold",
+    )
+    converted = series_in_currency(series, "TRY", rates)
+    assert converted.currency == "TRY" and converted.name == "gold"
+    assert converted.dates == (date(2026, 1, 3), date(2026, 1, 6))
+    assert converted.closes == (Decimal("60"), Decimal("77.5"))
+    assert series_in_currency(series, "usd", rates) is series

@@ -17,12 +17,10 @@ from portfolio_tracker.assets.schemas import (
     AssetDetail,
     AssetOut,
     AssetUpdate,
-    ConsumedLotOut,
     Holding,
     LotOut,
     RealizationOut,
 )
-from portfolio_tracker.engine.lots import FifoResult
 from portfolio_tracker.prices.deps import Backfill
 
 router = api_router(prefix="/api/assets", tags=["assets"])
@@ -54,22 +52,12 @@ def create_asset(
     return AssetOut.model_validate(asset)
 
 
-def _holding(fifo: FifoResult) -> Holding:
-    return Holding(
-        quantity=fifo.quantity,
-        cost_basis=fifo.cost_basis,
-        average_cost=fifo.average_cost,
-        realized_pnl=fifo.realized_pnl,
-        open_lots=len(fifo.open_lots),
-    )
-
-
 @router.get("/{asset_id}", response_model=AssetDetail, responses=ERRORS)
 def get_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> AssetDetail:
     """One asset with its FIFO holding: quantity, cost basis, average cost, realised P&L."""
     asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
     base = AssetOut.model_validate(asset)
-    return AssetDetail(**base.model_dump(), holding=_holding(fifo))
+    return AssetDetail(**base.model_dump(), holding=Holding.of(fifo))
 
 
 @router.put("/{asset_id}", response_model=AssetOut, responses=ERRORS)
@@ -91,18 +79,7 @@ def open_lots(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> lis
     """The open FIFO lots, oldest first."""
     asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
     dates = trade_dates_of_asset(db, asset.id)
-    return [
-        LotOut(
-            transaction_id=uuid.UUID(lot.buy_id),
-            **LotOut.fields_of(dates[lot.buy_id]),
-            original_quantity=lot.original_quantity,
-            remaining_quantity=lot.remaining_quantity,
-            price_per_unit=lot.price_per_unit,
-            cost_per_unit=lot.cost_per_unit,
-            remaining_cost=lot.remaining_cost,
-        )
-        for lot in fifo.open_lots
-    ]
+    return [LotOut.of(lot, dates) for lot in fifo.open_lots]
 
 
 @router.get("/{asset_id}/realized", response_model=list[RealizationOut], responses=ERRORS)
@@ -110,23 +87,4 @@ def realized(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list
     """Each sell with the lots it consumed, its proceeds, cost and realised P&L."""
     asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
     dates = trade_dates_of_asset(db, asset.id)
-    return [
-        RealizationOut(
-            transaction_id=uuid.UUID(r.sell_id),
-            **RealizationOut.fields_of(dates[r.sell_id]),
-            quantity=r.quantity,
-            proceeds=r.proceeds,
-            cost=r.cost,
-            realized_pnl=r.realized_pnl,
-            consumed_lots=[
-                ConsumedLotOut(
-                    transaction_id=uuid.UUID(c.buy_id),
-                    **ConsumedLotOut.fields_of(dates[c.buy_id]),
-                    quantity=c.quantity,
-                    cost=c.cost,
-                )
-                for c in r.consumed
-            ],
-        )
-        for r in fifo.realizations
-    ]
+    return [RealizationOut.of(sell, dates) for sell in fifo.realizations]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -30,6 +31,8 @@ from portfolio_tracker.api.types import (
     JsonKeys,
     TradeDated,
 )
+from portfolio_tracker.engine.dates import TradeDate
+from portfolio_tracker.engine.lots import FifoResult, OpenLot, Realization
 from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource, effective_price_source
@@ -175,6 +178,16 @@ class Holding(BaseModel):
     )
     open_lots: int
 
+    @classmethod
+    def of(cls, fifo: FifoResult) -> Holding:
+        return cls(
+            quantity=fifo.quantity,
+            cost_basis=fifo.cost_basis,
+            average_cost=fifo.average_cost,
+            realized_pnl=fifo.realized_pnl,
+            open_lots=len(fifo.open_lots),
+        )
+
 
 class AssetDetail(AssetOut):
     holding: Holding
@@ -187,6 +200,19 @@ class LotOut(TradeDated):
     price_per_unit: DecimalText
     cost_per_unit: DecimalText = Field(description="Price plus the buy fee spread over the lot.")
     remaining_cost: DecimalText
+
+    @classmethod
+    def of(cls, lot: OpenLot, dates: Mapping[str, TradeDate]) -> LotOut:
+        """`dates`: each transaction's trade date by id (`trade_dates_of_asset`)."""
+        return cls(
+            transaction_id=uuid.UUID(lot.buy_id),
+            **cls.fields_of(dates[lot.buy_id]),
+            original_quantity=lot.original_quantity,
+            remaining_quantity=lot.remaining_quantity,
+            price_per_unit=lot.price_per_unit,
+            cost_per_unit=lot.cost_per_unit,
+            remaining_cost=lot.remaining_cost,
+        )
 
 
 class ConsumedLotOut(TradeDated):
@@ -202,3 +228,24 @@ class RealizationOut(TradeDated):
     cost: DecimalText
     realized_pnl: DecimalText
     consumed_lots: list[ConsumedLotOut]
+
+    @classmethod
+    def of(cls, sell: Realization, dates: Mapping[str, TradeDate]) -> RealizationOut:
+        """`dates`: each transaction's trade date by id (`trade_dates_of_asset`)."""
+        return cls(
+            transaction_id=uuid.UUID(sell.sell_id),
+            **cls.fields_of(dates[sell.sell_id]),
+            quantity=sell.quantity,
+            proceeds=sell.proceeds,
+            cost=sell.cost,
+            realized_pnl=sell.realized_pnl,
+            consumed_lots=[
+                ConsumedLotOut(
+                    transaction_id=uuid.UUID(c.buy_id),
+                    **ConsumedLotOut.fields_of(dates[c.buy_id]),
+                    quantity=c.quantity,
+                    cost=c.cost,
+                )
+                for c in sell.consumed
+            ],
+        )

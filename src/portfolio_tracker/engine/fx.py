@@ -20,6 +20,7 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.prices import PriceSeries
 
 __all__ = [
     "PIVOT_CURRENCIES",
@@ -27,6 +28,7 @@ __all__ = [
     "RateQuote",
     "RateRow",
     "RateTable",
+    "series_in_currency",
 ]
 
 PIVOT_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "TRY")
@@ -259,3 +261,23 @@ def _first_route(
             return first
         return RateQuote(first.rate * second.rate, min(first.as_of, second.as_of), pivot)
     return None
+
+
+def series_in_currency(series: PriceSeries, currency: str, rates: RateTable) -> PriceSeries:
+    """``series`` with every close converted into ``currency`` at the rate of its own date.
+
+    A close whose date has no rate yet is left out (never converted at 1), so the result may
+    be shorter. Same currency: the series itself.
+    """
+    target = normalize_currency(currency)
+    if series.currency == target:
+        return series
+    quotes = rates.rate_series(series.currency, target, series.dates)
+    points = []
+    with localcontext(ENGINE_CONTEXT):
+        for on, close, quote in zip(series.dates, series.closes, quotes, strict=True):
+            if quote is not None:
+                points.append((on, close * quote.rate))
+    return PriceSeries(
+        target, tuple(d for d, _ in points), tuple(c for _, c in points), series.name
+    )

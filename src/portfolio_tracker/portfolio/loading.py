@@ -80,21 +80,26 @@ class Ledger:
         return min(firsts) if firsts else None
 
 
+def asset_info(row: Any) -> AssetInfo:
+    """An asset's columns (a stored `Asset` or a row selecting the same names) as a value."""
+    return AssetInfo(
+        id=uuid.UUID(str(row.id)),
+        key=str(row.id),
+        name=row.name,
+        type=cast(AssetType, row.type),
+        ticker_symbol=row.ticker_symbol,
+        currency=row.currency,
+        unit=row.unit,
+        fineness=row.fineness,
+        price_source=row.price_source or "auto",
+    )
+
+
 def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
     """One user's assets and every trade, in two queries of plain columns."""
     conn = db.connection()  # Core results: no ORM row layer on 100k rows
     assets = tuple(
-        AssetInfo(
-            id=uuid.UUID(str(row.id)),
-            key=str(row.id),
-            name=row.name,
-            type=cast(AssetType, row.type),
-            ticker_symbol=row.ticker_symbol,
-            currency=row.currency,
-            unit=row.unit,
-            fineness=row.fineness,
-            price_source=row.price_source or "auto",
-        )
+        asset_info(row)
         for row in conn.execute(
             select(
                 Asset.id,

@@ -11,13 +11,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portfolio_tracker.web.errors import install_page_errors
-from portfolio_tracker.web.pages import auth, dashboard, settings
+from portfolio_tracker.web.pages import (
+    asset_page,
+    assets,
+    auth,
+    dashboard,
+    settings,
+    transactions,
+)
 from portfolio_tracker.web.templating import STATIC_DIR, STATIC_PREFIX
 
 
 def install_web(app: FastAPI) -> None:
     """Call after the API routers and error handlers are installed."""
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, dashboard, settings):
+    for module in (auth, dashboard, settings, assets, asset_page, transactions):
         app.include_router(module.router)
     install_page_errors(app)

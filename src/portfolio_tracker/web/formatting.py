@@ -5,12 +5,13 @@ Babel (CLDR) does the work; two house choices sit on top, both asked for by the 
 - A currency whose symbol the locale does not know (TRY in en-US is "TRY") is written with its
   home country's symbol (₺): ₺1,234.56. ISO 4217 codes of national currencies start with
   their ISO 3166 country code, which names that home.
-- Short dates show four-digit years: 24.11.2026, 11/24/2026.
+- Short dates show two-digit days and months and four-digit years: 05.01.2026, 01/05/2026.
 Display only: values are Decimals from the services and are rounded here, never before.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -132,10 +133,12 @@ class Formatter:
 
 @cache
 def _short_date_pattern(locale: str) -> str:
+    """The locale's short date with two-digit days and months and four-digit years, so
+    dates line up in tables: d.MM.y (tr) -> dd.MM.yyyy, M/d/yy (en-US) -> MM/dd/yyyy."""
     pattern = str(babel_locale(locale).date_formats["short"].pattern)
-    if "yyyy" not in pattern:
-        pattern = pattern.replace("yy", "y")
-    return pattern
+    pattern = re.sub(r"(?<!d)d{1,2}(?!d)", "dd", pattern)
+    pattern = re.sub(r"(?<!M)M{1,2}(?!M)", "MM", pattern)
+    return re.sub(r"y+", "yyyy", pattern)
 
 
 @cache

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.web import csrf
 
 FORM = "__form__"  # messages about the whole form, shown above it
@@ -72,6 +73,11 @@ def errors_from_detail(detail: Iterable[Mapping[str, Any]], _: Translate) -> Err
 
 def errors_from_validation(exc: ValidationError, _: Translate) -> Errors:
     return errors_from_detail(exc.errors(include_url=False), _)
+
+
+def errors_from_refusal(exc: InvalidInput, _: Translate) -> Errors:
+    """A service's refusal of a valid-looking value (the API's 422 at `exc.loc`)."""
+    return errors_from_detail([{"loc": exc.loc, "msg": exc.detail, "type": "value_error"}], _)
 
 
 def _message(item: Mapping[str, Any], _: Translate) -> str:
