@@ -267,17 +267,23 @@ def series_in_currency(series: PriceSeries, currency: str, rates: RateTable) -> 
     """``series`` with every close converted into ``currency`` at the rate of its own date.
 
     A close whose date has no rate yet is left out (never converted at 1), so the result may
-    be shorter. Same currency: the series itself.
+    be shorter; each close keeps its source. Same currency: the series itself.
     """
     target = normalize_currency(currency)
     if series.currency == target:
         return series
     quotes = rates.rate_series(series.currency, target, series.dates)
-    points = []
+    kept: list[int] = []
+    closes: list[Decimal] = []
     with localcontext(ENGINE_CONTEXT):
-        for on, close, quote in zip(series.dates, series.closes, quotes, strict=True):
+        for i, quote in enumerate(quotes):
             if quote is not None:
-                points.append((on, close * quote.rate))
+                kept.append(i)
+                closes.append(series.closes[i] * quote.rate)
     return PriceSeries(
-        target, tuple(d for d, _ in points), tuple(c for _, c in points), series.name
+        target,
+        tuple(series.dates[i] for i in kept),
+        tuple(closes),
+        series.name,
+        tuple(series.sources[i] for i in kept) if series.sources else (),
     )

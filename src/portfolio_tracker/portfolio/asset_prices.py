@@ -1,9 +1,10 @@
 """One asset's daily price history in its own currency, as the portfolio values it.
 
 The same rows and rules as the portfolio summary and history (`loading.build_series`: feed
-series for the asset's source, metal spot turned into a price per counted unit, the user's
-manual prices winning their day), then converted into the asset's currency so the closes sit
-on the same scale as its trades' prices (a gram of gold quoted from USD spot, bought in TRY).
+series for the asset's source, metal spot turned into a price per counted unit, the prices
+its trades observed, the user's manual prices winning their day), then converted into the
+asset's currency so the closes sit on the same scale as its trades' prices (a gram of gold
+quoted from USD spot, bought in TRY).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.assets.ledger import load_trades
 from portfolio_tracker.assets.service import get_owned
 from portfolio_tracker.engine.fx import series_in_currency
+from portfolio_tracker.engine.observations import trade_observations
 from portfolio_tracker.engine.prices import PriceQuote, PriceSeries
 from portfolio_tracker.portfolio.loading import asset_info, build_series, load_prices, load_rates
 from portfolio_tracker.portfolio.service import viewer
@@ -42,7 +45,8 @@ def asset_prices(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> AssetP
     today = viewer(db, user_id, None).today
     raw = load_prices(db, user_id, (info,), today, "full")
     rates = load_rates(db, {info.currency, *raw.currencies()}, today)
-    series = build_series(info, raw, rates)
+    traded = trade_observations(load_trades(db, info.id), info.currency)
+    series = build_series(info, raw, rates, traded)
     if series is not None:
         series = series_in_currency(series, info.currency, rates)
     return AssetPrices(series, today)
