@@ -162,6 +162,13 @@ def test_sign_up_build_a_portfolio_read_the_dashboard_in_two_languages_and_sign_
     assert page.locator("#alloc-type-title").is_visible()
     screenshot(page, "dashboard-en")
 
+    # Each holding links to its asset page.
+    fund_row.get_by_role("link").click()
+    page.wait_for_url(f"**/assets/{fund['id']}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("AFT fund")
+    screenshot(page, "asset-page")
+    page.goto("/")
+
     # Usable at 360 px: nothing wider than the screen.
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto("/")
