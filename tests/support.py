@@ -40,6 +40,8 @@ def make_settings(engine: Engine, **overrides: Any) -> Settings:
         "cookie_secure": False,
         # Tests never reach the internet: no background history download on asset creation.
         "price_backfill_on_create": False,
+        # No scheduler thread in test apps: the jobs tests run jobs themselves.
+        "jobs_in_app": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

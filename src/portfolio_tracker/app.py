@@ -17,6 +17,7 @@ from portfolio_tracker.api.errors import install_error_handlers
 from portfolio_tracker.api.health import router as health_router
 from portfolio_tracker.assets.routes import router as assets_router
 from portfolio_tracker.db.session import build_engine, build_session_factory
+from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
@@ -68,7 +69,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.run_jobs_in_app:
+            scheduler = start_in_app_scheduler(app.state.core, app.state.prices.service)
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if owned_http is not None:
             owned_http.close()
         _close_connections(app)

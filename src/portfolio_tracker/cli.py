@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -172,6 +173,140 @@ def prices_backfill(
         http.close()
     _print_report(report)
     if report.all_failed:
+        raise typer.Exit(1)
+
+
+# -- operations: backups, the job worker, job runs -----------------------------------------
+
+
+@app.command()
+def backup(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Directory (default BACKUP_DIR).")
+    ] = None,
+) -> None:
+    """Write a consistent backup of the database, then delete those older than
+    BACKUP_KEEP_DAYS in that directory."""
+    from portfolio_tracker.backups.service import BackupError, prune
+    from portfolio_tracker.backups.service import backup as make_backup
+
+    settings = get_settings()
+    out_dir = output or Path(settings.backup_dir)
+    try:
+        path = make_backup(settings.database_url, out_dir)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    deleted = prune(out_dir, settings.backup_keep_days)
+    typer.echo(f"wrote {path} ({path.stat().st_size} bytes); deleted {len(deleted)} old backups")
+
+
+@app.command()
+def restore(
+    file: Path,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the database's contents with a backup (stop the app and workers first)."""
+    from portfolio_tracker.backups.service import BackupError
+    from portfolio_tracker.backups.service import restore as restore_backup
+
+    settings = get_settings()
+    if not yes:
+        typer.confirm(f"Replace everything in the database with {file}?", abort=True)
+    try:
+        restore_backup(settings.database_url, file)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {file}")
+
+
+def _job_context() -> tuple[Any, Any]:
+    """(JobContext, http client to close) from the environment."""
+    from portfolio_tracker.jobs.tasks import JobContext
+
+    factory, service, http = _price_runtime()
+    return JobContext(get_settings(), factory, service), http
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduled jobs in the foreground until stopped (SIGINT/SIGTERM); any number
+    of workers and app processes may run: each scheduled run happens once."""
+    import signal
+
+    from portfolio_tracker.jobs.scheduler import Scheduler
+    from portfolio_tracker.jobs.tasks import scheduled_jobs
+    from portfolio_tracker.logging_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    ctx, http = _job_context()
+    scheduler = Scheduler(ctx, scheduled_jobs(settings), settings.jobs_tick_seconds)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: scheduler.stop(timeout=0))
+    try:
+        scheduler.run_forever()
+    finally:
+        http.close()
+
+
+jobs_app = typer.Typer(help="Scheduled jobs: recent runs, run one now.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("runs")
+def jobs_runs(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many runs.")] = 30,
+    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
+) -> None:
+    """The latest job runs: job, slot, start, duration, outcome, detail."""
+    from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.jobs.runs import recent_runs
+
+    factory = build_session_factory(build_engine(get_settings().database_url))
+    with factory() as db:
+        rows = recent_runs(db, limit, job)
+    table = [("JOB", "SLOT", "STARTED", "SECONDS", "OUTCOME", "WORKER", "DETAIL")]
+    for r in rows:
+        seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
+        table.append(
+            (
+                r.job,
+                f"{r.slot:%Y-%m-%d %H:%M}",
+                f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                seconds,
+                r.outcome,
+                r.worker,
+                (r.detail or "").replace("\n", " ")[:120],
+            )
+        )
+    widths = [max(len(row[col]) for row in table) for col in range(6)]
+    for row in table:
+        typer.echo("  ".join(c.ljust(widths[n]) for n, c in enumerate(row[:6])) + "  " + row[6])
+
+
+@jobs_app.command("run")
+def jobs_run(name: str) -> None:
+    """Run one job now (recorded like a scheduled run, with this moment as its slot)."""
+    from datetime import UTC, datetime
+
+    from portfolio_tracker.jobs.runs import SUCCEEDED
+    from portfolio_tracker.jobs.scheduler import run_job
+    from portfolio_tracker.jobs.tasks import scheduled_jobs
+
+    jobs = {job.name: job for job in scheduled_jobs(get_settings())}
+    if name not in jobs:
+        typer.echo(f"error: unknown job {name!r}; one of: {', '.join(jobs)}", err=True)
+        raise typer.Exit(2)
+    ctx, http = _job_context()
+    try:
+        result = run_job(ctx, jobs[name], datetime.now(UTC))
+    finally:
+        http.close()
+    outcome, detail = result or ("not run: that moment was already claimed", "")
+    typer.echo(f"{name}: {outcome}: {detail}")
+    if outcome != SUCCEEDED:
         raise typer.Exit(1)
 
 

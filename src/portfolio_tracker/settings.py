@@ -75,6 +75,42 @@ class Settings(BaseSettings):
         "--forwarded-allow-ips). '*' trusts all.",
     )
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    jobs_in_app: bool | None = Field(
+        default=None,
+        description="Run the scheduled jobs inside the app process. Unset: on for SQLite, "
+        "off for PostgreSQL (run `portfolio-tracker worker` instead). Several processes "
+        "running them is safe: each scheduled run happens once.",
+    )
+    jobs_tick_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="How often the scheduler looks for due jobs."
+    )
+    price_refresh_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="The latest prices of held symbols (and FX rates) are refreshed every N "
+        "minutes.",
+    )
+    daily_jobs_hour: int = Field(
+        default=2,
+        ge=0,
+        le=23,
+        description="Hour (UTC) of the daily jobs: history and rates backfill, portfolio "
+        "snapshot, backup.",
+    )
+    backup_dir: str = Field(
+        default="./data/backups", description="Where `backup` and the daily backup job write."
+    )
+    backup_keep_days: int = Field(
+        default=7, ge=1, description="Backups older than this many days are deleted."
+    )
+
+    @property
+    def run_jobs_in_app(self) -> bool:
+        """JOBS_IN_APP, or when unset: on for SQLite (one process), off otherwise."""
+        if self.jobs_in_app is not None:
+            return self.jobs_in_app
+        return self.database_url.startswith("sqlite")
 
     @field_validator("trusted_origins", mode="before")
     @classmethod

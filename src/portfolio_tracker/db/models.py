@@ -217,3 +217,43 @@ class DataVersion(Base):
 
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class JobRun(Base):
+    """One run of a scheduled job. The unique (job, slot) row is also the run's claim: of
+    several processes due to run the same slot, the one whose INSERT commits runs it."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+        Index("ix_job_runs_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    # The scheduled instant this run is for (UTC); a manual run uses the moment it was asked.
+    slot: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # running | succeeded | failed (a run whose process died stays "running").
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    detail: Mapped[str | None] = mapped_column(Text)  # a summary, or the error
+    worker: Mapped[str] = mapped_column(String(128))  # host:pid that ran it
+
+
+class PortfolioSnapshot(Base):
+    """A user's portfolio value at the nightly snapshot, in their base currency."""
+
+    __tablename__ = "portfolio_snapshots"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_portfolio_snapshots_user_day"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    market_value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    cost_basis: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unpriced_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

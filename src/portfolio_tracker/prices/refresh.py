@@ -22,11 +22,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portfolio_tracker.db.models import DEFAULT_BASE_CURRENCY, Asset, UserSettings
+from portfolio_tracker.db.models import DEFAULT_BASE_CURRENCY, Asset, Transaction, UserSettings
 from portfolio_tracker.prices import storage
 from portfolio_tracker.prices.providers.base import PriceFeedError, SymbolNotFound
 from portfolio_tracker.prices.providers.yahoo import expected_currency_for
@@ -87,6 +88,30 @@ def symbols_in_use(db: Session) -> list[FeedSymbol]:
     )
 
 
+def symbols_held(db: Session) -> list[FeedSymbol]:
+    """Every (kind, symbol) of an asset someone holds: bought more than sold. The signed
+    sum is done here in Decimal, streamed (quantities are text on SQLite)."""
+    net: dict[uuid.UUID, Decimal] = {}
+    rows = db.execute(
+        select(Transaction.asset_id, Transaction.type, Transaction.quantity).execution_options(
+            yield_per=10_000
+        )
+    )
+    for asset_id, kind, quantity in rows:
+        net[asset_id] = net.get(asset_id, Decimal(0)) + (quantity if kind == "buy" else -quantity)
+    held = [asset_id for asset_id, quantity in net.items() if quantity > 0]
+    found: set[FeedSymbol] = set()
+    for start in range(0, len(held), 500):
+        chunk = held[start : start + 500]
+        for row in db.execute(
+            select(Asset.type, Asset.ticker_symbol, Asset.price_source).where(Asset.id.in_(chunk))
+        ):
+            target = feed_symbol_of(row.type, row.ticker_symbol, row.price_source)
+            if target is not None:
+                found.add(target)
+    return sorted(found, key=lambda f: (f.kind, f.symbol, f.source or ""))
+
+
 def fx_pairs_in_use(db: Session) -> list[str]:
     """USD/TRY, EUR/TRY, EUR/USD, and for every other currency of an asset or a user's base
     currency: that currency against TRY and USD against it."""
@@ -100,10 +125,14 @@ def fx_pairs_in_use(db: Session) -> list[str]:
     return pairs
 
 
-def refresh_latest(factory: sessionmaker[Session], service: PriceService) -> RefreshReport:
-    """The latest quote of every symbol in use and every FX pair, each stored."""
+def refresh_latest(
+    factory: sessionmaker[Session], service: PriceService, *, held_only: bool = False
+) -> RefreshReport:
+    """The latest quote of every symbol in use (only of those someone holds when
+    ``held_only``, as the scheduled job asks) and every FX pair, each stored."""
     with factory() as db:
-        targets = [*symbols_in_use(db), *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db))]
+        symbols = symbols_held(db) if held_only else symbols_in_use(db)
+        targets = [*symbols, *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db))]
     report = RefreshReport()
     for target in targets:
         with factory() as db:
@@ -141,9 +170,11 @@ def backfill(
     years: int = DEFAULT_BACKFILL_YEARS,
     *,
     background: bool = False,
+    since: date | None = None,
 ) -> RefreshReport:
     """Daily history of ``targets`` (default: every symbol in use and every FX pair) over
-    the last ``years`` years, as far back as each source has it."""
+    the last ``years`` years, as far back as each source has it; from ``since`` instead
+    when given (the daily job tops up recent days)."""
     if targets is None:
         with factory() as db:
             targets = [
@@ -151,7 +182,7 @@ def backfill(
                 *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db)),
             ]
     end = service.today()
-    start = years_back(end, years)
+    start = since or years_back(end, years)
     report = RefreshReport()
     for target in targets:
         report.items.append(_backfill_one(factory, service, target, start, end, background))

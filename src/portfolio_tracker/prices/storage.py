@@ -21,10 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.db.dialect import dialect_insert
 from portfolio_tracker.db.models import ExchangeRate, PriceHistory, utcnow
 from portfolio_tracker.db.versions import bump_prices
 
@@ -114,10 +113,6 @@ def check_rate(row: Rate) -> Rate:
     return row
 
 
-def _insert(db: Session) -> Any:
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _checked(rows: Iterable[Any], check: Any) -> list[Any]:
     kept = []
     for row in rows:
@@ -181,7 +176,7 @@ def _upsert(
     the prices data version when that is more than zero."""
     written = 0
     for start in range(0, len(values), BATCH):
-        statement = _insert(db)(table).values(values[start : start + BATCH])
+        statement = dialect_insert(db)(table).values(values[start : start + BATCH])
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=list(key),

@@ -1,0 +1,1 @@
+"""Consistent copies of the database, kept N days, and bringing one back."""

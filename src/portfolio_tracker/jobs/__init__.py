@@ -1,0 +1,1 @@
+"""Scheduled jobs: what runs when, once per slot across every process."""
