@@ -7,6 +7,8 @@ measured by a separate process through the real app (FastAPI TestClient, in-proc
 GET /api/portfolio cold (caches cleared; median of 3) and warm (p50 of 30), GET
 /api/portfolio/history daily over the whole range cold and warm, the dashboard page (GET /,
 rendered) warm, and that process's peak RSS; then the JavaScript the dashboard ships.
+The import rows export each portfolio as CSV (GET /api/export) and import it into an empty
+account of a fresh database through POST /api/import (dry run, then for real).
 The engine rows time FIFO + the holdings summary and a daily value history (50 assets x 10
 years) at 1M trades.
 """
@@ -30,8 +32,8 @@ API_SIZES = {
 }
 ENGINE_TRADES = {"small": 100_000, "all": 1_000_000}
 TARGETS = (
-    "targets @100k: cold < 1500 ms, warm p50 < 50 ms, history warm < 150 ms, < 500 MB; "
-    "engine @1M: FIFO + holdings <= 2 s, history <= 0.5 s; "
+    "targets @100k: cold < 1500 ms, warm p50 < 50 ms, history warm < 150 ms, < 500 MB, "
+    "import < 10 s; engine @1M: FIFO + holdings <= 2 s, history <= 0.5 s; "
     "dashboard page @10k warm < 100 ms; JavaScript < 300 KB gzip"
 )
 
@@ -66,12 +68,14 @@ def main() -> None:
     )
     rows: list[tuple[str, ...]] = []
     m: dict[str, Any] = {}
+    imports: list[tuple[str, ...]] = []
     for assets, trades, years in API_SIZES[args.sizes]:
         with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
             t0 = time.perf_counter()
             portfolio = build(Path(tmp) / "bench.db", assets, trades, years, args.seed)
             generated = time.perf_counter() - t0
             m = _child("bench.measure", portfolio.url, portfolio.token)
+            i = _child("bench.import_run", portfolio.url, portfolio.token, tmp)
         rows.append(
             (
                 str(assets),
@@ -86,16 +90,27 @@ def main() -> None:
                 f"{m['peak_mb']:.0f}",
             )
         )
+        imports.append(
+            (
+                str(assets),
+                f"{i['rows']:,}",
+                f"{i['megabytes']:.1f}",
+                f"{i['export_s']:.2f}",
+                f"{i['dry_run_s']:.2f}",
+                f"{i['import_s']:.2f}",
+            )
+        )
         print(f"  measured {assets} assets / {trades:,} trades / {years} years", file=sys.stderr)
     n = ENGINE_TRADES[args.sizes]
     e = _child("bench.engine_run", str(n))
 
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("API (GET through the real app, SQLite, in-process cache)")
-    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-    print()
+    _table("API (GET through the real app, SQLite, in-process cache)", header, rows)
+    import_header = ("assets", "rows", "CSV MB", "export s", "dry run s", "import s")
+    _table(
+        "Import (the exported CSV through POST /api/import into an empty account, SQLite)",
+        import_header,
+        imports,
+    )
     print(f"Engine alone, {n:,} trades, 50 assets x 10 years daily:")
     print(
         f"  FIFO + holdings summary: {e['fifo_holdings_s']:.2f} s   "
@@ -109,6 +124,15 @@ def main() -> None:
     )
     print()
     print(TARGETS)
+
+
+def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(title)
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+    print()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from portfolio_tracker.accounts.account_routes import router as account_router
 from portfolio_tracker.accounts.routes import router as accounts_router
 from portfolio_tracker.accounts.security import AuthThrottle
 from portfolio_tracker.api.deps import Core
@@ -31,6 +32,7 @@ from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
+from portfolio_tracker.transfer.routes import router as transfer_router
 from portfolio_tracker.usersettings.routes import router as settings_router
 from portfolio_tracker.web import install_web
 from portfolio_tracker.web.headers import content_security_policy
@@ -115,7 +117,13 @@ def create_app(
         prices_router,
     ):
         app.include_router(router)
-    for router in (manual_prices_router, settings_router, portfolio_router):
+    for router in (
+        manual_prices_router,
+        settings_router,
+        portfolio_router,
+        transfer_router,
+        account_router,
+    ):
         app.include_router(router)
     install_web(app)  # pages, static files, HTML error pages (after the API's handlers)
     return app

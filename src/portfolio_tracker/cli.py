@@ -90,6 +90,73 @@ def create_user(
         typer.echo(f"created user {user.email} ({user.id})")
 
 
+def _user_id(db: Any, email: str) -> Any:
+    """The id of the account with `email`; exits with status 1 when there is none."""
+    from portfolio_tracker.accounts.service import user_by_email
+
+    user = user_by_email(db, email)
+    if user is None:
+        typer.echo(f"error: no account with the email {email!r}", err=True)
+        raise typer.Exit(1)
+    return user.id
+
+
+def _session_factory() -> Any:
+    from portfolio_tracker.db.session import build_engine, build_session_factory
+
+    return build_session_factory(build_engine(get_settings().database_url))
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV file.")],
+    email: Annotated[str, typer.Option(help="The account the transactions go to.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only.")] = False,
+) -> None:
+    """Import a transactions CSV (the format of README "Import and export"), all or nothing.
+    Prints the report; exits with status 1 when the file is refused."""
+    from portfolio_tracker.transfer.service import import_transactions
+
+    with _session_factory()() as db:
+        report = import_transactions(db, _user_id(db, email), file.read_bytes(), dry_run=dry_run)
+    for problem in report.errors:
+        column = f" {problem.column}" if problem.column else ""
+        typer.echo(f"row {problem.row}{column}: {problem.msg}", err=True)
+    verb = "would import" if dry_run or not report.ok else "imported"
+    typer.echo(
+        f"{report.rows} rows: {verb} {report.transactions} transactions, "
+        f"{report.assets_created} new assets; {report.error_count} errors"
+    )
+    if not report.ok:
+        typer.echo("nothing was imported", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_file(
+    email: Annotated[str, typer.Option(help="The account whose transactions are exported.")],
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv (the import format) or json.")
+    ] = "csv",
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Export an account's transactions with their assets."""
+    from portfolio_tracker.transfer.service import export_text
+
+    if file_format not in ("csv", "json"):
+        typer.echo("error: --format must be csv or json", err=True)
+        raise typer.Exit(2)
+    with _session_factory()() as db:
+        text = export_text(db, _user_id(db, email), file_format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        typer.echo(f"wrote {output}")
+
+
 prices_app = typer.Typer(help="Fetch and store prices and exchange rates.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
 

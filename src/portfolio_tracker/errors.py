@@ -44,6 +44,14 @@ class InvalidInput(DomainError):
         self.loc = list(loc)
 
 
+class TooLarge(DomainError):
+    """The input is larger than the service accepts (e.g. an upload over its size limit)."""
+
+
+class UnsupportedFormat(DomainError):
+    """The input comes in a format the service does not read (e.g. a media type)."""
+
+
 class RateLimited(DomainError):
     """Too many requests; `retry_after` is whole seconds until the next one may pass."""
 

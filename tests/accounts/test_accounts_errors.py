@@ -35,11 +35,13 @@ def assert_json_error(response: httpx.Response) -> None:
     assert body["detail"], body
 
 
-def test_the_auth_routes_are_the_four_known_ones(app: FastAPI) -> None:
+def test_the_auth_routes_are_the_six_known_ones(app: FastAPI) -> None:
     assert auth_routes(app) == [
         ("GET", "/api/auth/session"),
+        ("POST", "/api/auth/password"),
         ("POST", "/api/auth/signin"),
         ("POST", "/api/auth/signout"),
+        ("POST", "/api/auth/signout-all"),
         ("POST", "/api/auth/signup"),
     ]
 

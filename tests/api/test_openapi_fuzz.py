@@ -25,6 +25,9 @@ BUSINESS_RULES = {
     "DELETE /api/transactions/{transaction_id}",
     "POST /api/prices/manual",
     "GET /api/portfolio/history",
+    "POST /api/import",  # a schema-valid string is rarely a valid transactions CSV
+    "POST /api/auth/password",  # the current password must be the right one
+    "DELETE /api/account",  # the password must be the right one
 }
 
 

@@ -85,10 +85,48 @@ NO_FOREIGN_ID |= {
     ("GET", "/api/portfolio/history"),
 }
 
+# Import and export: about the caller's own rows only.
+REQUESTS.update(
+    {
+        ("POST", "/api/import"): ("/api/import?dry_run=true", None),
+        ("GET", "/api/export"): ("/api/export", None),
+    }
+)
+NO_FOREIGN_ID |= {("POST", "/api/import"), ("GET", "/api/export")}
+
+# The account's life: password, sign out everywhere, API tokens, export and deletion.
+# `{api_token}` is an API token of the owner's.
+REQUESTS.update(
+    {
+        ("POST", "/api/auth/password"): (
+            "/api/auth/password",
+            {"current_password": "x", "new_password": "a new long passphrase"},
+        ),
+        ("POST", "/api/auth/signout-all"): ("/api/auth/signout-all", None),
+        ("GET", "/api/tokens"): ("/api/tokens", None),
+        ("POST", "/api/tokens"): ("/api/tokens", {"name": "script"}),
+        ("DELETE", "/api/tokens/{token_id}"): ("/api/tokens/{api_token}", None),
+        ("GET", "/api/account/export"): ("/api/account/export", None),
+        ("DELETE", "/api/account"): ("/api/account", {"password": "x"}),
+    }
+)
+NO_FOREIGN_ID |= {
+    ("POST", "/api/auth/password"),
+    ("POST", "/api/auth/signout-all"),
+    ("GET", "/api/tokens"),
+    ("POST", "/api/tokens"),
+    ("GET", "/api/account/export"),
+    ("DELETE", "/api/account"),
+}
+
 
 def _manual_price(owner: ApiUser, asset_id: str) -> str:
     body = {"asset_id": asset_id, "date": "2024-01-01", "price": "1"}
     return str(owner.post("/api/prices/manual", json=body).json()["id"])
+
+
+def _api_token(owner: ApiUser) -> str:
+    return str(owner.post("/api/tokens", json={"name": "owner's script"}).json()["id"])
 
 
 def api_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -125,6 +163,7 @@ def test_it_answers_401_without_a_session(
                 "asset": asset["id"],
                 "transaction": bought["id"],
                 "manual_price": _manual_price(alice, asset["id"]),
+                "api_token": _api_token(alice),
             },
         )
         for part in REQUESTS[route]
@@ -148,6 +187,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
         "asset": asset["id"],
         "transaction": bought["id"],
         "manual_price": _manual_price(alice, asset["id"]),
+        "api_token": _api_token(alice),
     }
     path, body = (_fill(part, ids) for part in REQUESTS[route])
     before = (
@@ -166,6 +206,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
                 "asset": "00000000-0000-4000-8000-000000000000",
                 "transaction": "00000000-0000-4000-8000-000000000000",
                 "manual_price": "00000000-0000-4000-8000-000000000000",
+                "api_token": "00000000-0000-4000-8000-000000000000",
             },
         ),
         json=_fill(
@@ -185,3 +226,4 @@ def test_another_users_ids_answer_404_and_change_nothing(
     )
     assert after == before
     assert alice.get("/api/prices/manual").json()[0]["price"] == "1"
+    assert [t["id"] for t in alice.get("/api/tokens").json()] == [ids["api_token"]]

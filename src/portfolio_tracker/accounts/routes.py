@@ -1,4 +1,5 @@
-"""The accounts API: sign up, sign in, current session, sign out."""
+"""The accounts API: sign up, sign in, current session, sign out, password change, sign out
+everywhere."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from fastapi import Request, Response, status
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.accounts import service, sessions
+from portfolio_tracker.accounts import lifecycle, service, sessions
 from portfolio_tracker.accounts.auth import (
     CurrentUser,
     Throttle,
@@ -17,6 +18,7 @@ from portfolio_tracker.accounts.auth import (
 )
 from portfolio_tracker.accounts.schemas import (
     AuthResponse,
+    PasswordChange,
     SessionOut,
     SessionResponse,
     SignInRequest,
@@ -35,7 +37,7 @@ router = api_router(prefix="/api/auth", tags=["auth"])
 ERRORS_429: Responses = {429: {"description": "Too many attempts; see Retry-After"}}
 
 
-def _client_ip(request: Request) -> str:
+def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -55,7 +57,7 @@ def _start_session(
         body,
         settings,
         throttle,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
     set_session_cookie(request, response, token, settings)
@@ -118,4 +120,47 @@ def sign_out(
     """Revoke this session on the server at once and clear the cookie."""
     sessions.revoke(db, principal.session.id)
     db.commit()
+    clear_session_cookie(request, response, settings)
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        **NOT_AUTHENTICATED,
+        422: {"description": "Wrong current password, or a new one that breaks the rules"},
+        **ERRORS_429,
+    },
+)
+def change_password(
+    body: PasswordChange,
+    principal: CurrentUser,
+    request: Request,
+    db: DbSession,
+    throttle: Throttle,
+) -> None:
+    """Set a new password (same rules as sign-up). Every other session and API token of
+    yours is revoked; this one stays valid. A wrong current password is a 422 at
+    `current_password` and counts against the sign-in rate limit."""
+    lifecycle.change_password(
+        db,
+        principal.user,
+        principal.session.id,
+        body.current_password,
+        body.new_password,
+        throttle,
+        ip=client_ip(request),
+    )
+
+
+@router.post("/signout-all", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_AUTHENTICATED)
+def sign_out_everywhere(
+    principal: CurrentUser,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: AppSettings,
+) -> None:
+    """Revoke every session and API token of yours, this one included, and clear the cookie."""
+    lifecycle.sign_out_everywhere(db, principal.user.id)
     clear_session_cookie(request, response, settings)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from portfolio_tracker.accounts.security import (
     MAX_PASSWORD_LENGTH,
@@ -15,7 +15,7 @@ from portfolio_tracker.accounts.security import (
     is_common_password,
 )
 from portfolio_tracker.api.bodies import StrictBody
-from portfolio_tracker.api.types import NO_NUL_PATTERN, JsonKeys
+from portfolio_tracker.api.types import NO_NUL_PATTERN, NOT_BLANK_PATTERN, JsonKeys
 
 
 def normalize_email(value: str) -> str:
@@ -91,12 +91,75 @@ class SessionOut(BaseModel):
 
     id: uuid.UUID
     created_at: datetime
-    expires_at: datetime
+    expires_at: datetime | None = Field(description="null: an API token without expiry.")
 
 
 class SessionResponse(BaseModel):
     user: UserOut
     session: SessionOut
-    expires_at: datetime = Field(
-        description="When this session expires (same as session.expires_at)."
+    expires_at: datetime | None = Field(
+        description="When this session expires (same as session.expires_at; null: an API "
+        "token without expiry)."
     )
+
+
+class PasswordChange(StrictBody):
+    current_password: Annotated[
+        str, Field(max_length=MAX_PASSWORD_LENGTH), JsonKeys(pattern=NO_NUL_PATTERN)
+    ]
+    new_password: NewPassword
+
+
+class AccountDeletion(StrictBody):
+    password: Annotated[
+        str,
+        Field(max_length=MAX_PASSWORD_LENGTH, description="Your current password."),
+        JsonKeys(pattern=NO_NUL_PATTERN),
+    ]
+
+
+TokenName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    JsonKeys(pattern=NOT_BLANK_PATTERN),
+]
+
+
+class TokenCreate(StrictBody):
+    name: TokenName = Field(description="What the token is for, e.g. 'nightly backup script'.")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until it stops working; none: never."
+    )
+
+
+class TokenOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    expires_at: datetime | None = Field(description="null: never expires.")
+    last_used_at: datetime | None = Field(
+        description="When it was last used (to within SESSION_REFRESH_AFTER_SECONDS); null: never."
+    )
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(
+        description="The secret, shown this once: send it as `Authorization: Bearer <token>`."
+    )
+
+
+class AccountExport(BaseModel):
+    """Everything stored about you. Besides the fields below, one list per table of your rows
+    (`assets`, `transactions`, `manual_prices`, ...): each row's columns, decimals as strings,
+    instants in ISO 8601."""
+
+    model_config = ConfigDict(extra="allow")
+
+    exported_at: datetime
+    profile: dict[str, Any] = Field(description="Your account (never the password hash).")
+    settings: dict[str, Any] | None
+    sessions: list[dict[str, Any]] = Field(description="Sign-ins: when, browser, address.")
+    api_tokens: list[dict[str, Any]] = Field(description="Names and dates, never the secrets.")
+    assets: list[dict[str, Any]]
+    transactions: list[dict[str, Any]]
+    manual_prices: list[dict[str, Any]]

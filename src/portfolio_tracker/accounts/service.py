@@ -16,6 +16,11 @@ from portfolio_tracker.settings import Settings
 GENERIC_SIGNIN_FAILURE = "Invalid email or password."
 
 
+def user_by_email(db: Session, email: str) -> User | None:
+    """The account with this email (compared trimmed and lower-cased, as stored), or None."""
+    return db.scalar(select(User).where(User.email == email.strip().lower()))
+
+
 def create_user(db: Session, email: str, password: str, name: str | None) -> User:
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this email already exists.")

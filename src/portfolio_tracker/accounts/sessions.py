@@ -12,6 +12,8 @@ from portfolio_tracker.accounts.security import hash_token, new_session_token
 from portfolio_tracker.db.models import User, UserSession, utcnow
 from portfolio_tracker.settings import Settings
 
+API_KIND = "api"  # a named API token (accounts.tokens); sign-in sessions are "web"
+
 
 def create(
     db: Session, user: User, settings: Settings, *, user_agent: str | None, ip: str | None
@@ -47,10 +49,17 @@ def find_active(
         return None
     user_session, user = row
     now = utcnow()
-    if user_session.expires_at <= now:
+    if user_session.expires_at is not None and user_session.expires_at <= now:
         return None
+    refresh_after = timedelta(seconds=settings.session_refresh_after_seconds)
+    if user_session.kind == API_KIND:
+        # A named API token is not extended by use; refreshed_at records its last use.
+        if user_session.refreshed_at is None or now - user_session.refreshed_at >= refresh_after:
+            user_session.refreshed_at = now
+            db.commit()
+        return user_session, user, False
     extended = False
-    if now - user_session.refreshed_at >= timedelta(seconds=settings.session_refresh_after_seconds):
+    if user_session.refreshed_at is None or now - user_session.refreshed_at >= refresh_after:
         user_session.refreshed_at = now
         user_session.expires_at = now + timedelta(days=settings.session_ttl_days)
         db.commit()
@@ -60,3 +69,11 @@ def find_active(
 
 def revoke(db: Session, session_id: uuid.UUID) -> None:
     db.execute(delete(UserSession).where(UserSession.id == session_id))
+
+
+def revoke_all_except(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
+    """Revoke every session and API token of the user but `keep` (None: all of them)."""
+    statement = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep)
+    db.execute(statement)

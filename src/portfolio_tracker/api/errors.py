@@ -26,7 +26,9 @@ from portfolio_tracker.errors import (
     NotFound,
     RateLimited,
     ServiceUnavailable,
+    TooLarge,
     Unauthorized,
+    UnsupportedFormat,
 )
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
     (InvalidInput, 422),
+    (TooLarge, 413),
+    (UnsupportedFormat, 415),
     (RateLimited, 429),
     (ServiceUnavailable, 503),
 )

@@ -278,3 +278,47 @@ class JsonKeys:
 
 DayText = Annotated[str, JsonKeys(format="date", pattern=DAY_PATTERN)]
 """A date as text in a query parameter; parse it with `parse_day` and `not_before_1900`."""
+
+
+# --- Fast paths for bulk input (a CSV import validates 100k rows).
+# Text in the plainest shapes is converted here without a validator round trip; the result is
+# exactly what the annotated types above give for the same text (tests/transfer check it).
+# Anything else returns None, and the caller runs the full validator (and its messages).
+
+_POSITIVE_DECIMAL_RE = re.compile(POSITIVE_DECIMAL_PATTERN)
+_NON_NEGATIVE_DECIMAL_RE = re.compile(NON_NEGATIVE_DECIMAL_PATTERN)
+# ISO dates and date-times with at most microseconds (what datetime.isoformat writes).
+_PLAIN_INSTANT_RE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
+def plain_positive_decimal(text: str) -> Decimal | None:
+    """`PositiveDecimal` of `text`, or None when only the validator can tell."""
+    if _POSITIVE_DECIMAL_RE.fullmatch(text) is None:
+        return None
+    return Decimal(to_plain_str(Decimal(text)))
+
+
+def plain_non_negative_decimal(text: str) -> Decimal | None:
+    """`NonNegativeDecimal` of `text`, or None when only the validator can tell."""
+    if _NON_NEGATIVE_DECIMAL_RE.fullmatch(text) is None:
+        return None
+    return Decimal(to_plain_str(Decimal(text)))
+
+
+def plain_trade_date(text: str) -> date | datetime | None:
+    """`TradeDateInput` of `text` (a date, or an aware date-time; no offset = UTC), or None
+    when only the validator can tell (other shapes, impossible dates, before 1900)."""
+    if _PLAIN_INSTANT_RE.fullmatch(text) is None or _INSTANT_RE.fullmatch(text) is None:
+        return None
+    try:
+        if len(text) == len("2024-03-01"):
+            return date.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed if parsed.astimezone(UTC).date() >= EARLIEST_DAY else None

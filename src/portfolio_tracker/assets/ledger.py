@@ -139,13 +139,19 @@ def next_entry_number(db: Session, user_id: uuid.UUID) -> int:
     Taken after the asset lock of the write; the UPDATE holds the user's row until commit,
     so concurrent creates of one user on different assets get distinct, increasing numbers.
     """
-    number: int = db.execute(
+    return reserve_entry_numbers(db, user_id, 1)
+
+
+def reserve_entry_numbers(db: Session, user_id: uuid.UUID, count: int) -> int:
+    """Reserve `count` consecutive entry numbers for new transactions of the user (a bulk
+    import) and return the first; taken like `next_entry_number`."""
+    last: int = db.execute(
         update(User)
         .where(User.id == user_id)
-        .values(last_entry_number=User.last_entry_number + 1)
+        .values(last_entry_number=User.last_entry_number + count)
         .returning(User.last_entry_number)
     ).scalar_one()
-    return number
+    return last - count + 1
 
 
 def stored_trade_date(row: Transaction) -> TradeDate:

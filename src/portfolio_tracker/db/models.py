@@ -61,9 +61,14 @@ class UserSession(Base):
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "web": a sign-in, extended when used; "api": a named API token (accounts.tokens), not
+    # extended, whose refreshed_at is its last use.
+    kind: Mapped[str] = mapped_column(String(8), default="web", server_default="web")
+    name: Mapped[str | None] = mapped_column(String(100))
+    # None only for an API token created without an expiry.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip_address: Mapped[str | None] = mapped_column(String(64))
 
