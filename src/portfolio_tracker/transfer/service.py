@@ -7,9 +7,9 @@ An import is validated as a whole before anything is written:
 2. the asset of each row is matched by (name, type, ticker) to the user's assets, else
    created; cells given for a matched asset must agree with it;
 3. the history-validity rule, once per asset over its recorded and imported trades together,
-   in the engine's order (`engine.lots.check_history`).
+   in the order of trades (`engine.lots.check_history`; the imported rows are entered after
+   the recorded trades, in file order, so rows with the same date and time keep that order).
 Then the rows go in with Core bulk inserts in the request's one database transaction.
-Rows of the same asset with the same instant keep the file's order.
 """
 
 from __future__ import annotations
