@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from portfolio_tracker.web.errors import install_page_errors
 from portfolio_tracker.web.pages import (
+    account,
     asset_page,
     assets,
     auth,
@@ -25,6 +26,6 @@ from portfolio_tracker.web.templating import STATIC_DIR, STATIC_PREFIX
 def install_web(app: FastAPI) -> None:
     """Call after the API routers and error handlers are installed."""
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, dashboard, settings, assets, asset_page, transactions):
+    for module in (auth, dashboard, settings, account, assets, asset_page, transactions):
         app.include_router(module.router)
     install_page_errors(app)

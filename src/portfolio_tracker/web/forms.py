@@ -34,6 +34,7 @@ SERVER_MESSAGES = (
     N_("not a valid email address"),
     N_("unknown IANA time zone (e.g. Europe/Istanbul, UTC)"),
     N_("not an IANA time zone name (e.g. Europe/Istanbul)"),
+    N_("is not your current password"),
 )
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from portfolio_tracker.accounts import service, sessions
 from portfolio_tracker.accounts.auth import Throttle, clear_session_cookie, set_session_cookie
+from portfolio_tracker.accounts.routes import client_ip
 from portfolio_tracker.accounts.schemas import SignInRequest, SignUpRequest
 from portfolio_tracker.accounts.security import AuthThrottle
 from portfolio_tracker.db.models import User, UserSession
@@ -33,12 +34,14 @@ def _next_path(value: object) -> str:
 
 def sign_in_form(page: Page, errors: Errors | None = None, email: str = "") -> Response:
     next_path = _next_path(page.request.query_params.get("next") or page.form.get("next"))
+    deleted = page.request.query_params.get("deleted")
     return page.render(
         "signin.html",
         422 if errors else 200,
         errors=errors or {},
         email=email,
         next_path=next_path,
+        notice=page.gettext("Your account and all its data were deleted.") if deleted else None,
     )
 
 
@@ -61,7 +64,7 @@ def sign_in(page: FormPage, throttle: Throttle) -> Response:
         message = page.gettext("Invalid email or password.")
         return sign_in_form(page, {FORM: [message]}, values["email"])
     except RateLimited as exc:
-        return sign_in_form(page, {FORM: [_too_many(page, exc)]}, values["email"])
+        return sign_in_form(page, {FORM: [too_many(page, exc)]}, values["email"])
     return _signed_in(page, token, _next_path(page.form.get("next")))
 
 
@@ -88,7 +91,7 @@ def sign_up(page: FormPage, throttle: Throttle) -> Response:
     except Conflict:
         return again({"email": [page.gettext("An account with this email already exists.")]})
     except RateLimited as exc:
-        return again({FORM: [_too_many(page, exc)]})
+        return again({FORM: [too_many(page, exc)]})
     # An account made here starts in the browser's language (an API sign-up keeps the default).
     locale = LOCALE_OF_LANGUAGE[browser_language(page.request.headers.get("accept-language"))]
     user_settings.update_settings(page.db, user.id, SettingsUpdate(locale=locale))
@@ -124,18 +127,14 @@ def _open_session(
         body,
         page.settings,
         throttle,
-        ip=_client_ip(page),
+        ip=client_ip(page.request),
         user_agent=page.request.headers.get("user-agent"),
     )
     return user, token
 
 
-def _too_many(page: Page, exc: RateLimited) -> str:
+def too_many(page: Page, exc: RateLimited) -> str:
+    """The throttle's refusal in the page's language, with how long to wait."""
     return page.gettext(
         "Too many attempts. Try again in %(seconds)s seconds.", seconds=exc.retry_after
     )
-
-
-def _client_ip(page: Page) -> str:
-    client = page.request.client
-    return client.host if client else "unknown"

@@ -1,5 +1,5 @@
 """The settings page: base currency, language and time zone (the settings service behind the
-API's PUT /api/settings)."""
+API's PUT /api/settings), and the account's sections, whose forms pages/account.py handles."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from fastapi import Response
 from pydantic import ValidationError
 
+from portfolio_tracker.accounts import tokens
 from portfolio_tracker.usersettings import service as user_settings
 from portfolio_tracker.usersettings.schemas import SUPPORTED_LOCALES, SettingsUpdate
 from portfolio_tracker.web.forms import Errors, errors_from_validation, form_values
@@ -39,9 +40,26 @@ def locale_choices() -> tuple[tuple[str, str], ...]:
     return tuple(choices)
 
 
+def _notice(page: Page) -> str | None:
+    """The message after a redirect: /settings?saved=<what>."""
+    saved = page.request.query_params.get("saved")
+    if saved == "password":
+        return page.gettext("Password changed. Your other sessions and API tokens were revoked.")
+    if saved == "token-revoked":
+        return page.gettext("The API token was revoked.")
+    return page.gettext("Settings saved.") if saved else None
+
+
 def settings_form(
-    page: Page, values: dict[str, str] | None = None, errors: Errors | None = None
+    page: Page,
+    values: dict[str, str] | None = None,
+    errors: Errors | None = None,
+    *,
+    failed: str = "display",
+    new_token: str | None = None,
 ) -> Response:
+    """The settings page; `failed` names the form whose `errors` are shown (display,
+    password, token, delete), `new_token` is a token's secret to show once."""
     current = user_settings.get_settings(page.db, page.user.id)
     shown = {**current.model_dump(), **(values or {})}
     currencies = list(BASE_CURRENCIES)
@@ -52,10 +70,13 @@ def settings_form(
         422 if errors else 200,
         values=shown,
         errors=errors or {},
+        failed=failed if errors else None,
         currencies=[(code, code) for code in currencies],
         locales=locale_choices(),
         time_zones=time_zone_choices(),
-        notice=page.gettext("Settings saved.") if page.request.query_params.get("saved") else None,
+        tokens=tokens.list_tokens(page.db, page.user.id),
+        new_token=new_token,
+        notice=_notice(page),
     )
 
 
