@@ -98,6 +98,7 @@ def main() -> None:
                 f"{i['export_s']:.2f}",
                 f"{i['dry_run_s']:.2f}",
                 f"{i['import_s']:.2f}",
+                f"{i['import_cpu_s']:.2f}",
             )
         )
         print(f"  measured {assets} assets / {trades:,} trades / {years} years", file=sys.stderr)
@@ -105,7 +106,15 @@ def main() -> None:
     e = _child("bench.engine_run", str(n))
 
     _table("API (GET through the real app, SQLite, in-process cache)", header, rows)
-    import_header = ("assets", "rows", "CSV MB", "export s", "dry run s", "import s")
+    import_header = (
+        "assets",
+        "rows",
+        "CSV MB",
+        "export s",
+        "dry run s",
+        "import s",
+        "import CPU s",
+    )
     _table(
         "Import (the exported CSV through POST /api/import into an empty account, SQLite)",
         import_header,
