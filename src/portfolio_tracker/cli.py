@@ -3,53 +3,106 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from portfolio_tracker.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="Portfolio Tracker: serve the app and manage its data.", no_args_is_help=True
 )
 
 
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr; the caller raises the returned Exit (no traceback)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def ready_engine() -> Engine:
+    """The engine of DATABASE_URL once the database is there and migrated; otherwise one
+    line saying what is wrong and exit status 1 (nothing is created)."""
+    from portfolio_tracker.db.migrate import database_problem
+    from portfolio_tracker.db.session import engine_for
+
+    engine = engine_for(get_settings())
+    problem = database_problem(engine)
+    if problem is not None:
+        engine.dispose()
+        raise fail(problem)
+    return engine
+
+
 @app.command()
 def migrate() -> None:
-    """Upgrade the database (DATABASE_URL) to the latest schema."""
-    from portfolio_tracker.db.migrate import upgrade
-    from portfolio_tracker.db.session import build_engine
+    """Create the database if needed and upgrade it (DATABASE_URL) to the latest schema."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    engine = build_engine(get_settings().database_url)
-    upgrade(engine)
+    from portfolio_tracker.db.migrate import upgrade
+    from portfolio_tracker.db.session import engine_for
+
+    engine = engine_for(get_settings(), for_migrations=True)
+    try:
+        upgrade(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise fail(f"migration failed: {type(cause).__name__}: {_first_line(cause)}") from None
+    finally:
+        engine.dispose()
     typer.echo("database is at the latest revision")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Overrides PORT.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes; overrides WORKERS.")
+    ] = None,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Run `migrate` first.")
+    ] = False,
 ) -> None:
-    """Serve the web app and API (migrating the database first, unless --no-migrate)."""
+    """Serve the web app and API. The database must exist and be migrated (see `migrate`)."""
+    import logging
+
     import uvicorn
 
+    from portfolio_tracker.db.migrate import database_problem
+    from portfolio_tracker.db.session import engine_for
     from portfolio_tracker.logging_setup import configure_logging
+    from portfolio_tracker.serving import server_options
 
     settings = get_settings()
-    configure_logging(settings.log_level)
     if migrate_first:
         migrate()
+    engine = engine_for(settings)
+    problem = database_problem(engine)
+    engine.dispose()
+    if problem is not None and "unreachable" not in problem:
+        raise fail(problem)
+    configure_logging(settings.log_level)  # the server's JSON logs, once it will run
+    if problem is not None:
+        # A database that is down may come back: serve, and let /readyz say not ready.
+        logging.getLogger(__name__).warning("serving, but %s", problem)
     uvicorn.run(
         "portfolio_tracker.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_config=None,
+        workers=workers or settings.workers,
+        **server_options(settings),
     )
 
 
@@ -66,9 +119,10 @@ def create_user(
 
     from portfolio_tracker.accounts.schemas import SignUpRequest
     from portfolio_tracker.accounts.service import create_user as create
-    from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.db.session import build_session_factory
     from portfolio_tracker.errors import Conflict
 
+    engine = ready_engine()  # before asking for a password that could not be stored
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -79,7 +133,7 @@ def create_user(
         for error in exc.errors():
             typer.echo(f"error: {'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
         raise typer.Exit(2) from exc
-    factory = build_session_factory(build_engine(get_settings().database_url))
+    factory = build_session_factory(engine)
     with factory() as db:
         try:
             user = create(db, body.email, body.password, body.name)
@@ -102,9 +156,9 @@ def _user_id(db: Any, email: str) -> Any:
 
 
 def _session_factory() -> Any:
-    from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.db.session import build_session_factory
 
-    return build_session_factory(build_engine(get_settings().database_url))
+    return build_session_factory(ready_engine())
 
 
 @app.command("import")
@@ -157,25 +211,46 @@ def export_file(
         typer.echo(f"wrote {output}")
 
 
+@app.command("purge-sessions")
+def purge_sessions() -> None:
+    """Delete the sessions that can no longer be used (idle or past their absolute lifetime)."""
+    from portfolio_tracker.accounts.sessions import purge_expired
+    from portfolio_tracker.db.session import build_session_factory
+
+    settings = get_settings()
+    with build_session_factory(ready_engine())() as db:
+        purged = purge_expired(db, settings)
+        db.commit()
+    typer.echo(f"purged {purged} sessions")
+
+
 prices_app = typer.Typer(help="Fetch and store prices and exchange rates.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
 
 
 def _price_runtime() -> tuple[Any, Any, Any]:
-    """(session factory, price service, http client to close) from the environment."""
-    from portfolio_tracker.db.session import build_engine, build_session_factory
+    """(session factory, price service, http client to close) from the environment.
+
+    Logs show errors only: each item's outcome is in the summary table printed at the end.
+    """
+    import logging
+
+    from portfolio_tracker.db.session import build_session_factory
     from portfolio_tracker.prices.feed_settings import FeedSettings
     from portfolio_tracker.prices.providers.registry import build_price_feeds
     from portfolio_tracker.prices.providers.resilience import new_http_client
     from portfolio_tracker.prices.quote_cache import build_quote_cache
     from portfolio_tracker.prices.service import PriceService
+    from portfolio_tracker.redis_guard import RedisGuard
 
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    factory = build_session_factory(ready_engine())
     feed_settings = FeedSettings()
     http = new_http_client(feed_settings.feed_timeout_seconds, feed_settings.feed_user_agent)
     feeds = build_price_feeds(feed_settings, http=http)
-    cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds)
-    factory = build_session_factory(build_engine(settings.database_url))
+    guard = RedisGuard(settings.redis_timeout_seconds, settings.redis_cooldown_seconds)
+    cache = build_quote_cache(settings.redis_url, feed_settings.quote_ttl_seconds, guard)
     return factory, PriceService(feeds, cache, feed_settings.quote_ttl_seconds), http
 
 
@@ -192,6 +267,33 @@ def _print_report(report: Any) -> None:
     typer.echo(f"{report.succeeded} succeeded, {report.failed} failed")
 
 
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int, Any], None]]:
+    """A progress bar on stderr while long work runs (gone when it ends, so the summary
+    table is what stays); yields the `on_step` callback of the price jobs."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(what, total=None)
+
+        def step(done: int, total: int, target: Any) -> None:
+            progress.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"{what} {target.kind.value} {target.symbol}",
+            )
+
+        yield step
+
+
 @prices_app.command("refresh")
 def prices_refresh() -> None:
     """Fetch the latest price of every symbol used by an asset, and the FX rates."""
@@ -199,7 +301,8 @@ def prices_refresh() -> None:
 
     factory, service, http = _price_runtime()
     try:
-        report = refresh_latest(factory, service)
+        with _progress("refreshing") as step:
+            report = refresh_latest(factory, service, on_step=step)
     finally:
         http.close()
     _print_report(report)
@@ -235,7 +338,8 @@ def prices_backfill(
         targets = [FeedSymbol(price_kind, symbol.strip().upper())]
     factory, service, http = _price_runtime()
     try:
-        report = backfill(factory, service, targets, years)
+        with _progress("backfilling") as step:
+            report = backfill(factory, service, targets, years, on_step=step)
     finally:
         http.close()
     _print_report(report)
@@ -258,6 +362,7 @@ def backup(
     from portfolio_tracker.backups.service import backup as make_backup
 
     settings = get_settings()
+    ready_engine().dispose()  # a missing database is reported, never backed up as a new one
     out_dir = output or Path(settings.backup_dir)
     try:
         path = make_backup(settings.database_url, out_dir)
@@ -328,10 +433,10 @@ def jobs_runs(
     job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
 ) -> None:
     """The latest job runs: job, slot, start, duration, outcome, detail."""
-    from portfolio_tracker.db.session import build_engine, build_session_factory
+    from portfolio_tracker.db.session import build_session_factory
     from portfolio_tracker.jobs.runs import recent_runs
 
-    factory = build_session_factory(build_engine(get_settings().database_url))
+    factory = build_session_factory(ready_engine())
     with factory() as db:
         rows = recent_runs(db, limit, job)
     table = [("JOB", "SLOT", "STARTED", "SECONDS", "OUTCOME", "WORKER", "DETAIL")]

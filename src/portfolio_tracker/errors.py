@@ -61,4 +61,9 @@ class RateLimited(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """A dependency (a price feed, Redis) is down and nothing stored can answer instead."""
+    """A dependency (a price feed, Redis) is down and nothing stored can answer instead;
+    `retry_after` is whole seconds after which asking again may succeed."""
+
+    def __init__(self, detail: str, retry_after: int = 30) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)

@@ -1,8 +1,9 @@
 """Rate-limit counting on the `limits` library, shared by every throttle of the app.
 
 Memory storage serves one process; with REDIS_URL every app process shares the counts.
-When Redis cannot be reached the counting falls back to this process (logged): the limit
-still holds per process, and a Redis outage never turns a request into a 500.
+When Redis fails or hangs the counting falls back to this process (see `RedisGuard`: short
+timeouts, then no Redis at all for a cool-down): the limit still holds per process, and a
+Redis outage neither turns a request into a 500 nor makes it wait.
 """
 
 from __future__ import annotations
@@ -18,20 +19,24 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from portfolio_tracker.redis_guard import RedisGuard
+
 logger = logging.getLogger(__name__)
 
 _STORAGE_ERRORS = (StorageError, redis.RedisError)
 
 
 class ResilientLimiter:
-    def __init__(self, redis_url: str | None, key_prefix: str) -> None:
+    def __init__(
+        self, redis_url: str | None, key_prefix: str, guard: RedisGuard | None = None
+    ) -> None:
+        self.guard = guard or RedisGuard()
         self.storage: Storage = (
             RedisStorage(
                 redis_url,
                 key_prefix=key_prefix,
                 wrap_exceptions=True,
-                socket_timeout=2,
-                socket_connect_timeout=2,
+                **self.guard.client_options(),
             )
             if redis_url
             else MemoryStorage()
@@ -39,32 +44,32 @@ class ResilientLimiter:
         self._shared = MovingWindowRateLimiter(self.storage)
         self._local = MovingWindowRateLimiter(MemoryStorage())
 
-    def _fallback(self, exc: Exception) -> MovingWindowRateLimiter:
-        logger.warning(
-            "rate limit: shared storage failed (%s); counting in process", type(exc).__name__
-        )
-        return self._local
-
     def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more hit would be allowed (counts nothing)."""
-        try:
-            return self._shared.test(item, *identifiers)
-        except _STORAGE_ERRORS as exc:
-            return self._fallback(exc).test(item, *identifiers)
+        return self.guard.call(
+            "rate limit",
+            lambda: self._shared.test(item, *identifiers),
+            lambda: self._local.test(item, *identifiers),
+            _STORAGE_ERRORS,
+        )
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; False when it is over the limit."""
-        try:
-            return self._shared.hit(item, *identifiers)
-        except _STORAGE_ERRORS as exc:
-            return self._fallback(exc).hit(item, *identifiers)
+        return self.guard.call(
+            "rate limit",
+            lambda: self._shared.hit(item, *identifiers),
+            lambda: self._local.hit(item, *identifiers),
+            _STORAGE_ERRORS,
+        )
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         """Whole seconds until the window lets the next hit through (at least 1)."""
-        try:
-            reset_time = self._shared.get_window_stats(item, *identifiers).reset_time
-        except _STORAGE_ERRORS:
-            reset_time = time.time() + item.get_expiry()
+        reset_time = self.guard.call(
+            "rate limit",
+            lambda: self._shared.get_window_stats(item, *identifiers).reset_time,
+            lambda: self._local.get_window_stats(item, *identifiers).reset_time,
+            _STORAGE_ERRORS,
+        )
         return max(1, math.ceil(reset_time - time.time()))
 
     def close(self) -> None:

@@ -20,12 +20,64 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. SQLite file by default; "
         "PostgreSQL as postgresql+psycopg://user:pass@host:5432/db.",
     )
+    db_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest wait to open a database connection (PostgreSQL counts whole "
+        "seconds, at least 2); then the request answers 503.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest wait for a free connection of the pool; then 503.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="Longest run of one statement (PostgreSQL statement_timeout; SQLite's "
+        "wait for a lock); then 503.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `portfolio-tracker serve` (each as fast per request "
+        "as one; use Redis to share rate limits and caches between them).",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted (checked while it is read); larger ones "
+        "get 413 before anything else, even before authentication.",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of the upload routes (the CSV import) instead of MAX_BODY_BYTES.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Optional Redis URL (redis://host:6379/0). When set, rate limits and "
         "caches are shared by every app process through it.",
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="Longest wait for Redis to connect or answer one command; then the app "
+        "works in process (counts, caches) instead.",
+    )
+    redis_cooldown_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="After a Redis failure, how long every Redis use is skipped (in-process "
+        "rate limits, cache misses) before one call tries Redis again.",
     )
     cookie_secure: bool = Field(
         default=False,
@@ -47,12 +99,30 @@ class Settings(BaseSettings):
     )
     auth_rate_limit: str = Field(
         default="5/minute",
-        description="Failed sign-ins (and refused sign-ups) allowed per email address, in the "
-        "`limits` notation (e.g. '5/minute', '20/hour'); then 429 with Retry-After.",
+        description="Failed sign-ins (and refused sign-ups) allowed per email address from one "
+        "client IP, in the `limits` notation (e.g. '5/minute', '20/hour'); then 429 with "
+        "Retry-After for that pair, even with the right password.",
+    )
+    auth_email_rate_limit: str = Field(
+        default="30/hour",
+        description="Failed sign-ins allowed per email address from all IPs together; then only "
+        "IPs the account signed in from before (in the last 30 days) may still try.",
     )
     auth_ip_rate_limit: str = Field(
         default="20/minute",
-        description="Failed sign-ins (and refused sign-ups) allowed per client IP address.",
+        description="Failed sign-ins (and refused sign-ups) allowed per client IP across all "
+        "emails; then only accounts that signed in from that IP before may still try.",
+    )
+    auth_signup_rate_limit: str = Field(
+        default="10/hour",
+        description="Sign-ups allowed per client IP, successful or not.",
+    )
+    session_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days after which a session ends however often it is used (absolute "
+        "lifetime, besides SESSION_TTL_DAYS of idleness).",
     )
     price_rate_limit: str = Field(
         default="60/minute",
@@ -70,9 +140,10 @@ class Settings(BaseSettings):
         description="Prefix of rate-limit keys in Redis (lets several deployments share one).",
     )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="Proxies whose X-Forwarded-For/-Proto headers are trusted (uvicorn's "
-        "--forwarded-allow-ips). '*' trusts all.",
+        default="",
+        description="Comma-separated addresses of the reverse proxies whose X-Forwarded-For/"
+        "-Proto headers are trusted (uvicorn's --forwarded-allow-ips). Empty: none, the "
+        "client address is the peer's. Set it to the proxy's address behind one.",
     )
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
     jobs_in_app: bool | None = Field(

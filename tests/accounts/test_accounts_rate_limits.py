@@ -1,5 +1,6 @@
-"""Sign-in and sign-up throttling: per email and per IP, 429 with Retry-After, in memory or
-shared through Redis by several app instances."""
+"""Sign-in and sign-up throttling: per (email, IP) pair, per email and per IP, 429 with
+Retry-After, in memory or shared through Redis by several app instances; budgets that run
+out never lock the owner out of a place they signed in from before."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from limits import parse as parse_limit
+
+from portfolio_tracker.settings import Settings
 
 SIGNIN = "/api/auth/signin"
 SIGNUP = "/api/auth/signup"
-LIMIT = 5  # auth_rate_limit="5/minute"
+LIMIT = 5  # every budget "5/minute"
+LIMITS = {
+    "auth_rate_limit": f"{LIMIT}/minute",
+    "auth_email_rate_limit": f"{LIMIT}/minute",
+    "auth_ip_rate_limit": f"{LIMIT}/minute",
+}
 OpenClient = Callable[..., TestClient]
 
 
@@ -45,7 +54,7 @@ def assert_throttled(response: httpx.Response) -> None:
 
 @pytest.fixture
 def limited_app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    return build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
+    return build_app(**LIMITS)
 
 
 def test_the_sixth_failure_for_one_email_is_429_even_from_different_ips(
@@ -162,13 +171,24 @@ def test_refused_signups_are_limited_per_ip(
     assert count_rows() == before
 
 
-def test_successful_signups_from_one_ip_are_not_throttled(
-    limited_app: FastAPI, open_client: OpenClient, password: str
+def test_successful_signups_are_counted_per_ip_too(
+    build_app: Callable[..., FastAPI], open_client: OpenClient, password: str
 ) -> None:
-    client = from_ip(open_client, limited_app, "203.0.113.21")
-    for n in range(LIMIT * 2):  # a family or an office signing up from one address
-        response = client.post(SIGNUP, json={"email": f"u{n}@example.com", "password": password})
-        assert response.status_code == 201
+    """A script creating accounts (each an argon2 hash and rows) from one address is
+    stopped at the default budget; another address is unaffected."""
+    default = Settings.model_fields["auth_signup_rate_limit"].default
+    app = build_app(auth_signup_rate_limit=default)
+    budget = parse_limit(default).amount
+    client = from_ip(open_client, app, "203.0.113.21")
+    statuses = [
+        client.post(SIGNUP, json={"email": f"u{n}@example.com", "password": password}).status_code
+        for n in range(budget + 1)
+    ]
+    assert statuses == [201] * budget + [429]
+    other = from_ip(open_client, app, "203.0.113.22")
+    assert (
+        other.post(SIGNUP, json={"email": "x@example.com", "password": password}).status_code == 201
+    )
 
 
 def test_refused_signups_are_limited_per_email(
@@ -203,8 +223,8 @@ def test_memory_counts_belong_to_one_app_instance(
     build_app: Callable[..., FastAPI], open_client: OpenClient, password: str
 ) -> None:
     """The control for the Redis test below: without Redis, instances count apart."""
-    app_a = build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
-    app_b = build_app(auth_rate_limit=f"{LIMIT}/minute", auth_ip_rate_limit=f"{LIMIT}/minute")
+    app_a = build_app(**LIMITS)
+    app_b = build_app(**LIMITS)
     sign_up(open_client, app_a, "victim@example.com", password)
     client_a = from_ip(open_client, app_a, "192.0.2.1")
     for _ in range(LIMIT):
@@ -238,12 +258,7 @@ def test_redis_storage_throttles_the_sixth_failure(
 ) -> None:
     import redis
 
-    app = build_app(
-        auth_rate_limit=f"{LIMIT}/minute",
-        auth_ip_rate_limit=f"{LIMIT}/minute",
-        redis_url=redis_url,
-        rate_limit_key_prefix=redis_prefix,
-    )
+    app = build_app(**LIMITS, redis_url=redis_url, rate_limit_key_prefix=redis_prefix)
     sign_up(open_client, app, "victim@example.com", password)
     client = from_ip(open_client, app, "192.0.2.1")
     for _ in range(LIMIT):
@@ -266,12 +281,7 @@ def test_two_app_instances_sharing_redis_share_the_count(
     password: str,
 ) -> None:
     def instance(prefix: str) -> FastAPI:
-        return build_app(
-            auth_rate_limit=f"{LIMIT}/minute",
-            auth_ip_rate_limit=f"{LIMIT}/minute",
-            redis_url=redis_url,
-            rate_limit_key_prefix=prefix,
-        )
+        return build_app(**LIMITS, redis_url=redis_url, rate_limit_key_prefix=prefix)
 
     app_a, app_b = instance(redis_prefix), instance(redis_prefix)
     sign_up(open_client, app_a, "victim@example.com", password)
@@ -303,3 +313,36 @@ def test_with_redis_unreachable_sign_in_works_and_is_still_throttled_in_process(
         sign_in(client, "down@example.com", "wrong password!").status_code for _ in range(3)
     ]
     assert statuses == [401, 401, 429]
+
+
+def test_a_spent_email_budget_does_not_lock_the_owner_out_of_a_known_place(
+    limited_app: FastAPI, open_client: OpenClient, password: str
+) -> None:
+    sign_up(open_client, limited_app, "owner@example.com", password)
+    home = from_ip(open_client, limited_app, "192.0.2.200")
+    assert sign_in(home, "owner@example.com", password).status_code == 200
+    for n in range(LIMIT * 2):  # someone who knows the address, from many places
+        attacker = from_ip(open_client, limited_app, f"198.51.100.{n + 1}")
+        sign_in(attacker, "owner@example.com", "wrong password!")
+    assert_throttled(
+        sign_in(from_ip(open_client, limited_app, "198.51.100.99"), "owner@example.com", "x")
+    )
+
+    # The owner at home, where they signed in before, still gets in.
+    assert sign_in(home, "owner@example.com", password).status_code == 200
+
+
+def test_a_spent_ip_budget_does_not_lock_out_colleagues_behind_the_same_nat(
+    limited_app: FastAPI, open_client: OpenClient, password: str
+) -> None:
+    office = "203.0.113.50"
+    sign_up(open_client, limited_app, "colleague@example.com", password)
+    sign_up(open_client, limited_app, "newcomer@example.com", password)
+    colleague = from_ip(open_client, limited_app, office)
+    assert sign_in(colleague, "colleague@example.com", password).status_code == 200
+    guesser = from_ip(open_client, limited_app, office)
+    for n in range(LIMIT):
+        assert sign_in(guesser, f"guess{n}@example.com", "wrong password!").status_code == 401
+    assert_throttled(sign_in(guesser, "newcomer@example.com", password))
+
+    assert sign_in(colleague, "colleague@example.com", password).status_code == 200

@@ -44,6 +44,7 @@ def sign_up(
     user_agent: str | None,
 ) -> tuple[User, str, UserSession]:
     throttle.ensure_allowed("signup", ip=ip, email=body.email)
+    throttle.count_signup(ip=ip)  # before the argon2 hash: each sign-up costs one
     try:
         user = create_user(db, body.email, body.password, body.name)
     except Conflict:
@@ -51,6 +52,7 @@ def sign_up(
         raise
     token, record = sessions.create(db, user, settings, user_agent=user_agent, ip=ip)
     db.commit()
+    throttle.remember_place(ip=ip, email=user.email)
     return user, token, record
 
 
@@ -72,6 +74,8 @@ def sign_in(
         raise Unauthorized(GENERIC_SIGNIN_FAILURE)
     if new_hash is not None:
         user.hashed_password = new_hash
+    sessions.purge_expired(db, settings, user_id=user.id)
     token, record = sessions.create(db, user, settings, user_agent=user_agent, ip=ip)
     db.commit()
+    throttle.remember_place(ip=ip, email=email)
     return user, token, record

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ def create(
         token_hash=hash_token(token),
         created_at=now,
         refreshed_at=now,
-        expires_at=now + timedelta(days=settings.session_ttl_days),
+        expires_at=_expiry(now, now, settings),
         user_agent=(user_agent or "")[:512] or None,
         ip_address=(ip or "")[:64] or None,
     )
@@ -51,6 +51,8 @@ def find_active(
     now = utcnow()
     if user_session.expires_at is not None and user_session.expires_at <= now:
         return None
+    if user_session.kind != API_KIND and now >= _absolute_end(user_session, settings):
+        return None
     refresh_after = timedelta(seconds=settings.session_refresh_after_seconds)
     if user_session.kind == API_KIND:
         # A named API token is not extended by use; refreshed_at records its last use.
@@ -61,10 +63,40 @@ def find_active(
     extended = False
     if user_session.refreshed_at is None or now - user_session.refreshed_at >= refresh_after:
         user_session.refreshed_at = now
-        user_session.expires_at = now + timedelta(days=settings.session_ttl_days)
+        user_session.expires_at = _expiry(now, user_session.created_at, settings)
         db.commit()
         extended = True
     return user_session, user, extended
+
+
+def _absolute_end(record: UserSession, settings: Settings) -> datetime:
+    return record.created_at + timedelta(days=settings.session_max_age_days)
+
+
+def _expiry(now: datetime, created_at: datetime, settings: Settings) -> datetime:
+    """Idle expiry (SESSION_TTL_DAYS from now), never past the absolute lifetime."""
+    return min(
+        now + timedelta(days=settings.session_ttl_days),
+        created_at + timedelta(days=settings.session_max_age_days),
+    )
+
+
+def purge_expired(db: Session, settings: Settings, user_id: uuid.UUID | None = None) -> int:
+    """Delete the sessions that can no longer be used (expired, or sign-in sessions past
+    their absolute lifetime; API tokens live until their own expiry), of one user or of
+    everyone; returns how many. The caller commits."""
+    now = utcnow()
+    statement = delete(UserSession).where(
+        (UserSession.expires_at.is_not(None) & (UserSession.expires_at <= now))
+        | (
+            (UserSession.kind != API_KIND)
+            & (UserSession.created_at <= now - timedelta(days=settings.session_max_age_days))
+        )
+    )
+    if user_id is not None:
+        statement = statement.where(UserSession.user_id == user_id)
+    result = db.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke(db: Session, session_id: uuid.UUID) -> None:

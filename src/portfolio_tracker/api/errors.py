@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from portfolio_tracker.db.session import DATABASE_UNAVAILABLE
 from portfolio_tracker.engine.lots import OversellError
 from portfolio_tracker.errors import (
     Conflict,
@@ -64,11 +65,35 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     body: dict[str, Any] = {"detail": exc.detail}
     if isinstance(exc, InvalidInput):
         body["detail"] = [{"loc": exc.loc, "msg": exc.detail, "type": "value_error"}]
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
+
+
+# Seconds a client should wait before asking again after a 503 of the database.
+DATABASE_RETRY_AFTER = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A database that is down, hangs past its timeouts or lost its file: a fast 503 that
+    says so (the cause goes to the log, one line, never to the client). Async, so the
+    answer needs no free worker thread while threads wait on the database."""
+    cause = getattr(exc, "orig", None) or exc
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        first_line[:200],
+    )
+    return JSONResponse(
+        {"detail": "The database is unavailable. Try again shortly."},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
 
 
 def _oversell(_request: Request, exc: Exception) -> JSONResponse:
@@ -80,10 +105,23 @@ def _oversell(_request: Request, exc: Exception) -> JSONResponse:
 def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "loc": list(err.get("loc", ())),
+            "msg": _readable(err.get("msg", "")),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _readable(message: str) -> str:
+    """Pydantic prefixes the messages of our own validators with "Value error, " (or
+    "Assertion failed, "): noise to a person reading them."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 # FastAPI's answer when a request body cannot be read at all (e.g. bytes that are not UTF-8).
@@ -150,6 +188,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(OversellError, _oversell)
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

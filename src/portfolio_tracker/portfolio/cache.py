@@ -7,7 +7,8 @@ new key and misses: invalidation needs no messages between processes.
 
 * Results (the JSON body of a response) go to Redis when ``settings.redis_url`` is set, so
   several app processes share the work (JSON text, TTL, keys ``pt:portfolio:...``), and to an
-  in-process LRU otherwise. Redis errors are logged and treated as misses.
+  in-process LRU otherwise. Redis errors are misses (see `RedisGuard`: logged once, then
+  Redis is left alone for a cool-down).
 * The ledger snapshot (assets, trades, FIFO results) is kept in-process only, keyed by
   (user, user data version): it does not change when prices do, so a new price only reloads
   a few price rows.
@@ -25,6 +26,7 @@ from typing import Generic, Protocol, TypeVar
 import redis
 
 from portfolio_tracker.portfolio.loading import Ledger
+from portfolio_tracker.redis_guard import RedisGuard
 
 log = logging.getLogger(__name__)
 
@@ -91,24 +93,30 @@ class MemoryResultStore:
 
 
 class RedisResultStore:
-    def __init__(self, url: str, prefix: str = REDIS_KEY_PREFIX, ttl: int = REDIS_TTL_SECONDS):
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(
+        self,
+        url: str,
+        prefix: str = REDIS_KEY_PREFIX,
+        ttl: int = REDIS_TTL_SECONDS,
+        guard: RedisGuard | None = None,
+    ):
+        self._guard = guard or RedisGuard()
+        self._client = self._guard.client(url)
         self._prefix = prefix
         self._ttl = ttl
 
     def get(self, key: str) -> bytes | None:
-        try:
-            value = self._client.get(self._prefix + key)
-        except redis.RedisError as exc:
-            log.warning("portfolio cache read failed: %s", exc)
-            return None
+        value = self._guard.call(
+            "portfolio cache read", lambda: self._client.get(self._prefix + key), lambda: None
+        )
         return value if isinstance(value, bytes) else None
 
     def set(self, key: str, value: bytes) -> None:
-        try:
-            self._client.set(self._prefix + key, value, ex=self._ttl)
-        except redis.RedisError as exc:
-            log.warning("portfolio cache write failed: %s", exc)
+        self._guard.call(
+            "portfolio cache write",
+            lambda: self._client.set(self._prefix + key, value, ex=self._ttl),
+            lambda: None,
+        )
 
     def clear(self) -> None:
         """Forget this deployment's entries (benchmarks and tests; never needed for safety)."""
@@ -134,8 +142,12 @@ class PortfolioCache:
         self._ledgers: LruCache[tuple[uuid.UUID, int], Ledger] = LruCache(ledger_entries)
 
     @classmethod
-    def from_redis_url(cls, redis_url: str | None) -> PortfolioCache:
-        store: ResultStore = RedisResultStore(redis_url) if redis_url else MemoryResultStore()
+    def from_redis_url(
+        cls, redis_url: str | None, guard: RedisGuard | None = None
+    ) -> PortfolioCache:
+        store: ResultStore = (
+            RedisResultStore(redis_url, guard=guard) if redis_url else MemoryResultStore()
+        )
         return cls(store)
 
     def ledger(self, user_id: uuid.UUID, user_version: int, load: Callable[[], Ledger]) -> Ledger:

@@ -19,6 +19,7 @@ from typing import Protocol
 import redis
 
 from portfolio_tracker.prices.providers.base import PricePoint, PriceProvider, Quote
+from portfolio_tracker.redis_guard import RedisGuard
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +102,22 @@ def quote_from_json(text: str | bytes) -> Quote:
 class RedisQuoteCache:
     """Shared cache: ``SET pt:quote:<key> <json> EX <ttl>``; Redis expires entries itself."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl_seconds: int,
+        prefix: str = REDIS_PREFIX,
+        guard: RedisGuard | None = None,
+    ) -> None:
         self._redis = client
         self._ttl = ttl_seconds
         self._prefix = prefix
+        self._guard = guard or RedisGuard()
 
     def get(self, key: str) -> Quote | None:
-        try:
-            raw = self._redis.get(self._prefix + key)
-        except redis.RedisError as exc:
-            logger.warning("quote cache: Redis get failed (%s)", type(exc).__name__)
-            return None
+        raw = self._guard.call(
+            "quote cache read", lambda: self._redis.get(self._prefix + key), lambda: None
+        )
         if raw is None:
             return None
         if not isinstance(raw, str | bytes):
@@ -123,11 +129,12 @@ class RedisQuoteCache:
             return None
 
     def set(self, key: str, quote: Quote) -> None:
-        try:
-            # SET with EX is SETEX in one atomic command; redis-py 8 deprecates setex().
-            self._redis.set(self._prefix + key, quote_to_json(quote), ex=self._ttl)
-        except redis.RedisError as exc:
-            logger.warning("quote cache: Redis set failed (%s)", type(exc).__name__)
+        # SET with EX is SETEX in one atomic command; redis-py 8 deprecates setex().
+        self._guard.call(
+            "quote cache write",
+            lambda: self._redis.set(self._prefix + key, quote_to_json(quote), ex=self._ttl),
+            lambda: None,
+        )
 
     def close(self) -> None:
         """Close the client's connections (app shutdown); never raises."""
@@ -137,11 +144,13 @@ class RedisQuoteCache:
             logger.warning("quote cache: closing Redis failed (%s)", type(exc).__name__)
 
 
-def build_quote_cache(redis_url: str | None, ttl_seconds: int) -> QuoteCache:
+def build_quote_cache(
+    redis_url: str | None, ttl_seconds: int, guard: RedisGuard | None = None
+) -> QuoteCache:
     """Redis when a URL is configured (shared by all processes), else in process."""
     if redis_url:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        return RedisQuoteCache(client, ttl_seconds)
+        guard = guard or RedisGuard()
+        return RedisQuoteCache(guard.client(redis_url), ttl_seconds, guard=guard)
     return InMemoryQuoteCache(ttl_seconds)
 
 

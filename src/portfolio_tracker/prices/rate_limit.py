@@ -10,14 +10,17 @@ from limits import parse as parse_limit
 
 from portfolio_tracker.errors import RateLimited
 from portfolio_tracker.rate_limits import ResilientLimiter
+from portfolio_tracker.redis_guard import RedisGuard
 
 SCOPE = "prices"
 
 
 class PriceThrottle:
-    def __init__(self, limit: str, redis_url: str | None, key_prefix: str) -> None:
+    def __init__(
+        self, limit: str, redis_url: str | None, key_prefix: str, guard: RedisGuard | None = None
+    ) -> None:
         self.item = parse_limit(limit)
-        self.limiter = ResilientLimiter(redis_url, key_prefix)
+        self.limiter = ResilientLimiter(redis_url, key_prefix, guard)
 
     def hit(self, caller: str) -> None:
         """Count one request of ``caller``; RateLimited (429 + Retry-After) over the limit."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -51,6 +51,10 @@ FX_SLACK_DAYS = 7
 TCMB_RECENT_DAYS = 7
 # The currency a feed prices in, before anything of the symbol is stored.
 KIND_CURRENCY = {PriceKind.fund: "TRY", PriceKind.metal: "USD", PriceKind.crypto: "USD"}
+
+
+# on_step(targets done, targets in all, the target about to be fetched)
+Step = Callable[[int, int, FeedSymbol], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +130,22 @@ def fx_pairs_in_use(db: Session) -> list[str]:
 
 
 def refresh_latest(
-    factory: sessionmaker[Session], service: PriceService, *, held_only: bool = False
+    factory: sessionmaker[Session],
+    service: PriceService,
+    *,
+    held_only: bool = False,
+    on_step: Step | None = None,
 ) -> RefreshReport:
     """The latest quote of every symbol in use (only of those someone holds when
-    ``held_only``, as the scheduled job asks) and every FX pair, each stored."""
+    ``held_only``, as the scheduled job asks) and every FX pair, each stored.
+    ``on_step(done, total, target)`` is called before each target (progress display)."""
     with factory() as db:
         symbols = symbols_held(db) if held_only else symbols_in_use(db)
         targets = [*symbols, *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db))]
     report = RefreshReport()
-    for target in targets:
+    for done, target in enumerate(targets):
+        if on_step is not None:
+            on_step(done, len(targets), target)
         with factory() as db:
             try:
                 quote = service.fetch_and_store(db, target.kind, target.symbol, target.source)
@@ -171,10 +182,12 @@ def backfill(
     *,
     background: bool = False,
     since: date | None = None,
+    on_step: Step | None = None,
 ) -> RefreshReport:
     """Daily history of ``targets`` (default: every symbol in use and every FX pair) over
     the last ``years`` years, as far back as each source has it; from ``since`` instead
-    when given (the daily job tops up recent days)."""
+    when given (the daily job tops up recent days). ``on_step(done, total, target)`` is
+    called before each target (progress display)."""
     if targets is None:
         with factory() as db:
             targets = [
@@ -184,7 +197,10 @@ def backfill(
     end = service.today()
     start = since or years_back(end, years)
     report = RefreshReport()
-    for target in targets:
+    targets = list(targets)
+    for done, target in enumerate(targets):
+        if on_step is not None:
+            on_step(done, len(targets), target)
         report.items.append(_backfill_one(factory, service, target, start, end, background))
     return report
 
@@ -397,8 +413,11 @@ def backfill_fx_for_trade(
 
 
 def _log(what: str, report: RefreshReport) -> None:
+    """One line per item: successes at info; failures at debug, since the price service
+    already logged each failed feed call once."""
     for item in report.items:
-        logger.info(
+        logger.log(
+            logging.INFO if item.ok else logging.DEBUG,
             "prices: backfill for %s: %s %s: %s, %d rows, %s",
             what,
             item.kind,

@@ -67,7 +67,7 @@ def metal_price(
     """Gold (XAU) or silver (XAG): spot per troy ounce in USD, or per `unit` (gram,
     kilogram, a Turkish gold coin) in `currency`, converted at the latest stored or fetched
     USD rate."""
-    answer = prices.service.metal(db, symbol.upper(), unit, currency.upper())
+    answer = prices.service.metal(db, symbol.value, unit, currency.upper())
     return _out(answer, response)
 
 

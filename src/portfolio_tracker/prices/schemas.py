@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Query
@@ -37,15 +38,21 @@ CryptoSymbol = Annotated[
         description="Coin ticker, e.g. BTC, ETH (priced in USD).",
     ),
 ]
-MetalSymbol = Annotated[
-    str,
-    Query(
-        min_length=3,
-        max_length=3,
-        pattern=r"^[Xx][Aa][UuGg]$",
-        description="XAU (gold) or XAG (silver).",
-    ),
-]
+
+
+class MetalCode(StrEnum):
+    """The metals priced: an enum, so a wrong symbol is told which ones exist."""
+
+    XAU = "XAU"
+    XAG = "XAG"
+
+    @classmethod
+    def _missing_(cls, value: object) -> MetalCode | None:
+        # Case does not matter: xau is XAU.
+        return cls.__members__.get(value.upper()) if isinstance(value, str) else None
+
+
+MetalSymbol = Annotated[MetalCode, Query(description="XAU (gold) or XAG (silver).")]
 Currency = Annotated[
     str,
     Query(

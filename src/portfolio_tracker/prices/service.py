@@ -11,6 +11,7 @@ handled like an outage and never stored.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -249,7 +250,8 @@ class PriceService:
                 raise ServiceUnavailable(
                     f"The {spot.symbol} price is known in {spot.currency}, but no "
                     f"{spot.currency}/{currency} rate is stored and the rate feeds are "
-                    "unreachable."
+                    "unreachable.",
+                    retry_after=exc.retry_after,
                 ) from exc
             with localcontext(ENGINE_CONTEXT):
                 converted = price * rate.price
@@ -400,7 +402,8 @@ class PriceService:
                 )
         raise ServiceUnavailable(
             f"The {kind.value} price of {symbol} is unknown: its feed is unreachable or "
-            f"answered nonsense ({error.detail[:200]}) and no price is stored yet."
+            f"answered nonsense ({error.detail[:200]}) and no price is stored yet.",
+            retry_after=math.ceil(getattr(error, "retry_after", None) or 30),
         )
 
     def _answer(

@@ -253,6 +253,7 @@ def test_metal_in_a_currency_without_any_rate_is_503_never_a_rate_of_one(
 
     assert response.status_code == 503
     assert "USD/TRY" in response.json()["detail"]
+    assert int(response.headers["retry-after"]) >= 1
 
 
 def test_a_second_request_within_the_ttl_does_not_call_the_feed(
@@ -297,6 +298,7 @@ def test_feed_down_with_nothing_stored_is_503_with_a_clear_detail(
     response = alice.get("/api/prices/stock?symbol=AAPL")
 
     assert response.status_code == 503
+    assert int(response.headers["retry-after"]) >= 1
     detail = response.json()["detail"]
     assert "AAPL" in detail and "no price is stored" in detail
 

@@ -150,7 +150,7 @@ def test_a_symbol_that_is_not_a_ticker_is_refused_without_a_request(yahoo, feed_
 def test_untrusted_latest_answers_are_rejected(yahoo, feed_mock, response, caplog) -> None:
     feed_mock.get(f"{CHART}/THYAO.IS").mock(return_value=response)
 
-    with caplog.at_level(logging.WARNING), pytest.raises(FeedDataError):
+    with caplog.at_level(logging.DEBUG), pytest.raises(FeedDataError):
         yahoo.latest("THYAO.IS")
 
     assert "yahoo" in caplog.text

@@ -509,5 +509,5 @@ def test_refresh_with_redis_down_still_fetches_and_stores(
 
     assert report.failed == 0 and report.succeeded == 4
     assert stored_closes(engine) == {("yahoo", "THYAO.IS")}
-    assert "Redis set failed" in caplog.text
+    assert "redis: quote cache" in caplog.text
     service.cache.close()  # type: ignore[attr-defined]

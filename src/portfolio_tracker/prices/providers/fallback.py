@@ -52,7 +52,8 @@ class FallbackProvider:
                 return call(provider)
             except (SymbolNotFound, FeedUnavailable, FeedDataError) as exc:
                 errors.append(exc)
-                logger.info(
+                # Debug: when every source fails, the error names each one's failure.
+                logger.debug(
                     "%s: %s failed for %s (%s), trying the next source",
                     self._name,
                     provider.name,

@@ -10,16 +10,17 @@ from __future__ import annotations
 import email.utils
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any, TypeVar
 
 import httpx
 import stamina
+import stamina.instrumentation
 
+from portfolio_tracker.breaker import BreakerState as BreakerState
+from portfolio_tracker.breaker import CircuitBreaker as CircuitBreaker
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
     FeedUnavailable,
@@ -28,91 +29,12 @@ from portfolio_tracker.prices.providers.base import (
 
 logger = logging.getLogger(__name__)
 
+# stamina logs every scheduled retry at WARNING (and prints them in the CLI); the attempts
+# are logged here at debug, and the outcome once by the price service.
+stamina.instrumentation.set_on_retry_hooks([])
+
 T = TypeVar("T")
 Clock = Callable[[], float]
-
-
-class BreakerState(Enum):
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-class CircuitBreaker:
-    """Stops calling a source after ``failure_threshold`` consecutive failed calls.
-
-    While open, calls fail at once for ``cooldown_seconds``; then one trial call is let
-    through (half-open): success closes the breaker, failure opens it for another cooldown.
-    The clock is injectable so tests never sleep.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        failure_threshold: int,
-        cooldown_seconds: float,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        self.name = name
-        self._threshold = failure_threshold
-        self._cooldown = cooldown_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._trial_in_flight = False
-
-    @property
-    def state(self) -> BreakerState:
-        with self._lock:
-            return self._state_locked()
-
-    def _state_locked(self) -> BreakerState:
-        if self._opened_at is None:
-            return BreakerState.CLOSED
-        if self._clock() - self._opened_at >= self._cooldown:
-            return BreakerState.HALF_OPEN
-        return BreakerState.OPEN
-
-    def retry_in(self) -> float:
-        """Seconds until the breaker lets a trial call through (0 when it would now)."""
-        with self._lock:
-            if self._opened_at is None:
-                return 0.0
-            return max(0.0, self._cooldown - (self._clock() - self._opened_at))
-
-    def allow(self) -> bool:
-        """Whether a call may start now; in half-open state only one trial at a time."""
-        with self._lock:
-            state = self._state_locked()
-            if state is BreakerState.CLOSED:
-                return True
-            if state is BreakerState.HALF_OPEN and not self._trial_in_flight:
-                self._trial_in_flight = True
-                return True
-            return False
-
-    def record_success(self) -> None:
-        with self._lock:
-            if self._opened_at is not None:
-                logger.info("circuit breaker for %s closed", self.name)
-            self._failures = 0
-            self._opened_at = None
-            self._trial_in_flight = False
-
-    def record_failure(self) -> None:
-        with self._lock:
-            self._failures += 1
-            was_trial = self._trial_in_flight
-            self._trial_in_flight = False
-            if was_trial or self._failures >= self._threshold:
-                if self._opened_at is None or was_trial:
-                    logger.warning(
-                        "circuit breaker for %s opened after %d consecutive failures",
-                        self.name,
-                        self._failures,
-                    )
-                self._opened_at = self._clock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +159,8 @@ class FeedClient:
                         return self._send_once(method, url, params, json, headers)
                     except _RetryableFailure as failure:
                         last = failure
-                        logger.warning(
+                        # Debug: the caller logs the outcome of the whole call once.
+                        logger.debug(
                             "%s: attempt %d for %s failed: %s",
                             self.source,
                             attempt.num,

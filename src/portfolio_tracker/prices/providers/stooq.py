@@ -135,7 +135,7 @@ class StooqProvider:
         if lowered.startswith("no data"):
             raise SymbolNotFound(self.name, symbol, "Stooq has no data")
         if "exceeded the daily hits limit" in lowered:
-            logger.warning("stooq: daily hits limit reached")
+            logger.debug("stooq: daily hits limit reached")
             raise FeedUnavailable(self.name, symbol, "daily request limit reached")
         if not text.startswith(header):
             raise reject(self.name, symbol, f"not the expected CSV: {text[:40]!r}")

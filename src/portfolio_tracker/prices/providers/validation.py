@@ -87,11 +87,11 @@ def response_text(response: httpx.Response, source: str, symbol: str) -> str:
     """The body as text, refusing empty bodies and HTML pages served with status 200."""
     text = response.text
     if not text.strip():
-        logger.warning("%s: empty body (HTTP %d) for %s", source, response.status_code, symbol)
+        logger.debug("%s: empty body (HTTP %d) for %s", source, response.status_code, symbol)
         raise FeedDataError(source, symbol, "empty response body")
     content_type = response.headers.get("content-type", "").lower()
     if "text/html" in content_type or looks_like_html(text):
-        logger.warning(
+        logger.debug(
             "%s: HTML page instead of data (HTTP %d) for %s: %.80r",
             source,
             response.status_code,
@@ -114,7 +114,7 @@ def load_json(response: httpx.Response, source: str, symbol: str) -> Any:
     try:
         return json.loads(text, parse_float=Decimal, parse_constant=_keep_constant)
     except ValueError:
-        logger.warning("%s: invalid JSON for %s: %.80r", source, symbol, text.strip())
+        logger.debug("%s: invalid JSON for %s: %.80r", source, symbol, text.strip())
         raise FeedDataError(source, symbol, "invalid JSON") from None
 
 
@@ -122,18 +122,19 @@ def load_xml(response: httpx.Response, source: str, symbol: str) -> ET.Element:
     """Parse an XML body; document type declarations are refused (entity expansion)."""
     text = response_text(response, source, symbol)
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        logger.warning("%s: XML with a DTD refused for %s", source, symbol)
+        logger.debug("%s: XML with a DTD refused for %s", source, symbol)
         raise FeedDataError(source, symbol, "XML with a document type declaration")
     try:
         return ET.fromstring(response.content)
     except ET.ParseError:
-        logger.warning("%s: invalid XML for %s: %.80r", source, symbol, text.strip())
+        logger.debug("%s: invalid XML for %s: %.80r", source, symbol, text.strip())
         raise FeedDataError(source, symbol, "invalid XML") from None
 
 
 def reject(source: str, symbol: str, detail: str) -> FeedDataError:
-    """Log and build the error for an answer we will not use (never a price)."""
-    logger.warning("%s: rejected answer for %s: %s", source, symbol, detail)
+    """Log (debug: the caller logs the failure once) and build the error for an answer we
+    will not use (never a price)."""
+    logger.debug("%s: rejected answer for %s: %s", source, symbol, detail)
     return FeedDataError(source, symbol, detail)
 
 

@@ -126,7 +126,7 @@ class YahooChartProvider:
     def _parse(self, response: httpx.Response, sym: str) -> dict[str, Any]:
         if response.text.strip().lower().startswith("too many requests"):
             # Yahoo's rate-limit text sometimes arrives with status 200.
-            logger.warning("yahoo: rate limited (HTTP %d) for %s", response.status_code, sym)
+            logger.debug("yahoo: rate limited (HTTP %d) for %s", response.status_code, sym)
             raise FeedUnavailable(self.name, sym, "rate limited")
         payload = load_json(response, self.name, sym)
         chart = payload.get("chart") if isinstance(payload, dict) else None
