@@ -1,9 +1,10 @@
-"""Helpers of the page tests that go through the ASGI app (no browser)."""
+"""Helpers of the page tests: forms through the ASGI app, and amounts as the pages write them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -62,3 +63,16 @@ def post_form(
         headers={"Origin": str(client.base_url).rstrip("/"), **(headers or {})},
         follow_redirects=False,
     )
+
+
+def en_money(value: Decimal, signed: bool = False) -> str:
+    """A TRY amount as an en-US page writes it: ₺1,234.56 (+₺ when `signed` and positive)."""
+    sign = "+" if signed and value > 0 else "-" if value < 0 else ""
+    return f"{sign}₺{abs(value):,.2f}"
+
+
+def tr_money(value: Decimal, signed: bool = False) -> str:
+    """A TRY amount as a tr-TR page writes it: 1.234,56 ₺ (a no-break space before ₺)."""
+    sign = "+" if signed and value > 0 else "-" if value < 0 else ""
+    digits = f"{abs(value):,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{sign}{digits}\xa0₺"

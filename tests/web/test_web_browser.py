@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from page_forms import en_money, tr_money
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
@@ -28,17 +29,6 @@ if TYPE_CHECKING:
     from conftest import LiveApp
 
 TODAY = datetime.now(ZoneInfo("Europe/Istanbul")).date()
-
-
-def en_money(value: Decimal, signed: bool = False) -> str:
-    sign = "+" if signed and value > 0 else "-" if value < 0 else ""
-    return f"{sign}₺{abs(value):,.2f}"
-
-
-def tr_money(value: Decimal, signed: bool = False) -> str:
-    sign = "+" if signed and value > 0 else "-" if value < 0 else ""
-    digits = f"{abs(value):,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"{sign}{digits}\xa0₺"
 
 
 def api(page: Page, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -68,6 +69,15 @@ class Backfiller:
             self.background.add_task(
                 backfill_new_asset, self.core.session_factory, self.service, asset_id
             )
+
+    def imported(self, created: Sequence[uuid.UUID], first_days: Mapping[uuid.UUID, date]) -> None:
+        """After an import: each created asset's history, and for the other assets the rates
+        of their first imported trade day (`first_days`: asset -> that day)."""
+        for asset_id in created:
+            self.new_asset(asset_id)
+        for asset_id, day in first_days.items():
+            if asset_id not in created:
+                self.trade_day(asset_id, day)
 
     def trade_day(self, asset_id: uuid.UUID, day: date) -> None:
         """Rates for a trade's day (docs/api-prices.md): the task checks what is stored and

@@ -148,11 +148,7 @@ def import_transactions(
         return JSONResponse({"detail": detail, **out.model_dump()}, status_code=422)
     if dry_run:
         return JSONResponse(out.model_dump(), status_code=200)
-    for asset_id in report.created_assets:
-        backfill.new_asset(asset_id)
-    for asset_id, day in report.first_day.items():
-        if asset_id not in report.created_assets:
-            backfill.trade_day(asset_id, day)
+    backfill.imported(report.created_assets, report.first_day)
     return out
 
 

@@ -17,6 +17,7 @@ from portfolio_tracker.web.pages import (
     assets,
     auth,
     dashboard,
+    imports,
     settings,
     transactions,
 )
@@ -26,6 +27,6 @@ from portfolio_tracker.web.templating import STATIC_DIR, STATIC_PREFIX
 def install_web(app: FastAPI) -> None:
     """Call after the API routers and error handlers are installed."""
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, dashboard, settings, account, assets, asset_page, transactions):
+    for module in (auth, dashboard, settings, account, assets, asset_page, transactions, imports):
         app.include_router(module.router)
     install_page_errors(app)
