@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
-from portfolio_tracker.db.models import Base
+from portfolio_tracker.db.models import Base, DataVersion
 from portfolio_tracker.serving import server_options
 from portfolio_tracker.settings import Settings
 
@@ -101,6 +101,15 @@ def row_counts(engine: Engine) -> dict[str, int]:
             table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+def user_version(engine: Engine, user_id: str) -> int:
+    """The user's data version (0 before any write): every write of theirs bumps it."""
+    with engine.connect() as connection:
+        version = connection.execute(
+            select(DataVersion.version).where(DataVersion.scope == f"user:{user_id}")
+        ).scalar_one_or_none()
+    return version or 0
 
 
 def refusals(

@@ -22,6 +22,7 @@ from portfolio_tracker.assets.routes import router as assets_router
 from portfolio_tracker.db.session import build_session_factory, engine_for
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
+from portfolio_tracker.manual_rates.routes import router as manual_rates_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.prices.deps import PriceStack
@@ -146,6 +147,7 @@ def create_app(
         app.include_router(router)
     for router in (
         manual_prices_router,
+        manual_rates_router,
         settings_router,
         portfolio_router,
         transfer_router,

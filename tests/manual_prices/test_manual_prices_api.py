@@ -6,21 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from portfolio_tracker.db.models import DataVersion
-from support import row_counts
+from support import row_counts, user_version
 
 if TYPE_CHECKING:
     from support import ApiUser
-
-
-def _user_version(engine: Engine, user_id: str) -> int:
-    with engine.connect() as connection:
-        version = connection.execute(
-            select(DataVersion.version).where(DataVersion.scope == f"user:{user_id}")
-        ).scalar_one_or_none()
-    return version or 0
 
 
 def test_it_records_a_price_in_the_assets_currency_by_default(alice: ApiUser) -> None:
@@ -67,9 +58,9 @@ def test_delete_removes_it_and_bumps_the_version(alice: ApiUser, engine: Engine)
     price = alice.post(
         "/api/prices/manual", json={"asset_id": asset["id"], "date": "2024-01-01", "price": 1}
     ).json()
-    before = _user_version(engine, alice.id)
+    before = user_version(engine, alice.id)
     assert alice.delete(f"/api/prices/manual/{price['id']}").status_code == 204
-    assert _user_version(engine, alice.id) > before
+    assert user_version(engine, alice.id) > before
     assert alice.delete(f"/api/prices/manual/{price['id']}").status_code == 404
     assert alice.get("/api/prices/manual").json() == []
 
@@ -115,12 +106,12 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     alice: ApiUser, engine: Engine, change: dict[str, object], field: str
 ) -> None:
     asset = alice.create_asset()
-    before = row_counts(engine), _user_version(engine, alice.id)
+    before = row_counts(engine), user_version(engine, alice.id)
     body = {"asset_id": asset["id"], "date": "2024-01-01", "price": "1", **change}
     response = alice.post("/api/prices/manual", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][-1] == field
-    assert (row_counts(engine), _user_version(engine, alice.id)) == before
+    assert (row_counts(engine), user_version(engine, alice.id)) == before
 
 
 def test_a_zero_price_is_allowed(alice: ApiUser) -> None:

@@ -6,20 +6,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from portfolio_tracker.db.models import DataVersion
+from support import user_version
 
 if TYPE_CHECKING:
     from support import ApiUser
-
-
-def _user_version(engine: Engine, user_id: str) -> int:
-    with engine.connect() as connection:
-        version = connection.execute(
-            select(DataVersion.version).where(DataVersion.scope == f"user:{user_id}")
-        ).scalar_one_or_none()
-    return version or 0
 
 
 def test_it_answers_the_defaults_when_nothing_is_stored(alice: ApiUser) -> None:
@@ -33,11 +25,11 @@ def test_it_answers_the_defaults_when_nothing_is_stored(alice: ApiUser) -> None:
 
 
 def test_it_stores_each_field_and_keeps_the_others(alice: ApiUser, engine: Engine) -> None:
-    before = _user_version(engine, alice.id)
+    before = user_version(engine, alice.id)
     response = alice.put("/api/settings", json={"base_currency": "usd"})
     assert response.status_code == 200, response.text
     assert response.json()["base_currency"] == "USD"
-    assert _user_version(engine, alice.id) > before
+    assert user_version(engine, alice.id) > before
     alice.put("/api/settings", json={"locale": "en_us", "time_zone": "America/New_York"})
     assert alice.get("/api/settings").json() == {
         "base_currency": "USD",
@@ -70,11 +62,11 @@ def test_any_iso_code_is_a_valid_base_currency(alice: ApiUser) -> None:
 def test_it_refuses_bad_values_naming_the_field_and_writes_nothing(
     alice: ApiUser, engine: Engine, body: dict[str, object], field: str
 ) -> None:
-    before = _user_version(engine, alice.id)
+    before = user_version(engine, alice.id)
     response = alice.put("/api/settings", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][-1] == field
-    assert _user_version(engine, alice.id) == before
+    assert user_version(engine, alice.id) == before
     assert alice.get("/api/settings").json()["base_currency"] == "TRY"
 
 

@@ -194,6 +194,26 @@ class ManualPrice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ManualRate(Base):
+    """An exchange rate a user entered: 1 `base` = `rate` `quote` on `day`, for that user only
+    (one per user, pair and day; each orientation of a pair is its own row)."""
+
+    __tablename__ = "manual_rates"
+    __table_args__ = (
+        UniqueConstraint("user_id", "base", "quote", "day", name="uq_manual_rates_user_pair_day"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # What a user without stored settings gets (and a new settings row starts from).
 DEFAULT_BASE_CURRENCY = "TRY"
 DEFAULT_LOCALE = "tr-TR"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.assets.service import get_owned
 from portfolio_tracker.db.models import ManualPrice
+from portfolio_tracker.db.upsert import put_row
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.errors import NotFound
 from portfolio_tracker.manual_prices.schemas import ManualPriceCreate
@@ -38,36 +38,30 @@ def put_manual_price(
     asset = get_owned(db, user_id, body.asset_id)
     not_after_today(body.date, user_time_zone(db, user_id), ["body", "date"])
     currency = body.currency or asset.currency
-    for _attempt in range(2):
-        row = db.scalar(
+
+    def update(row: ManualPrice) -> None:
+        row.price, row.currency = body.price, currency
+
+    return put_row(
+        db,
+        find=lambda: db.scalar(
             select(ManualPrice).where(
                 ManualPrice.asset_id == asset.id,
                 ManualPrice.user_id == user_id,
                 ManualPrice.day == body.date,
             )
-        )
-        created = row is None
-        if row is None:
-            row = ManualPrice(
-                id=uuid.uuid4(),
-                user_id=user_id,
-                asset_id=asset.id,
-                day=body.date,
-                price=body.price,
-                currency=currency,
-            )
-            db.add(row)
-        else:
-            row.price, row.currency = body.price, currency
-        bump_user(db, user_id)
-        try:
-            db.commit()
-        except IntegrityError:
-            # Another request stored the same day first: replace its row instead.
-            db.rollback()
-            continue
-        return row, created
-    raise RuntimeError("manual price upsert kept conflicting")  # pragma: no cover
+        ),
+        create=lambda: ManualPrice(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            asset_id=asset.id,
+            day=body.date,
+            price=body.price,
+            currency=currency,
+        ),
+        update=update,
+        touch=lambda: bump_user(db, user_id),
+    )
 
 
 def delete_manual_price(db: Session, user_id: uuid.UUID, price_id: uuid.UUID) -> None:

@@ -44,7 +44,7 @@ def asset_prices(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> AssetP
     info = asset_info(get_owned(db, user_id, asset_id))
     today = viewer(db, user_id, None).today
     raw = load_prices(db, user_id, (info,), today, "full")
-    rates = load_rates(db, {info.currency, *raw.currencies()}, today)
+    rates = load_rates(db, user_id, {info.currency, *raw.currencies()}, today)
     traded = trade_observations(load_trades(db, info.id), info.currency)
     series = build_series(info, raw, rates, traded)
     if series is not None:

@@ -20,7 +20,14 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.assets.ledger import stored_trade
-from portfolio_tracker.db.models import Asset, ExchangeRate, ManualPrice, PriceHistory, Transaction
+from portfolio_tracker.db.models import (
+    Asset,
+    ExchangeRate,
+    ManualPrice,
+    ManualRate,
+    PriceHistory,
+    Transaction,
+)
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, RateTable
 from portfolio_tracker.engine.lots import FifoResult, Trade, run_fifo
@@ -232,15 +239,24 @@ def load_manual_rows(db: Session, user_id: uuid.UUID, upto: date) -> dict[str, l
     return by_asset
 
 
-def load_rates(db: Session, currencies: Iterable[str], upto: date) -> RateTable:
-    """Every stored rate between the given currencies (and the pivots) up to ``upto``."""
+def load_rates(db: Session, user_id: uuid.UUID, currencies: Iterable[str], upto: date) -> RateTable:
+    """Every stored rate between the given currencies (and the pivots) up to ``upto``, with
+    the user's manual rates of those currencies on top (they win their pair and day)."""
     wanted = sorted({*currencies, *PIVOT_CURRENCIES})
     rows = db.execute(
         select(ExchangeRate.day, ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate).where(
             ExchangeRate.base.in_(wanted), ExchangeRate.quote.in_(wanted), ExchangeRate.day <= upto
         )
     )
-    return RateTable(rows)
+    manual = db.execute(
+        select(ManualRate.day, ManualRate.base, ManualRate.quote, ManualRate.rate).where(
+            ManualRate.user_id == user_id,
+            ManualRate.base.in_(wanted),
+            ManualRate.quote.in_(wanted),
+            ManualRate.day <= upto,
+        )
+    )
+    return RateTable(rows, overrides=manual)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,7 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
     ledger = _ledger(db, cache, who)
     raw = load_prices(db, who.user_id, ledger.assets, who.today, "latest")
     currencies = {who.base_currency, *(a.currency for a in ledger.assets), *raw.currencies()}
-    rates = load_rates(db, currencies, who.today)
+    rates = load_rates(db, who.user_id, currencies, who.today)
     holdings = []
     yesterday = who.today - timedelta(days=1)
     for asset in ledger.assets:
@@ -270,7 +270,7 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         *raw.currencies(),
         *(ccy for _, _, ccy in bench_rows[-1:]),
     }
-    rates = load_rates(db, currencies, end)
+    rates = load_rates(db, who.user_id, currencies, end)
     assets = []
     for asset in ledger.assets:
         trades = ledger.trades.get(asset.key)
