@@ -85,6 +85,20 @@ NO_FOREIGN_ID |= {
     ("GET", "/api/portfolio/history"),
 }
 
+# Manual exchange rates: `{manual_rate}` is a manual rate of the owner's; listing and
+# entering one are about the caller's own rates only.
+REQUESTS.update(
+    {
+        ("GET", "/api/rates/manual"): ("/api/rates/manual", None),
+        ("POST", "/api/rates/manual"): (
+            "/api/rates/manual",
+            {"base": "USD", "quote": "TRY", "date": "2024-01-01", "rate": "30"},
+        ),
+        ("DELETE", "/api/rates/manual/{rate_id}"): ("/api/rates/manual/{manual_rate}", None),
+    }
+)
+NO_FOREIGN_ID |= {("GET", "/api/rates/manual"), ("POST", "/api/rates/manual")}
+
 # Import and export: about the caller's own rows only.
 REQUESTS.update(
     {
@@ -125,6 +139,11 @@ def _manual_price(owner: ApiUser, asset_id: str) -> str:
     return str(owner.post("/api/prices/manual", json=body).json()["id"])
 
 
+def _manual_rate(owner: ApiUser) -> str:
+    body = {"base": "EUR", "quote": "TRY", "date": "2024-01-01", "rate": "35"}
+    return str(owner.post("/api/rates/manual", json=body).json()["id"])
+
+
 def _api_token(owner: ApiUser) -> str:
     return str(owner.post("/api/tokens", json={"name": "owner's script"}).json()["id"])
 
@@ -163,6 +182,7 @@ def test_it_answers_401_without_a_session(
                 "asset": asset["id"],
                 "transaction": bought["id"],
                 "manual_price": _manual_price(alice, asset["id"]),
+                "manual_rate": _manual_rate(alice),
                 "api_token": _api_token(alice),
             },
         )
@@ -187,6 +207,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
         "asset": asset["id"],
         "transaction": bought["id"],
         "manual_price": _manual_price(alice, asset["id"]),
+        "manual_rate": _manual_rate(alice),
         "api_token": _api_token(alice),
     }
     path, body = (_fill(part, ids) for part in REQUESTS[route])
@@ -206,6 +227,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
                 "asset": "00000000-0000-4000-8000-000000000000",
                 "transaction": "00000000-0000-4000-8000-000000000000",
                 "manual_price": "00000000-0000-4000-8000-000000000000",
+                "manual_rate": "00000000-0000-4000-8000-000000000000",
                 "api_token": "00000000-0000-4000-8000-000000000000",
             },
         ),
@@ -226,4 +248,5 @@ def test_another_users_ids_answer_404_and_change_nothing(
     )
     assert after == before
     assert alice.get("/api/prices/manual").json()[0]["price"] == "1"
+    assert [r["id"] for r in alice.get("/api/rates/manual").json()] == [ids["manual_rate"]]
     assert [t["id"] for t in alice.get("/api/tokens").json()] == [ids["api_token"]]
