@@ -39,6 +39,8 @@ class InvalidInput(DomainError):
     `loc` says where, as in a validation error: e.g. ("body", "quantity") or ("query", "from").
     """
 
+    error_type = "value_error"  # the `type` of the 422's detail entry
+
     def __init__(self, detail: str, loc: Sequence[str | int]) -> None:
         super().__init__(detail)
         self.loc = list(loc)
@@ -50,6 +52,13 @@ class TooLarge(DomainError):
 
 class UnsupportedFormat(DomainError):
     """The input comes in a format the service does not read (e.g. a media type)."""
+
+
+class HistoryBroken(InvalidInput):
+    """A write that would make a sell, at its place in the order of trades, sell more than
+    is held then; `loc` names what the request changed (the path id for a DELETE)."""
+
+    error_type = "oversell"
 
 
 class RateLimited(DomainError):

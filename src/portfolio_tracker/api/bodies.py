@@ -3,9 +3,10 @@ not null"."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 
 def omit_null(schema: dict[str, Any]) -> None:
@@ -56,3 +57,21 @@ class StrictBody(BaseModel):
         if value is None and field is not None and field.json_schema_extra is omit_null:
             raise ValueError("may be left out but not null")
         return value
+
+
+Whole = TypeVar("Whole", bound=BaseModel)
+
+
+def validate_whole(create: type[Whole], merged: dict[str, Any]) -> Whole:
+    """An update validated as the whole object it produces, by the create schema: `merged`
+    is the stored object with the request's fields applied. A refusal is the 422 a create
+    of that object would get (`loc` ["body", field]), so an update never accepts what a
+    create refuses."""
+    try:
+        return create.model_validate(merged)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ("body", *err["loc"]), "msg": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False)
+        ]
+        raise RequestValidationError(errors) from exc

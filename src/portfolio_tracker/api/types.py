@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
     Field,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
@@ -19,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, core_schema
 
 from portfolio_tracker.engine.dates import TradeDate, as_given
 from portfolio_tracker.engine.money import (
@@ -111,6 +114,10 @@ def _trade_date(value: object) -> date | datetime:
     offset = UTC). Pydantic alone would read a bare number as a Unix timestamp and a date as
     midnight; the API takes ISO 8601 text only, in the shape the OpenAPI pattern documents.
     Whether the day is after the user's today is checked where the user's zone is known."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value  # a stored trade's date, re-validated with an update (validate_whole)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date or date-time string")
     match = _INSTANT_RE.match(value)
@@ -125,31 +132,58 @@ def _trade_date(value: object) -> date | datetime:
     return parsed
 
 
+class ExactDecimal:
+    """The one exact decimal input rule, as `Annotated` metadata after the Field bounds: a
+    JSON number within ``number_bounds``, or a string that matches ``pattern`` — the very
+    pattern /openapi.json shows, so full-width digits ("１２"), underscores ("1_000"),
+    exponents and surrounding spaces (" 1 ") are refused exactly as the document says. Then
+    finite, below 10^15 and at most 18 places (`_bounded`)."""
+
+    __slots__ = ("number_bounds", "pattern", "rule", "text")
+
+    def __init__(self, pattern: str, number_bounds: dict[str, float], rule: str) -> None:
+        self.pattern = pattern
+        self.text = re.compile(pattern)
+        self.number_bounds = number_bounds
+        self.rule = rule  # what the pattern asks, in words, for the 422 message
+
+    def _as_documented(self, value: object) -> object:
+        if isinstance(value, str) and not self.text.fullmatch(value):
+            raise ValueError(
+                f"must be {self.rule}, written with ASCII digits and at most one point (e.g. "
+                '"12.5"): no spaces, underscores, exponents or other digits'
+            )
+        if isinstance(value, bool):
+            raise ValueError("must be a decimal number or string")
+        return value
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        bounded = core_schema.no_info_after_validator_function(_bounded, handler(source))
+        return core_schema.no_info_before_validator_function(self._as_documented, bounded)
+
+    def __get_pydantic_json_schema__(
+        self, _schema: CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return _decimal_json_schema(self.pattern, self.number_bounds)
+
+
+_DIGITS = "at most 15 digits before the point and 18 after"
 InputDecimal = Annotated[
     Decimal,
     Field(allow_inf_nan=False),
-    AfterValidator(_bounded),
-    WithJsonSchema(
-        _decimal_json_schema(SIGNED_DECIMAL_PATTERN, {"exclusiveMinimum": -MAX_ABS}),
-        mode="validation",
-    ),
+    ExactDecimal(SIGNED_DECIMAL_PATTERN, {"exclusiveMinimum": -MAX_ABS}, _DIGITS),
 ]
 PositiveDecimal = Annotated[
     Decimal,
     Field(allow_inf_nan=False, gt=0),
-    AfterValidator(_bounded),
-    WithJsonSchema(
-        _decimal_json_schema(POSITIVE_DECIMAL_PATTERN, {"exclusiveMinimum": 0}),
-        mode="validation",
-    ),
+    ExactDecimal(POSITIVE_DECIMAL_PATTERN, {"exclusiveMinimum": 0}, f"above 0, {_DIGITS}"),
 ]
 NonNegativeDecimal = Annotated[
     Decimal,
     Field(allow_inf_nan=False, ge=0),
-    AfterValidator(_bounded),
-    WithJsonSchema(
-        _decimal_json_schema(NON_NEGATIVE_DECIMAL_PATTERN, {"minimum": 0}), mode="validation"
-    ),
+    ExactDecimal(NON_NEGATIVE_DECIMAL_PATTERN, {"minimum": 0}, f"0 or more, {_DIGITS}"),
 ]
 
 DecimalText = Annotated[
@@ -221,6 +255,34 @@ NO_NUL_PATTERN = "^[^\\x00]*$"
 # At least one character that is neither whitespace nor NUL (the value is stripped).
 NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 CURRENCY_PATTERN = "^[A-Za-z]{3}$"
+CURRENCY_RE = re.compile(CURRENCY_PATTERN)
+
+
+def _currencies_in_use() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today (CLDR, through Babel): no
+    withdrawn currency (DEM), no fund or test code (XXX, XTS), no metal (XAU)."""
+    today = date.today()
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
+
+
+ISO_CURRENCIES = _currencies_in_use()
+
+
+def iso_currency(value: str) -> str:
+    """An ISO 4217 code in use, upper-cased; ValueError otherwise (also for surrounding
+    spaces, which CURRENCY_PATTERN does not allow)."""
+    if not CURRENCY_RE.fullmatch(value):
+        raise ValueError("must be three letters A-Z: an ISO 4217 code, e.g. TRY, USD, EUR")
+    code = value.upper()
+    if code not in ISO_CURRENCIES:
+        raise ValueError(f"{code} is not an ISO 4217 currency in use (e.g. TRY, USD, EUR)")
+    return code
+
+
 # A ticker or benchmark symbol: a letter or digit, then letters, digits and . _ = ^ : / -
 _SYMBOL_FIRST = "[A-Za-z0-9]"
 _SYMBOL_REST = "[A-Za-z0-9._=^:/-]"
@@ -322,3 +384,16 @@ def plain_trade_date(text: str) -> date | datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed if parsed.astimezone(UTC).date() >= EARLIEST_DAY else None
+
+
+CurrencyCode = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code of a currency in use, e.g. TRY, USD, EUR (any case; "
+        "stored upper-cased).",
+    ),
+    JsonKeys(pattern=CURRENCY_PATTERN),
+    AfterValidator(iso_currency),
+]

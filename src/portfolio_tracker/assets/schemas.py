@@ -16,24 +16,23 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
-    WithJsonSchema,
     computed_field,
     field_validator,
 )
 
 from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
-    CURRENCY_PATTERN,
     NOT_BLANK_PATTERN,
     SYMBOL_PATTERN,
     SYMBOL_RE,
+    CurrencyCode,
     DecimalText,
+    ExactDecimal,
     JsonKeys,
     TradeDated,
 )
 from portfolio_tracker.engine.dates import TradeDate
 from portfolio_tracker.engine.lots import FifoResult, OpenLot, Realization
-from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource, effective_price_source
 
@@ -44,10 +43,6 @@ def _ticker(value: str | None) -> str | None:
     if not SYMBOL_RE.fullmatch(value):
         raise ValueError("may hold only letters, digits and . - _ = ^ : /")
     return value.upper()
-
-
-def _currency(value: str) -> str:
-    return normalize_currency(value)
 
 
 Name = Annotated[
@@ -68,31 +63,14 @@ Ticker = Annotated[
         "stored upper-cased."
     ),
 ]
-CurrencyCode = Annotated[
-    str,
-    Field(
-        min_length=3,
-        max_length=3,
-        description="ISO 4217 code, e.g. TRY, USD, EUR.",
-    ),
-    JsonKeys(pattern=CURRENCY_PATTERN),
-    AfterValidator(_currency),
-]
-
-
 _FINENESS_TEXT = "Share of pure metal, e.g. 0.995 (24k gram gold), 0.916 (22k), 0.585 (14k)."
 Fineness = Annotated[
     Decimal,
-    Field(gt=0, le=1, allow_inf_nan=False),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                {"type": "string", "pattern": "^(?:0?[.][0-9]{0,17}[1-9]|1(?:[.]0{1,18})?)$"},
-            ],
-            "description": _FINENESS_TEXT,
-        },
-        mode="validation",
+    Field(gt=0, le=1, allow_inf_nan=False, description=_FINENESS_TEXT),
+    ExactDecimal(
+        "^(?:0?[.][0-9]{0,17}[1-9]|1(?:[.]0{1,18})?)$",
+        {"exclusiveMinimum": 0, "maximum": 1},
+        "above 0 and at most 1 with at most 18 decimal places",
     ),
 ]
 

@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import ASSET_NOT_FOUND, load_trades
+from portfolio_tracker.api.bodies import validate_whole
+from portfolio_tracker.assets.ledger import ASSET_NOT_FOUND, load_trades, lock_asset
 from portfolio_tracker.assets.schemas import AssetCreate, AssetUpdate
-from portfolio_tracker.db.models import Asset
+from portfolio_tracker.db.models import Asset, Transaction
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.lots import FifoResult, run_fifo
-from portfolio_tracker.errors import NotFound
+from portfolio_tracker.errors import InvalidInput, NotFound
 
 
 def list_assets(db: Session, user_id: uuid.UUID) -> list[Asset]:
@@ -47,18 +48,48 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
     return asset
 
 
+# Fields that say what one unit of the asset is: changing them would silently turn recorded
+# quantities into something else (2 coins into 2 kilograms).
+_UNIT_FIELDS = ("type", "unit", "fineness")
+
+
 def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: AssetUpdate) -> Asset:
+    """Apply the fields given; the result is validated as a create of it would be, and an
+    asset with transactions keeps its type, unit and fineness (422 otherwise)."""
     asset = get_owned(db, user_id, asset_id)
     changes = body.model_dump(exclude_unset=True)
-    for field in ("name", "ticker_symbol", "currency", "fineness"):
-        if field in changes:
-            setattr(asset, field, changes[field])
-    if "unit" in changes:
-        asset.unit = body.unit.value if body.unit else None
-    if body.type is not None:
-        asset.type = body.type.value
-    if body.price_source is not None:
-        asset.price_source = body.price_source.value
+    if changes.get("price_source", "given") is None:
+        del changes["price_source"]  # null keeps the current source
+    stored = {
+        "name": asset.name,
+        "type": asset.type,
+        "ticker_symbol": asset.ticker_symbol,
+        "currency": asset.currency,
+        "unit": asset.unit,
+        "fineness": asset.fineness,
+        "price_source": asset.price_source or "auto",
+    }
+    whole = validate_whole(AssetCreate, {**stored, **changes})
+    new_type = whole.type.value
+    new_unit = whole.unit.value if whole.unit else None
+    new: dict[str, object] = {"type": new_type, "unit": new_unit, "fineness": whole.fineness}
+    moved = [field for field in _UNIT_FIELDS if new[field] != stored[field]]
+    if moved:
+        lock_asset(db, user_id, asset.id)  # no trade is recorded while we decide
+        if db.scalar(select(Transaction.id).where(Transaction.asset_id == asset.id).limit(1)):
+            raise InvalidInput(
+                f"cannot change the {moved[0]} of an asset that has transactions: their "
+                "quantities would be reinterpreted (2 coins would become 2 kilograms). Create "
+                f"a new asset with the new {moved[0]} and record the trades there instead.",
+                ["body", moved[0]],
+            )
+    asset.name = whole.name
+    asset.type = new_type
+    asset.ticker_symbol = whole.ticker_symbol
+    asset.currency = whole.currency
+    asset.unit = new_unit
+    asset.fineness = whole.fineness
+    asset.price_source = whole.price_source.value
     bump_user(db, user_id)
     db.commit()
     return asset

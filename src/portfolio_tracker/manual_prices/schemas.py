@@ -17,15 +17,13 @@ from pydantic import (
 
 from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import (
-    CURRENCY_PATTERN,
     DAY_PATTERN,
     ISO_DAY_RE,
+    CurrencyCode,
     DecimalText,
-    JsonKeys,
     NonNegativeDecimal,
     not_before_1900,
 )
-from portfolio_tracker.engine.money import normalize_currency
 
 
 def _iso_day_text(value: object) -> object:
@@ -62,15 +60,9 @@ class ManualPriceCreate(StrictBody):
         description="Price of one unit as the asset's quantity is counted (a gram, a coin, a "
         "share), in `currency`."
     )
-    currency: (
-        Annotated[
-            str,
-            Field(min_length=3, max_length=3),
-            JsonKeys(pattern=CURRENCY_PATTERN),
-            AfterValidator(normalize_currency),
-        ]
-        | None
-    ) = Field(default=None, description="ISO 4217 code; defaults to the asset's currency.")
+    currency: CurrencyCode | None = Field(
+        default=None, description="ISO 4217 code; defaults to the asset's currency."
+    )
 
 
 class ManualPriceOut(BaseModel):

@@ -16,12 +16,12 @@ from portfolio_tracker.api.types import (
     CURRENCY_PATTERN,
     DayText,
     JsonKeys,
+    iso_currency,
     not_before_1900,
     parse_day,
     symbol_pattern,
 )
 from portfolio_tracker.engine.history import Interval
-from portfolio_tracker.engine.money import normalize_currency
 from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.portfolio import service
 from portfolio_tracker.portfolio.deps import Cache
@@ -49,7 +49,7 @@ def _currency(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return normalize_currency(value)
+        return iso_currency(value)
     except ValueError as exc:
         raise InvalidInput(str(exc), ["query", "currency"]) from exc
 

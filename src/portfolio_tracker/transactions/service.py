@@ -13,16 +13,42 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import load_trades, lock_asset, next_entry_number, trade_of
+from portfolio_tracker.api.bodies import validate_whole
+from portfolio_tracker.assets.ledger import (
+    load_trades,
+    lock_asset,
+    next_entry_number,
+    stored_trade_date,
+    trade_of,
+)
 from portfolio_tracker.assets.service import get_owned as get_owned_asset
 from portfolio_tracker.db.models import Transaction
 from portfolio_tracker.db.trade_order import TRADE_ORDER
-from portfolio_tracker.engine.lots import check_history
-from portfolio_tracker.errors import NotFound
+from portfolio_tracker.engine.dates import as_given
+from portfolio_tracker.engine.lots import OversellError, Trade, check_history
+from portfolio_tracker.engine.money import to_plain_str
+from portfolio_tracker.errors import HistoryBroken, NotFound
 from portfolio_tracker.transactions.dates import resolve_trade_date, store_trade_date
 from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
 
 TRANSACTION_NOT_FOUND = "Transaction not found."
+# The field a refused edit is blamed on: the change that moved the trade comes first.
+_EDIT_BLAME = ("transaction_date", "asset_id", "type", "quantity")
+
+
+def _replay(history: list[Trade], change: str, changed_id: str, loc: list[str]) -> None:
+    """Check a history with a change applied; HistoryBroken (422 at `loc`, naming the sell
+    that would oversell and by how much) when a sell would exceed what is held."""
+    try:
+        check_history(history)
+    except OversellError as exc:
+        sell = "it" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
+        raise HistoryBroken(
+            f"{change} would make {sell} of {exc.day.isoformat()} sell more than is held, "
+            f"by {to_plain_str(exc.shortfall)} (held {to_plain_str(exc.held)}, selling "
+            f"{to_plain_str(exc.requested)})",
+            loc,
+        ) from exc
 
 
 def list_transactions(
@@ -68,7 +94,12 @@ def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate)
         entry_number=next_entry_number(db, user_id),
     )
     store_trade_date(row, when)
-    check_history([*load_trades(db, body.asset_id), trade_of(row)])
+    _replay(
+        [*load_trades(db, body.asset_id), trade_of(row)],
+        "this trade",
+        str(row.id),
+        ["body", "quantity"],
+    )
     db.add(row)
     db.commit()
     return row
@@ -79,6 +110,17 @@ def update_transaction(
 ) -> Transaction:
     row = get_owned(db, user_id, transaction_id)
     changes = body.model_dump(exclude_unset=True)
+    stored = {
+        "asset_id": row.asset_id,
+        "type": row.type,
+        "quantity": row.quantity,
+        "price_per_unit": row.price_per_unit,
+        "fee": row.fee,
+        "note": row.note,
+        "transaction_date": as_given(stored_trade_date(row)),
+    }
+    validate_whole(TransactionCreate, {**stored, **changes})
+    changed = {field for field, value in changes.items() if value != stored[field]}
     source_asset = row.asset_id
     target_asset = body.asset_id or source_asset
     # Lock in a fixed order so two moves between the same assets cannot deadlock.
@@ -93,11 +135,12 @@ def update_transaction(
         setattr(row, field, value.value if field == "type" else value)
     edited = trade_of(row)
     edited_id = str(row.id)
+    loc = ["body", next((f for f in _EDIT_BLAME if f in changed), "quantity")]
     for asset_id in {source_asset, target_asset}:
         history = [t for t in load_trades(db, asset_id) if t.id != edited_id]
         if asset_id == target_asset:
             history.append(edited)
-        check_history(history)
+        _replay(history, "this edit", edited_id, loc)
     db.commit()
     return row
 
@@ -106,6 +149,7 @@ def delete_transaction(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUI
     row = get_owned(db, user_id, transaction_id)
     lock_asset(db, user_id, row.asset_id)
     remaining = [t for t in load_trades(db, row.asset_id) if t.id != str(row.id)]
-    check_history(remaining)
+    # A DELETE has no body: the refusal names the path parameter.
+    _replay(remaining, "deleting this transaction", str(row.id), ["path", "transaction_id"])
     db.delete(row)
     db.commit()

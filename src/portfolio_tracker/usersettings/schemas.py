@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from portfolio_tracker.api.bodies import StrictBody, optional_not_null
-from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys
-from portfolio_tracker.engine.money import normalize_currency
+from portfolio_tracker.api.types import CurrencyCode, JsonKeys
 
 SUPPORTED_LOCALES = ("tr-TR", "en-US", "en-GB", "de-DE")
 
@@ -55,16 +54,6 @@ def _loads(name: str) -> bool:
     return True
 
 
-Currency = Annotated[
-    str,
-    Field(
-        min_length=3,
-        max_length=3,
-        description="ISO 4217 code, e.g. TRY, USD, EUR.",
-    ),
-    JsonKeys(pattern=CURRENCY_PATTERN),
-    AfterValidator(normalize_currency),
-]
 Locale = Annotated[
     str,
     Field(
@@ -91,9 +80,17 @@ class SettingsOut(BaseModel):
     time_zone: str = Field(description="The calendar day of a trade is taken in this zone.")
 
 
+class Settings(StrictBody):
+    """The whole settings object: what an update must produce (validated by `validate_whole`)."""
+
+    base_currency: CurrencyCode
+    locale: Locale
+    time_zone: TimeZone
+
+
 class SettingsUpdate(StrictBody):
     """Fields left out keep their value; an explicit null is refused."""
 
-    base_currency: Currency | None = optional_not_null()
+    base_currency: CurrencyCode | None = optional_not_null()
     locale: Locale | None = optional_not_null()
     time_zone: TimeZone | None = optional_not_null()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.api.bodies import validate_whole
 from portfolio_tracker.db.models import (
     DEFAULT_BASE_CURRENCY,
     DEFAULT_LOCALE,
@@ -19,7 +20,7 @@ from portfolio_tracker.db.models import (
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.dates import user_today
 from portfolio_tracker.errors import InvalidInput
-from portfolio_tracker.usersettings.schemas import SettingsOut, SettingsUpdate
+from portfolio_tracker.usersettings.schemas import Settings, SettingsOut, SettingsUpdate
 
 
 def get_settings(db: Session, user_id: uuid.UUID) -> SettingsOut:
@@ -61,10 +62,13 @@ def update_settings(db: Session, user_id: uuid.UUID, body: SettingsUpdate) -> Se
             time_zone=DEFAULT_TIME_ZONE,
         )
         db.add(row)
-    changes = body.model_dump(exclude_unset=True)
-    for field in ("base_currency", "locale", "time_zone"):
-        if field in changes:
-            setattr(row, field, changes[field])
+    stored = {"base_currency": row.base_currency, "locale": row.locale, "time_zone": row.time_zone}
+    whole = validate_whole(Settings, {**stored, **body.model_dump(exclude_unset=True)})
+    row.base_currency, row.locale, row.time_zone = (
+        whole.base_currency,
+        whole.locale,
+        whole.time_zone,
+    )
     bump_user(db, user_id)  # the base currency and time zone change every figure
     db.commit()
     return SettingsOut(base_currency=row.base_currency, locale=row.locale, time_zone=row.time_zone)
