@@ -186,12 +186,30 @@ NonNegativeDecimal = Annotated[
     ExactDecimal(NON_NEGATIVE_DECIMAL_PATTERN, {"minimum": 0}, f"0 or more, {_DIGITS}"),
 ]
 
+# --- Decimals out: the one rounding of every response (README "Numbers on the wire").
+# Money amounts (values, costs, proceeds, P&L) and ratios: 8 places; quantities, prices,
+# rates and echoed inputs: 18 (the input limit, so a stored value is never altered). Both
+# banker's rounding, once, at the edge: a total is computed from exact figures and rounded
+# once, so it may differ from the sum of its rounded rows by at most half a unit of the last
+# place per row.
+MONEY_PLACES = 8
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_DECIMAL_OUT = WithJsonSchema(
+    {"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"
+)
+
+
+def _money_text(value: Decimal) -> str:
+    return to_plain_str(
+        value.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=ENGINE_CONTEXT)
+    )
+
+
 DecimalText = Annotated[
-    Decimal,
-    PlainSerializer(_as_text, return_type=str, when_used="always"),
-    WithJsonSchema(
-        {"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"
-    ),
+    Decimal, PlainSerializer(_as_text, return_type=str, when_used="always"), _DECIMAL_OUT
+]
+MoneyText = Annotated[
+    Decimal, PlainSerializer(_money_text, return_type=str, when_used="always"), _DECIMAL_OUT
 ]
 
 TRADE_DATE_RULES = (

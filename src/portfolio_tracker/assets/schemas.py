@@ -29,6 +29,7 @@ from portfolio_tracker.api.types import (
     DecimalText,
     ExactDecimal,
     JsonKeys,
+    MoneyText,
     TradeDated,
 )
 from portfolio_tracker.engine.dates import TradeDate
@@ -147,11 +148,11 @@ class AssetOut(BaseModel):
 
 class Holding(BaseModel):
     quantity: DecimalText
-    cost_basis: DecimalText = Field(description="Cost of the open lots, buy fees included.")
+    cost_basis: MoneyText = Field(description="Cost of the open lots, buy fees included.")
     average_cost: DecimalText | None = Field(
         description="cost_basis / quantity; null when none held."
     )
-    realized_pnl: DecimalText = Field(
+    realized_pnl: MoneyText = Field(
         description="Sum over sells of proceeds (after fee) minus FIFO cost."
     )
     open_lots: int
@@ -177,7 +178,7 @@ class LotOut(TradeDated):
     remaining_quantity: DecimalText
     price_per_unit: DecimalText
     cost_per_unit: DecimalText = Field(description="Price plus the buy fee spread over the lot.")
-    remaining_cost: DecimalText
+    remaining_cost: MoneyText
 
     @classmethod
     def of(cls, lot: OpenLot, dates: Mapping[str, TradeDate]) -> LotOut:
@@ -196,15 +197,15 @@ class LotOut(TradeDated):
 class ConsumedLotOut(TradeDated):
     transaction_id: uuid.UUID
     quantity: DecimalText
-    cost: DecimalText
+    cost: MoneyText
 
 
 class RealizationOut(TradeDated):
     transaction_id: uuid.UUID
     quantity: DecimalText
-    proceeds: DecimalText = Field(description="quantity × price − sell fee")
-    cost: DecimalText
-    realized_pnl: DecimalText
+    proceeds: MoneyText = Field(description="quantity × price − sell fee")
+    cost: MoneyText = Field(description="The consumed lots' cost (exact sum, rounded once).")
+    realized_pnl: MoneyText
     consumed_lots: list[ConsumedLotOut]
 
     @classmethod

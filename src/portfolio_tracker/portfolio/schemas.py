@@ -1,42 +1,22 @@
 """Response bodies of the portfolio API.
 
-Figures are computed exactly (80-digit Decimal) and rounded only here, for the wire:
-money amounts and ratios (returns, weights) to at most 8 decimal places, quantities, prices
-and exchange rates to at most 18; trailing zeros are dropped ("1234.5", not "1234.50000000").
+Figures are computed exactly (80-digit Decimal) and rounded only for the wire, by the types
+of api.types: money amounts and ratios (returns, weights) to at most 8 decimal places,
+quantities, prices and exchange rates to at most 18; trailing zeros are dropped.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field
 
-from portfolio_tracker.engine.money import quantize_money, to_plain_str
+from portfolio_tracker.api.types import DecimalText, MoneyText
 
-MONEY_PLACES = 8
-QUANTITY_PLACES = 18
-
-
-def _money_text(value: Decimal) -> str:
-    return to_plain_str(quantize_money(value, MONEY_PLACES))
-
-
-def _quantity_text(value: Decimal) -> str:
-    return to_plain_str(quantize_money(value, QUANTITY_PLACES))
-
-
-_DECIMAL_SCHEMA = WithJsonSchema(
-    {"type": "string", "format": "decimal", "examples": ["1234.5"]}, mode="serialization"
-)
-Money = Annotated[
-    Decimal, PlainSerializer(_money_text, return_type=str, when_used="always"), _DECIMAL_SCHEMA
-]
+Money = MoneyText  # 8 places (api.types: the one rounding of every response)
 Ratio = Money  # returns and weights: 0.1234 = 12.34 %
-Quantity = Annotated[
-    Decimal, PlainSerializer(_quantity_text, return_type=str, when_used="always"), _DECIMAL_SCHEMA
-]
+Quantity = DecimalText  # quantities, prices and rates: 18 places
 
 
 class Attribution(BaseModel):
