@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.app import create_app
 from portfolio_tracker.db.migrate import upgrade
-from portfolio_tracker.db.models import Asset, ExchangeRate, PriceHistory, Transaction
+from portfolio_tracker.db.models import Asset, ExchangeRate, PriceHistory, Transaction, User
 from portfolio_tracker.db.session import build_engine
 from portfolio_tracker.db.versions import bump_prices, bump_user
 from portfolio_tracker.settings import Settings
@@ -158,6 +158,10 @@ def build(path: Path, n_assets: int, n_transactions: int, years: int, seed: int)
         for chunk in range(0, len(prices), 20_000):
             db.execute(insert(PriceHistory), prices[chunk : chunk + 20_000])
         db.execute(insert(ExchangeRate), rates)
+        # The entry numbers handed out above: the next trade entered through the API follows.
+        db.execute(
+            update(User).where(User.id == user_id).values(last_entry_number=len(transactions))
+        )
         bump_user(db, user_id)
         bump_prices(db)
         db.commit()
