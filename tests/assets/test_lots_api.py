@@ -108,7 +108,7 @@ def test_last_piece_of_a_lot_takes_all_its_remaining_cost(alice: ApiUser) -> Non
     realizations = alice.get(f"/api/assets/{asset_id}/realized").json()
 
     costs = [r["cost"] for r in realizations]
-    assert costs[0] == costs[1] == "10.333333333333333333"  # 31/3, shown to 18 places
+    assert costs[0] == costs[1] == "10.33333333"  # 31/3: money is shown to 8 places
     # Exactly 31 was consumed in total: nothing is lost to rounding.
     holding = alice.get(f"/api/assets/{asset_id}").json()["holding"]
     assert holding["realized_pnl"] == "-1"

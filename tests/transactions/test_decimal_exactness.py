@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -80,7 +80,8 @@ def test_holding_of_large_exact_figures_is_exact(alice: ApiUser) -> None:
         ctx.prec = 100
         q, tick = Decimal(big), Decimal("1E-18")
         cost = q * q + q  # the lot's cost, fee included: 67 significant digits
-        remaining = (cost * (q - tick) / q).quantize(tick)  # shown to 18 places
+        # computed exactly, shown as money: 8 places, banker's rounding
+        remaining = (cost * (q - tick) / q).quantize(Decimal("1E-8"), rounding=ROUND_HALF_EVEN)
     assert Decimal(holding["cost_basis"]) == remaining
     assert alice.get(f"/api/assets/{asset['id']}/lots").status_code == 200
     assert alice.get(f"/api/assets/{asset['id']}/realized").status_code == 200
