@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from portfolio_tracker.engine.lots import OversellError
+
 
 class DomainError(Exception):
     """Base class: `detail` is a human-readable sentence saying what is wrong."""
@@ -39,8 +41,6 @@ class InvalidInput(DomainError):
     `loc` says where, as in a validation error: e.g. ("body", "quantity") or ("query", "from").
     """
 
-    error_type = "value_error"  # the `type` of the 422's detail entry
-
     def __init__(self, detail: str, loc: Sequence[str | int]) -> None:
         super().__init__(detail)
         self.loc = list(loc)
@@ -54,11 +54,16 @@ class UnsupportedFormat(DomainError):
     """The input comes in a format the service does not read (e.g. a media type)."""
 
 
-class HistoryBroken(InvalidInput):
-    """A write that would make a sell, at its place in the order of trades, sell more than
-    is held then; `loc` names what the request changed (the path id for a DELETE)."""
+class HistoryBroken(OversellError):
+    """An oversell refused with a place and a sentence for the caller: `loc` names what the
+    request changed (["path", "transaction_id"] for a DELETE) and the message names the sell
+    that would oversell and by how much. Still an OversellError, so its fields (sell_id, day,
+    held, requested, shortfall) stay readable."""
 
-    error_type = "oversell"
+    def __init__(self, cause: OversellError, message: str, loc: Sequence[str | int]) -> None:
+        super().__init__(cause.sell_id, cause.day, cause.requested, cause.held)
+        self.args = (message,)
+        self.loc = list(loc)
 
 
 class RateLimited(DomainError):

@@ -23,6 +23,7 @@ from portfolio_tracker.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    HistoryBroken,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -98,7 +99,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 def _oversell(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OversellError)
-    body = {"detail": [{"loc": ["body", "quantity"], "msg": str(exc), "type": "oversell"}]}
+    loc = exc.loc if isinstance(exc, HistoryBroken) else ["body", "quantity"]
+    body = {"detail": [{"loc": loc, "msg": str(exc), "type": "oversell"}]}
     return JSONResponse(body, status_code=422)
 
 

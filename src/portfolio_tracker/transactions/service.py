@@ -44,6 +44,7 @@ def _replay(history: list[Trade], change: str, changed_id: str, loc: list[str]) 
     except OversellError as exc:
         sell = "it" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
         raise HistoryBroken(
+            exc,
             f"{change} would make {sell} of {exc.day.isoformat()} sell more than is held, "
             f"by {to_plain_str(exc.shortfall)} (held {to_plain_str(exc.held)}, selling "
             f"{to_plain_str(exc.requested)})",
