@@ -75,7 +75,8 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Run `migrate` first.")
     ] = False,
 ) -> None:
-    """Serve the web app and API. The database must exist and be migrated (see `migrate`)."""
+    """Serve the web app and API. Never creates the database (see `migrate`): until it is
+    there and migrated, requests answer 503 and /readyz says not ready."""
     import logging
 
     import uvicorn
@@ -91,11 +92,11 @@ def serve(
     engine = engine_for(settings)
     problem = database_problem(engine)
     engine.dispose()
-    if problem is not None and "unreachable" not in problem:
-        raise fail(problem)
-    configure_logging(settings.log_level)  # the server's JSON logs, once it will run
+    configure_logging(settings.log_level)
     if problem is not None:
-        # A database that is down may come back: serve, and let /readyz say not ready.
+        # A long-running process may start before the database is up or migrated (a
+        # rolling deployment): it says so once, creates nothing, answers 503 and a not-ready
+        # /readyz until then.
         logging.getLogger(__name__).warning("serving, but %s", problem)
     uvicorn.run(
         "portfolio_tracker.asgi:app",
@@ -228,14 +229,14 @@ prices_app = typer.Typer(help="Fetch and store prices and exchange rates.", no_a
 app.add_typer(prices_app, name="prices")
 
 
-def _price_runtime() -> tuple[Any, Any, Any]:
+def _price_runtime(require_ready: bool = True) -> tuple[Any, Any, Any]:
     """(session factory, price service, http client to close) from the environment.
 
     Logs show errors only: each item's outcome is in the summary table printed at the end.
     """
     import logging
 
-    from portfolio_tracker.db.session import build_session_factory
+    from portfolio_tracker.db.session import build_session_factory, engine_for
     from portfolio_tracker.prices.feed_settings import FeedSettings
     from portfolio_tracker.prices.providers.registry import build_price_feeds
     from portfolio_tracker.prices.providers.resilience import new_http_client
@@ -245,7 +246,8 @@ def _price_runtime() -> tuple[Any, Any, Any]:
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    factory = build_session_factory(ready_engine())
+    engine = ready_engine() if require_ready else engine_for(settings)
+    factory = build_session_factory(engine)
     feed_settings = FeedSettings()
     http = new_http_client(feed_settings.feed_timeout_seconds, feed_settings.feed_user_agent)
     feeds = build_price_feeds(feed_settings, http=http)
@@ -397,7 +399,8 @@ def _job_context() -> tuple[Any, Any]:
     """(JobContext, http client to close) from the environment."""
     from portfolio_tracker.jobs.tasks import JobContext
 
-    factory, service, http = _price_runtime()
+    # The worker runs on: a database not migrated yet only fails its job runs until it is.
+    factory, service, http = _price_runtime(require_ready=False)
     return JobContext(get_settings(), factory, service), http
 
 

@@ -16,7 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def too_large_detail(limit: int) -> str:
-    return f"Request body too large: at most {limit} bytes are accepted here."
+    return f"Request body too large: at most {_size(limit)} are accepted here."
+
+
+def _size(count: int) -> str:
+    """Bytes as a person reads them: 20 MiB, 64 KiB, 1500 bytes."""
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return f"{count} bytes"
 
 
 class BodySizeLimit:
