@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from portfolio_tracker.api.bodies import StrictBody
+from portfolio_tracker.api.types import CurrencyCode as Currency
 from portfolio_tracker.api.types import DecimalText, PositiveDecimal
 from portfolio_tracker.manual_prices.schemas import PriceDay
-from portfolio_tracker.usersettings.schemas import Currency
 
 
 class ManualRateCreate(StrictBody):
