@@ -18,8 +18,11 @@ from portfolio_tracker.api.deps import Core
 from portfolio_tracker.api.errors import install_error_handlers
 from portfolio_tracker.api.health import DatabaseProbe
 from portfolio_tracker.api.health import router as health_router
+from portfolio_tracker.api.observability import RequestObservability
+from portfolio_tracker.api.observability import router as metrics_router
 from portfolio_tracker.assets.routes import router as assets_router
 from portfolio_tracker.db.session import build_session_factory, engine_for
+from portfolio_tracker.error_reporting import init_error_reporting
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.manual_rates.routes import router as manual_rates_router
@@ -63,6 +66,7 @@ def create_app(
     """``feed_settings``/``feeds`` let tests point the price feeds elsewhere; injected
     feeds belong to the caller (their http client is not closed at shutdown)."""
     settings = settings or get_settings()
+    init_error_reporting(settings.sentry_dsn, "portfolio-tracker@0.1.0")
     engine = engine or engine_for(settings)
     feed_settings = feed_settings or FeedSettings()
     owned_http = None
@@ -137,8 +141,11 @@ def create_app(
         default_limit=settings.max_body_bytes,
         larger_limits=dict.fromkeys(UPLOAD_PATHS, settings.max_upload_bytes),
     )
+    # Outermost (after the body limit): every answer, a 413 too, carries its request id.
+    app.add_middleware(RequestObservability)
     for router in (
         health_router,
+        metrics_router,
         accounts_router,
         assets_router,
         transactions_router,

@@ -410,12 +410,14 @@ def worker() -> None:
     of workers and app processes may run: each scheduled run happens once."""
     import signal
 
+    from portfolio_tracker.error_reporting import init_error_reporting
     from portfolio_tracker.jobs.scheduler import Scheduler
     from portfolio_tracker.jobs.tasks import scheduled_jobs
     from portfolio_tracker.logging_setup import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    init_error_reporting(settings.sentry_dsn, "portfolio-tracker@0.1.0")
     ctx, http = _job_context()
     scheduler = Scheduler(ctx, scheduled_jobs(settings), settings.jobs_tick_seconds)
     for signum in (signal.SIGINT, signal.SIGTERM):

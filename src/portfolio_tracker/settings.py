@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         "client address is the peer's. Set it to the proxy's address behind one.",
     )
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    sentry_dsn: str | None = Field(
+        default=None,
+        description="Report errors to Sentry at this DSN (errors only, no personal data); "
+        "unset: off.",
+    )
     jobs_in_app: bool | None = Field(
         default=None,
         description="Run the scheduled jobs inside the app process. Unset: on for SQLite, "

@@ -17,6 +17,7 @@ from portfolio_tracker.accounts.security import AuthThrottle
 from portfolio_tracker.api.deps import AppSettings, DbSession, from_state
 from portfolio_tracker.db.models import User, UserSession
 from portfolio_tracker.errors import Forbidden, Unauthorized
+from portfolio_tracker.logging_setup import bind_user
 from portfolio_tracker.settings import Settings
 
 SESSION_COOKIE = "pt_session"
@@ -91,6 +92,7 @@ def current_principal(
     if found is None:
         raise Unauthorized("Session is invalid or has expired.")
     user_session, user, extended = found
+    bind_user(user.id)  # on every later log line of this request
     if via == "cookie" and extended:
         set_session_cookie(request, response, token, settings)
     return Principal(user=user, session=user_session, via=via)

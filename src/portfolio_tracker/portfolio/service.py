@@ -32,6 +32,7 @@ from portfolio_tracker.engine.valuation import (
     summarize_portfolio,
 )
 from portfolio_tracker.errors import InvalidInput
+from portfolio_tracker.metrics import record_cache
 from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
 from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
 from portfolio_tracker.portfolio.loading import (
@@ -88,6 +89,7 @@ def portfolio_summary(
     who = viewer(db, user_id, currency)
     key = result_key(user_id, who.versions, "summary", who.today.isoformat(), who.base_currency)
     cached = cache.results.get(key)
+    record_cache("portfolio", cached is not None)
     if cached is not None:
         return cached
     summary = compute_summary(db, cache, who)
@@ -222,6 +224,7 @@ def portfolio_history(
         query.benchmark or "",
     )
     cached = cache.results.get(key)
+    record_cache("portfolio", cached is not None)
     if cached is not None:
         return cached
     body = compute_history(db, cache, who, query).model_dump_json(by_alias=True).encode()

@@ -27,6 +27,7 @@ from portfolio_tracker.engine.metals import unit_price_from_spot
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, quantize_money
 from portfolio_tracker.engine.vocabulary import MetalUnit
 from portfolio_tracker.errors import InvalidInput, NotFound, ServiceUnavailable
+from portfolio_tracker.metrics import record_cache
 from portfolio_tracker.prices import storage
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
@@ -176,6 +177,7 @@ class PriceService:
         symbol = canonical_symbol(kind, symbol)
         key = f"{kind.value}:{symbol}"
         cached = self.cache.get(key)
+        record_cache("quote", cached is not None)
         if cached is not None:
             return self._answer(kind, symbol, cached, stale=False, max_age=self._left(key))
         try:

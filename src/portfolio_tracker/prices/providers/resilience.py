@@ -21,6 +21,7 @@ import stamina.instrumentation
 
 from portfolio_tracker.breaker import BreakerState as BreakerState
 from portfolio_tracker.breaker import CircuitBreaker as CircuitBreaker
+from portfolio_tracker.metrics import FEED_ERRORS
 from portfolio_tracker.prices.providers.base import (
     FeedDataError,
     FeedUnavailable,
@@ -121,8 +122,9 @@ class FeedClient:
         try:
             response = self._send_with_retries(method, url, symbol, params, json, headers)
             result = parse(response)
-        except (FeedUnavailable, FeedDataError):
+        except (FeedUnavailable, FeedDataError) as exc:
             self.breaker.record_failure()
+            FEED_ERRORS.labels(self.source, type(exc).__name__).inc()
             raise
         except PriceFeedError:
             self.breaker.record_success()
