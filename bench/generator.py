@@ -49,7 +49,11 @@ class Portfolio:
 
 def settings_for(url: str) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=url, redis_url=None, auth_rate_limit="10000/minute"
+        _env_file=None,
+        database_url=url,
+        redis_url=None,
+        auth_rate_limit="10000/minute",
+        jobs_in_app=False,  # timings of requests only, no scheduler thread
     )
 
 

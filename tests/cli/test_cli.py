@@ -26,6 +26,7 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("AUTH_RATE_LIMIT", "100/minute")
+    monkeypatch.setenv("JOBS_IN_APP", "false")  # no scheduler thread (and no feed calls)
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     get_settings.cache_clear()
     yield url
