@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # Portfolio Tracker: a multi-stage image. The build stage installs the locked dependencies
 # and the app into a virtualenv; the runtime stage copies only that venv and runs as a
-# non-root user. Migrations: `portfolio-tracker serve` migrates on start (the default), or
-# run `portfolio-tracker migrate` as a separate step and serve with `--no-migrate` (compose.yaml
-# does the latter with a one-shot `migrate` service).
+# non-root user. Migrations: the default command `serve --migrate` migrates on start; with
+# several processes run `portfolio-tracker migrate` once as a separate step and plain `serve`
+# (compose.yaml does that with a one-shot `migrate` service).
 
 ARG PYTHON_VERSION=3.11
 
@@ -41,4 +41,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/healthz\", timeout=4)"]
 ENTRYPOINT ["portfolio-tracker"]
-CMD ["serve"]
+CMD ["serve", "--migrate"]

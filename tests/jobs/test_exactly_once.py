@@ -1,8 +1,8 @@
 """Exactly once across processes: three app processes (jobs in the app) and a worker on one
 PostgreSQL database, on loopback ports; every (job, slot) has one run.
 
-The processes start before the schema exists, so their claims fail until the test migrates;
-then they all race for the same slots at once."""
+The test holds the job_runs table locked until every process is blocked on its claim, then
+lets them all race for the same slots at once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from portfolio_tracker.db.migrate import upgrade
 from portfolio_tracker.db.models import JobRun
@@ -40,6 +40,7 @@ def free_port() -> int:
 def database(postgres_server: object, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     url = postgres_server.create_database("pt_jobs")  # type: ignore[attr-defined]
     engine = build_engine(url)
+    upgrade(engine)
     yield url, engine
     engine.dispose()
     postgres_server.drop_database(url)  # type: ignore[attr-defined]
@@ -80,11 +81,14 @@ def test_three_apps_and_a_worker_run_each_slot_once(
     ]
     names = {job.name for job in scheduled_jobs(Settings(_env_file=None))}  # type: ignore[call-arg]
     try:
-        for port in ports:
-            wait_until(lambda port=port: healthy(port), 60)
-        # Until now every claim failed (no tables yet): from the migration on, all four
-        # processes, ticking five times a second, race for the same slots.
-        upgrade(engine)
+        # The test holds job_runs locked until all four processes wait on their claim
+        # INSERT: then they race for the same slots at once.
+        with engine.connect() as holder:
+            holder.execute(text("LOCK TABLE job_runs IN EXCLUSIVE MODE"))
+            for port in ports:
+                wait_until(lambda port=port: healthy(port), 60)
+            wait_until(lambda: waiting_claims(engine) >= len(processes), 60)
+            holder.rollback()
         wait_until(lambda: finished_jobs(engine) >= names, 60)
         time.sleep(2)
         assert all(p.poll() is None for p in processes), "a process died"
@@ -100,6 +104,20 @@ def test_three_apps_and_a_worker_run_each_slot_once(
         ).all()
     assert {job for job, _, _ in per_slot} == names
     assert all(count == 1 for _, _, count in per_slot), per_slot
+
+
+def waiting_claims(engine: Engine) -> int:
+    """Sessions blocked on a lock while inserting into job_runs."""
+    with engine.connect() as connection:
+        return int(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE 'INSERT INTO job_runs%'"
+                )
+            )
+            or 0
+        )
 
 
 def finished_jobs(engine: Engine) -> set[str]:
