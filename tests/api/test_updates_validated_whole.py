@@ -170,7 +170,7 @@ def test_a_refused_date_move_names_the_date(alice: ApiUser) -> None:
     earlier = alice.put(f"/api/transactions/{sell['id']}", json={"transaction_date": "2023-12-31"})
     assert _loc(earlier) == ["body", "transaction_date"]
     assert (
-        "would make it of 2023-12-31 sell more than is held, by 4"
+        "would make this sell, on 2023-12-31, sell more than is held, by 4"
         in (earlier.json()["detail"][0]["msg"])
     )
     assert alice.get(f"/api/transactions/{sell['id']}").json() == sell

@@ -122,7 +122,10 @@ def _trade_date(value: object) -> date | datetime:
         raise ValueError("must be an ISO 8601 date or date-time string")
     match = _INSTANT_RE.match(value)
     if match is None:
-        raise ValueError("must be an ISO 8601 date (2024-03-01) or date-time (2024-03-01T10:30Z)")
+        raise ValueError(
+            "must be a real calendar day from 1900-01-01 to 2099-12-31, as an ISO 8601 date "
+            "(2024-03-01) or date-time (2024-03-01T10:30Z)"
+        )
     text = match.group(0)  # without the newline a JSON Schema `$` lets through
     if len(text) == len("2024-03-01"):
         return date.fromisoformat(text)

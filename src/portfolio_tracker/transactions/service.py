@@ -42,10 +42,10 @@ def _replay(history: list[Trade], change: str, changed_id: str, loc: list[str]) 
     try:
         check_history(history)
     except OversellError as exc:
-        sell = "it" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
+        sell = "this sell" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
         raise HistoryBroken(
             exc,
-            f"{change} would make {sell} of {exc.day.isoformat()} sell more than is held, "
+            f"{change} would make {sell}, on {exc.day.isoformat()}, sell more than is held, "
             f"by {to_plain_str(exc.shortfall)} (held {to_plain_str(exc.held)}, selling "
             f"{to_plain_str(exc.requested)})",
             loc,
