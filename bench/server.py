@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,29 +17,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-class HangingListener:
-    """Accepts TCP connections and never answers: a hung PostgreSQL or Redis."""
-
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        self.port = int(self._server.getsockname()[1])
-        self._held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._server.accept()
-            except OSError:
-                return
-            self._held.append(connection)
-
-    def close(self) -> None:
-        self._server.close()
-        for connection in self._held:
-            connection.close()
 
 
 @contextmanager

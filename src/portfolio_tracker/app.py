@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
@@ -14,14 +14,16 @@ from portfolio_tracker.accounts.account_routes import router as account_router
 from portfolio_tracker.accounts.routes import router as accounts_router
 from portfolio_tracker.accounts.security import AuthLimits, AuthThrottle
 from portfolio_tracker.api.body_limit import BodySizeLimit
+from portfolio_tracker.api.db_gate import DatabaseGate
 from portfolio_tracker.api.deps import Core
 from portfolio_tracker.api.errors import install_error_handlers
 from portfolio_tracker.api.health import DatabaseProbe
 from portfolio_tracker.api.health import router as health_router
 from portfolio_tracker.api.observability import RequestObservability
 from portfolio_tracker.api.observability import router as metrics_router
+from portfolio_tracker.api.security_headers import SecurityHeaders
 from portfolio_tracker.assets.routes import router as assets_router
-from portfolio_tracker.db.session import build_session_factory, engine_for
+from portfolio_tracker.db.session import build_session_factory, connect_breaker, engine_for
 from portfolio_tracker.error_reporting import init_error_reporting
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
@@ -134,13 +136,19 @@ def create_app(
     )
     app.state.portfolio_cache = PortfolioCache.from_redis_url(settings.redis_url, redis_guard)
     install_error_handlers(app)
-    app.middleware("http")(_security_headers)
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # Middleware, innermost first (each one added wraps those added before it).
+    # An oversized body is refused before anything reads it.
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
         larger_limits=dict.fromkeys(UPLOAD_PATHS, settings.max_upload_bytes),
     )
+    # While the database refuses connections, API requests answer 503 here, on the event
+    # loop, without taking a worker thread.
+    app.add_middleware(
+        DatabaseGate, breaker=connect_breaker(engine), trial=lambda: engine.connect().close()
+    )
+    app.add_middleware(SecurityHeaders, csp_of=content_security_policy)
     # Outermost (after the body limit): every answer, a 413 too, carries its request id.
     app.add_middleware(RequestObservability)
     for router in (
@@ -180,19 +188,3 @@ def _close_connections(app: FastAPI) -> None:
             close()
         except Exception:
             logger.exception("shutdown: closing the %s failed", name)
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if request.url.path.startswith("/api/"):
-        headers.setdefault("Cache-Control", "no-store")
-    headers.setdefault("Content-Security-Policy", content_security_policy(request.url.path))
-    if request.url.scheme == "https":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    return response

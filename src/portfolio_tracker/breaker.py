@@ -81,6 +81,15 @@ class CircuitBreaker:
                 return True
             return False
 
+    def refusing(self) -> bool:
+        """Whether `allow()` would refuse a call now (open, or its one trial in flight),
+        without taking the trial: lets a caller answer at once, before any work."""
+        with self._lock:
+            state = self._state_locked()
+            if state is BreakerState.CLOSED:
+                return False
+            return state is BreakerState.OPEN or self._trial_in_flight
+
     def record_success(self) -> None:
         with self._lock:
             if self._opened_at is not None and self._log:

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.faults import FreezableProxy, closed_port, hanging_listener
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from loopback_faults import FreezableProxy, closed_port, hanging_listener
 from portfolio_tracker.app import create_app
 from portfolio_tracker.db.migrate import upgrade
 from portfolio_tracker.db.session import build_engine, engine_for
@@ -95,6 +95,67 @@ def test_a_hanging_postgresql_answers_503_and_healthz_stays_up() -> None:
             exercise(client)
     for answer in answers:
         assert_database_unavailable(answer)
+
+
+def test_once_a_connect_failed_api_requests_are_refused_without_waiting_on_the_database(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After one connection to a hanging database failed, API requests answer 503 on the
+    event loop (api.db_gate), before routing: a hundred of them open no connection of their
+    own — only the gate's background trial does, one at a time — none waits the connect
+    timeout, and the outage is one log line, not a hundred."""
+    bearer = {"Authorization": "Bearer x"}
+    with hanging_listener() as listener:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{listener.port}/portfolio"
+        with (
+            serve_in_thread(create_app(settings_for(url))) as base,
+            httpx.Client(base_url=base, timeout=HANG) as client,
+            ThreadPoolExecutor(max_workers=20) as pool,
+        ):
+            # The first request waits the connect timeout (2 s) and opens the breaker.
+            assert_database_unavailable(client.get("/api/assets", headers=bearer))
+            before = listener.accepted
+            caplog.clear()
+            # A client bound below the connect timeout: waiting on the database would miss it.
+            answers = list(
+                pool.map(
+                    lambda _: client.get("/api/assets", headers=bearer, timeout=1.5), range(100)
+                )
+            )
+            # A trial lasts the connect timeout: at most two began while the hundred ran.
+            assert listener.accepted - before <= 2
+            assert client.get("/healthz").status_code == 200
+    unavailable = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert 1 <= len(unavailable) <= 3, [r.getMessage() for r in unavailable]
+    for answer in answers:
+        assert_database_unavailable(answer)
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_database_that_comes_back_is_noticed_without_a_request_waiting(
+    postgresql_engine: Engine,
+) -> None:
+    """A refused connect opens the breaker; when the database listens again, the gate's
+    background trial closes it and requests go through, none of them waiting meanwhile."""
+    port = closed_port()
+    url = postgresql_engine.url.set(host="127.0.0.1", port=port)
+    settings = settings_for(url.render_as_string(hide_password=False))
+    email = f"{uuid.uuid4().hex}@example.com"
+    body = {"email": email, "password": PASSWORD}
+    with TestClient(create_app(settings)) as client:
+        assert_database_unavailable(client.post("/api/auth/signup", json=body))
+        proxy = FreezableProxy(postgresql_engine.url.port or 5432, listen_port=port)
+        try:
+            deadline = time.monotonic() + HANG
+            while (answer := client.post("/api/auth/signup", json=body)).status_code == 503:
+                assert time.monotonic() < deadline, "the database was never noticed back"
+                time.sleep(0.05)
+            assert answer.status_code == 201, answer.text
+            token = answer.json()["token"]
+            assets = client.get("/api/assets", headers={"Authorization": f"Bearer {token}"})
+            assert assets.status_code == 200
+        finally:
+            proxy.close()
 
 
 def test_a_statement_that_waits_too_long_on_a_lock_answers_503(engine: Engine) -> None:

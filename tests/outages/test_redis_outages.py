@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
+from bench.faults import closed_port, hanging_listener
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from loopback_faults import closed_port, hanging_listener
 from portfolio_tracker.app import create_app
 from support import PASSWORD, make_settings
 

@@ -75,6 +75,7 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 # Seconds a client should wait before asking again after a 503 of the database.
 DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable. Try again shortly."
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -91,7 +92,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
         first_line[:200],
     )
     return JSONResponse(
-        {"detail": "The database is unavailable. Try again shortly."},
+        {"detail": DATABASE_UNAVAILABLE_DETAIL},
         status_code=503,
         headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,9 @@ def build_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) ->
         pool_timeout=timeouts.pool,
         connect_args=connect_args,
     )
-    _fail_fast_after_a_failed_connect(
-        engine, CircuitBreaker("database", 1, CONNECT_COOLDOWN, log_transitions=False)
-    )
+    breaker = CircuitBreaker("database", 1, CONNECT_COOLDOWN, log_transitions=False)
+    _fail_fast_after_a_failed_connect(engine, breaker)
+    _CONNECT_BREAKERS[engine] = breaker
     if url.get_backend_name() == "postgresql" and timeouts.statement is not None:
         # The server's statement_timeout fires first; this is for a server gone silent.
         guard_hung_calls(engine, timeouts.statement + timeouts.connect)
@@ -94,6 +95,19 @@ def build_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) ->
 # Seconds new connections fail at once after one failed: requests answer 503 immediately
 # instead of each waiting the connect timeout of a database known to be down or hanging.
 CONNECT_COOLDOWN = 1.0
+
+
+# Each server engine's connect breaker, for `connect_breaker` (weak: engines come and go in
+# tests).
+_CONNECT_BREAKERS: weakref.WeakKeyDictionary[Engine, CircuitBreaker] = weakref.WeakKeyDictionary()
+
+
+def connect_breaker(engine: Engine) -> CircuitBreaker | None:
+    """The breaker that refuses new connections of `engine` after one failed (None for
+    SQLite, whose connections never wait on a network). While it refuses, a request that
+    needs a new connection can only fail: `api.db_gate` answers such requests 503 before
+    they take a worker thread."""
+    return _CONNECT_BREAKERS.get(engine)
 
 
 def _fail_fast_after_a_failed_connect(engine: Engine, breaker: CircuitBreaker) -> None:

@@ -43,6 +43,20 @@ def test_breaker_opens_after_consecutive_failures_then_half_opens(clock: FakeClo
     assert breaker.allow()
 
 
+def test_refusing_says_what_allow_would_without_taking_the_trial(clock: FakeClock) -> None:
+    breaker = CircuitBreaker("db", failure_threshold=1, cooldown_seconds=1, clock=clock)
+    assert not breaker.refusing()
+    breaker.record_failure()
+    assert breaker.refusing()  # open
+    clock.advance(1)
+    assert not breaker.refusing()  # half-open, no trial yet...
+    assert not breaker.refusing()  # ...and asking took none
+    assert breaker.allow()
+    assert breaker.refusing()  # the trial is in flight
+    breaker.record_success()
+    assert not breaker.refusing()
+
+
 def test_a_failed_trial_reopens_for_a_full_cooldown(clock: FakeClock) -> None:
     breaker = CircuitBreaker("feed", failure_threshold=1, cooldown_seconds=30, clock=clock)
     breaker.record_failure()

@@ -1,5 +1,6 @@
-"""Faults on loopback for outage tests: a listener that never answers and a closed port
-(the real server in a thread is `support.serve_in_thread`)."""
+"""Faults on loopback for the outage tests and benches: a listener that never answers, a
+closed port, and a proxy that can go silent (the real server in a thread is the tests'
+`support.serve_in_thread`; a real server process is `bench.server.server`)."""
 
 from __future__ import annotations
 
@@ -60,11 +61,12 @@ def closed_port() -> int:
 class FreezableProxy:
     """A TCP proxy on 127.0.0.1 to `target_port` that can go silent: after `freeze()` it
     reads and forwards nothing more, in either direction, while keeping every connection
-    open — a database server that stopped answering under established connections."""
+    open — a database server that stopped answering under established connections.
+    `listen_port` (default: any free one) lets a test bring a "down" port back up."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, listen_port: int = 0) -> None:
         self._target = target_port
-        self._server = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self._server = socket.create_server(("127.0.0.1", listen_port), backlog=128)
         self.port: int = self._server.getsockname()[1]
         self._frozen = threading.Event()
         self._sockets: list[socket.socket] = []
