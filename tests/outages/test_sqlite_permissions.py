@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from portfolio_tracker.app import create_app
-
 from portfolio_tracker.db.migrate import database_problem, upgrade
 from portfolio_tracker.db.session import build_engine
 from support import PASSWORD, make_settings
