@@ -411,6 +411,7 @@ def import_transactions(
     count = sum(len(t.rows) for t in to_write)
     if not dry_run and report.ok:
         first_entry = _lock(db, user_id, [t for t in to_write if t.existing], count)
+        _refuse_assets_created_meanwhile(db, user_id, targets)
     else:
         first_entry = _last_entry_number(db, user_id) + 1
     # Assets with a refused row are not checked: their history would be incomplete.
@@ -440,6 +441,30 @@ def _lock(db: Session, user_id: uuid.UUID, targets: list[_Target], count: int) -
             db.rollback()
             raise Conflict(f"The asset {target.name!r} was deleted during the import.") from None
     return reserve_entry_numbers(db, user_id, count)
+
+
+def _refuse_assets_created_meanwhile(
+    db: Session, user_id: uuid.UUID, targets: Mapping[AssetKey, _Target]
+) -> None:
+    """Raise Conflict when an asset this import would create was recorded after the file
+    was matched against the user's assets (another import committed it meanwhile).
+
+    Two imports of one user serialise on the user's row (`_lock` reserves entry numbers),
+    so the one that waited reads here what the other committed; without this check both
+    would create the asset, and the user would hold two of it."""
+    to_create = {key for key, target in targets.items() if not target.existing}
+    if not to_create:
+        return
+    recorded = db.execute(
+        select(Asset.name, Asset.type, Asset.ticker_symbol).where(Asset.user_id == user_id)
+    )
+    clash = sorted({name for name, kind, ticker in recorded if (name, kind, ticker) in to_create})
+    if clash:
+        db.rollback()
+        raise Conflict(
+            f"The asset {clash[0]!r} was recorded by another import while this one ran; "
+            "nothing was written. Import the file again to add to it."
+        )
 
 
 def _last_entry_number(db: Session, user_id: uuid.UUID) -> int:
