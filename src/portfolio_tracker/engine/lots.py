@@ -24,6 +24,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, localcontext
 from typing import Any, Literal
 
+from portfolio_tracker.engine.actions import CorporateAction, order_actions, scale_quantity
 from portfolio_tracker.engine.dates import END_OF_DAY, OrderKey, order_key
 from portfolio_tracker.engine.money import (
     ENGINE_CONTEXT,
@@ -213,8 +214,17 @@ def _is_ordered(trades: list[Trade]) -> bool:
     return True
 
 
-def _running_quantity(ordered: list[Trade]) -> Iterator[tuple[Trade, Decimal]]:
-    """Yield each trade with the quantity held after it; raise at the first oversell."""
+def _running_quantity(
+    ordered: list[Trade], actions: Iterable[CorporateAction] = ()
+) -> Iterator[tuple[Trade, Decimal]]:
+    """Yield each trade with the quantity held after it; raise at the first oversell.
+
+    Each corporate action rescales the quantity held at the start of its ex-date
+    (``engine.actions``)."""
+    pending = order_actions(actions)
+    if pending:
+        yield from _running_quantity_with(ordered, pending)
+        return
     held = _ZERO
     with localcontext(ENGINE_CONTEXT):
         for t in ordered:
@@ -228,15 +238,42 @@ def _running_quantity(ordered: list[Trade]) -> Iterator[tuple[Trade, Decimal]]:
             yield t, held
 
 
-def check_history(trades: Iterable[Trade]) -> None:
-    """Raise OversellError for the first sell (in the order of trades) exceeding holdings."""
-    for _ in _running_quantity(order_trades(trades)):
+def _running_quantity_with(
+    ordered: list[Trade], actions: list[CorporateAction]
+) -> Iterator[tuple[Trade, Decimal]]:
+    held = _ZERO
+    pending = list(reversed(actions))  # popped from the end: earliest first
+    with localcontext(ENGINE_CONTEXT):
+        for t in ordered:
+            while pending and pending[-1].ex_date <= t.day:
+                held = scale_quantity(held, pending.pop())
+            q = t.quantity
+            if t.kind == "buy":
+                held += q
+            elif q > held:
+                raise OversellError(t.id, t.day, q, held)
+            else:
+                held -= q
+            yield t, held
+
+
+def check_history(trades: Iterable[Trade], actions: Iterable[CorporateAction] = ()) -> None:
+    """Raise OversellError for the first sell (in the order of trades) exceeding holdings,
+    with ``actions`` (corporate actions) rescaling the holding at the start of their ex-date.
+
+    The quantity held does not depend on the cost-basis method, so this check holds for every
+    method; ``engine.methods.check_lots`` adds what a method itself can refuse (``specific``
+    allocations)."""
+    for _ in _running_quantity(order_trades(trades), actions):
         pass
 
 
-def quantity_timeline(trades: Iterable[Trade]) -> list[tuple[Trade, Decimal]]:
-    """Each trade with the quantity held after it, in the order of trades; raises OversellError."""
-    return list(_running_quantity(order_trades(trades)))
+def quantity_timeline(
+    trades: Iterable[Trade], actions: Iterable[CorporateAction] = ()
+) -> list[tuple[Trade, Decimal]]:
+    """Each trade with the quantity held after it, in the order of trades (``actions``
+    applied at the start of their ex-date); raises OversellError."""
+    return list(_running_quantity(order_trades(trades), actions))
 
 
 def run_fifo(trades: Iterable[Trade]) -> FifoResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["AssetType", "Metal", "MetalUnit"]
+__all__ = ["AssetType", "CorporateActionKind", "CostBasisMethod", "Metal", "MetalUnit"]
 
 
 # What kind of thing an asset is; decides which feed can price it. (No docstring: it would
@@ -44,3 +44,20 @@ class MetalUnit(StrEnum):
     TAM = "tam"
     CUMHURIYET = "cumhuriyet"
     GREMSE = "gremse"
+
+
+# How a sell picks the lots it consumes (engine.methods.run_lots). No docstring: it would
+# become the description of the type in the OpenAPI document.
+class CostBasisMethod(StrEnum):
+    fifo = "fifo"  # oldest lot first (the default)
+    average = "average"  # moving weighted average; resets when the quantity reaches zero
+    lifo = "lifo"  # newest lot first
+    hifo = "hifo"  # highest unit cost first (fees included); ties: older first
+    specific = "specific"  # the sell names its lots; FIFO for a sell that names none
+
+
+# A corporate action that changes every open lot's quantity by numerator/denominator.
+class CorporateActionKind(StrEnum):
+    SPLIT = "split"  # numerator > denominator (a 2-for-1 split is 2/1)
+    REVERSE_SPLIT = "reverse_split"  # numerator < denominator (1-for-10 is 1/10)
+    BONUS = "bonus"  # bonus issue of p %: (100 + p)/100

@@ -1,0 +1,390 @@
+"""Cost-basis methods and corporate actions over one asset's trades (``run_lots``).
+
+The figures and their exactness are those of ``engine.lots`` (module doc there): a buy's fee is
+capitalised into its lot, a sell's fee comes off its proceeds, a partial piece of a lot costs
+``remaining_cost * taken / remaining`` rounded once at 1e-40 and the last piece of a lot takes
+all of its remaining cost, so "bought cost = remaining cost + consumed cost" holds to the last
+digit under every method. Methods (``CostBasisMethod``):
+
+* ``fifo`` — the oldest open lot first: ``engine.lots.run_fifo`` itself when there is no
+  corporate action (its tuned loop), the same figures otherwise.
+* ``lifo`` — the newest open lot first.
+* ``hifo`` — the highest unit cost first, the unit cost being the buy's
+  ``(quantity x price + fee) / quantity`` (fees included); equal unit costs: the older first.
+  Corporate actions rescale every lot alike, so they never change this order.
+* ``average`` — moving weighted average: the pool holds the quantity and the total cost of
+  every open lot; a sell costs ``pool cost x sold / held`` (the last unit takes all that is
+  left, so the pool returns to exactly zero when the quantity does: it resets) and a buy adds
+  its quantity and cost. Convention for the lots: ``Realization.consumed`` still names lots, for
+  their buy dates — the sold quantity is attributed to the open lots oldest first, each piece
+  at the average cost (``sell cost x piece / sold``, the last piece taking the rest) — and each
+  open lot carries ``pool cost x its quantity / held`` (the newest open lot takes the rest),
+  with ``cost_per_unit`` the pool's average. So lot costs always add up to the pool.
+* ``specific`` — a sell names its lots: ``allocations[sell_id]`` is a sequence of
+  ``(buy_id, quantity)`` whose quantities add up to the sell's quantity exactly; each buy must
+  be a lot still open at the sell's moment (an earlier buy) with at least that quantity left
+  (quantities are those in force at the sell, i.e. after any corporate action before it); else
+  ``AllocationError``. A sell without allocations falls back to FIFO. Allocations keyed by an
+  id that is no trade are ignored (the caller stores them per sell); keyed by a buy, refused.
+  Under any other method allocations are ignored.
+
+Corporate actions (``engine.actions``) rescale every open lot at the start of their ex-date,
+before that day's trades; quantities of later trades are post-action. An ``OpenLot`` then
+shows its buy's quantity and prices in post-action units: ``original_quantity`` x n/d,
+``price_per_unit`` and ``cost_per_unit`` x d/n (products of every action since the buy).
+Actions after the last trade apply too: the caller passes only those it wants in force.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import Literal
+
+from portfolio_tracker.engine.actions import (
+    CorporateAction,
+    order_actions,
+    scale_lots,
+    scale_quantity,
+)
+from portfolio_tracker.engine.lots import (
+    FifoResult,
+    LotConsumption,
+    OpenLot,
+    OversellError,
+    Realization,
+    Trade,
+    check_history,
+    order_trades,
+    run_fifo,
+)
+from portfolio_tracker.engine.money import ENGINE_CONTEXT, to_plain_str
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
+
+__all__ = [
+    "AllocationError",
+    "Allocations",
+    "LotsResult",
+    "check_lots",
+    "run_lots",
+]
+
+LotsResult = FifoResult  # the result of any method; the name FifoResult is kept for callers
+Allocations = Mapping[str, Sequence[tuple[str, Decimal]]]
+AllocationProblem = Literal["sum", "not_open", "insufficient", "quantity", "not_a_sell"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_QUANTUM = Decimal("1E-40")
+
+
+class AllocationError(ValueError):
+    """A ``specific`` sell's allocations cannot be honoured.
+
+    ``problem``: ``sum`` (they do not add up to the sell's quantity; ``buy_id`` is None),
+    ``quantity`` (a quantity is not > 0), ``not_open`` (``buy_id`` is no lot open at the
+    sell's moment: unknown, later, or used up), ``insufficient`` (the lot holds only
+    ``available``), ``not_a_sell`` (``sell_id`` is a buy).
+    """
+
+    def __init__(
+        self,
+        sell_id: str,
+        day: date | None,
+        buy_id: str | None,
+        problem: AllocationProblem,
+        message: str,
+        available: Decimal | None = None,
+    ) -> None:
+        self.sell_id = sell_id
+        self.day = day
+        self.buy_id = buy_id
+        self.problem: AllocationProblem = problem
+        self.available = available
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        args = (self.sell_id, self.day, self.buy_id, self.problem, str(self), self.available)
+        return (type(self), args)
+
+
+class _Lot:
+    __slots__ = ("buy", "cost", "den", "num", "remaining")
+
+    def __init__(self, buy: Trade) -> None:
+        self.buy = buy
+        self.remaining = buy.quantity
+        self.cost = buy.quantity * buy.price_per_unit + buy.fee
+        self.num = _ONE  # products of every action's numerator / denominator since the buy
+        self.den = _ONE
+
+
+def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    value = amount * part / whole
+    rounded = value.quantize(_QUANTUM)
+    return value if rounded == value else rounded
+
+
+def run_lots(
+    trades: Iterable[Trade],
+    method: CostBasisMethod | str = CostBasisMethod.fifo,
+    *,
+    actions: Iterable[CorporateAction] = (),
+    allocations: Allocations | None = None,
+) -> LotsResult:
+    """Match sells to lots by ``method`` with ``actions`` applied (module doc).
+
+    Trades in any order (put in the order of trades here). Raises ``OversellError`` at the
+    first sell exceeding what is held (actions applied), ``AllocationError`` for a ``specific``
+    sell whose allocations cannot be honoured, ValueError for an unknown method.
+    """
+    chosen = CostBasisMethod(method)
+    pending = order_actions(actions)
+    if not pending and (
+        chosen == CostBasisMethod.fifo or (chosen == CostBasisMethod.specific and not allocations)
+    ):
+        return run_fifo(trades)
+    # Same reason as run_fifo: the replay creates no cycles, the collector could free nothing.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ordered = order_trades(trades)
+        with localcontext(ENGINE_CONTEXT):
+            return _replay(ordered, chosen, pending, allocations or {})
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def check_lots(
+    trades: Iterable[Trade],
+    method: CostBasisMethod | str = CostBasisMethod.fifo,
+    *,
+    actions: Iterable[CorporateAction] = (),
+    allocations: Allocations | None = None,
+) -> None:
+    """Raise what ``run_lots`` would raise, without building its result when the method
+    cannot refuse more than an oversell (``engine.lots.check_history``)."""
+    if CostBasisMethod(method) == CostBasisMethod.specific and allocations:
+        run_lots(trades, method, actions=actions, allocations=allocations)
+    else:
+        check_history(trades, actions)
+
+
+def _replay(
+    ordered: list[Trade],
+    method: CostBasisMethod,
+    pending: list[CorporateAction],
+    allocations: Allocations,
+) -> LotsResult:
+    """The generic replay of run_lots (any method, actions); under ENGINE_CONTEXT."""
+    average = method == CostBasisMethod.average
+    specific = method == CostBasisMethod.specific
+    alive: dict[str, _Lot] = {}  # open lots by buy id, in buy order
+    queue: deque[_Lot] = deque()  # fifo, specific, average: oldest first
+    stack: list[_Lot] = []  # lifo
+    heap: list[tuple[Decimal, int, _Lot]] = []  # hifo: (-unit cost, buy order, lot)
+    pool_cost = _ZERO  # average: the cost of everything held
+    held = _ZERO
+    realized = _ZERO
+    realizations: list[Realization] = []
+    pending = list(reversed(pending))  # popped from the end: earliest first
+    seq = 0
+
+    def next_lot() -> _Lot:
+        # Lots used up elsewhere (specific allocations) stay in the containers until reached.
+        if method == CostBasisMethod.lifo:
+            while stack[-1].remaining == 0:
+                stack.pop()
+            return stack[-1]
+        if method == CostBasisMethod.hifo:
+            while heap[0][2].remaining == 0:
+                heapq.heappop(heap)
+            return heap[0][2]
+        while queue[0].remaining == 0:
+            queue.popleft()
+        return queue[0]
+
+    def take(lot: _Lot, want: Decimal) -> LotConsumption:
+        remaining = lot.remaining
+        if want >= remaining:
+            piece = LotConsumption(lot.buy.id, lot.buy.day, remaining, lot.cost)
+            lot.remaining = _ZERO
+            lot.cost = _ZERO
+            del alive[lot.buy.id]
+            return piece
+        cost = _share(lot.cost, want, remaining)
+        lot.remaining = remaining - want
+        lot.cost -= cost
+        return LotConsumption(lot.buy.id, lot.buy.day, want, cost)
+
+    def apply(action: CorporateAction) -> None:
+        nonlocal held
+        lots = list(alive.values())
+        for lot, quantity in zip(
+            lots, scale_lots([x.remaining for x in lots], action), strict=True
+        ):
+            lot.remaining = quantity
+            lot.num *= action.numerator
+            lot.den *= action.denominator
+        held = scale_quantity(held, action)
+
+    for t in ordered:
+        while pending and pending[-1].ex_date <= t.day:
+            apply(pending.pop())
+        q = t.quantity
+        if t.kind == "buy":
+            if specific and t.id in allocations:
+                raise AllocationError(
+                    t.id,
+                    t.day,
+                    None,
+                    "not_a_sell",
+                    f"trade {t.id} is a buy: it has no lots to name",
+                )
+            lot = _Lot(t)
+            alive[t.id] = lot
+            if method == CostBasisMethod.lifo:
+                stack.append(lot)
+            elif method == CostBasisMethod.hifo:
+                heapq.heappush(heap, (-(lot.cost / q), seq, lot))
+            else:
+                queue.append(lot)
+            seq += 1
+            held += q
+            pool_cost += lot.cost
+            continue
+        if q > held:
+            raise OversellError(t.id, t.day, q, held)
+        chosen = allocations.get(t.id) if specific else None
+        if chosen:
+            pieces = _allocated(t, chosen, alive, take)
+        else:
+            pieces = []
+            need = q
+            while need:
+                piece = take(next_lot(), need)
+                pieces.append(piece)
+                need -= piece.quantity
+        if average:
+            cost = pool_cost if q == held else _share(pool_cost, q, held)
+            pool_cost -= cost
+            pieces = _at_average(pieces, cost, q)
+        else:
+            cost = sum((p.cost for p in pieces), _ZERO)
+        held -= q
+        proceeds = q * t.price_per_unit - t.fee
+        pnl = proceeds - cost
+        realized += pnl
+        realizations.append(Realization(t.id, t.day, q, proceeds, cost, pnl, tuple(pieces)))
+    while pending:
+        apply(pending.pop())
+    return _result(list(alive.values()), realizations, realized, pool_cost if average else None)
+
+
+def _allocated(
+    sell: Trade,
+    chosen: Sequence[tuple[str, Decimal]],
+    alive: dict[str, _Lot],
+    take: Callable[[_Lot, Decimal], LotConsumption],
+) -> list[LotConsumption]:
+    """The pieces a specific sell names, checked (see AllocationError)."""
+    total = _ZERO
+    for buy_id, quantity in chosen:
+        if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
+            raise AllocationError(
+                sell.id,
+                sell.day,
+                buy_id,
+                "quantity",
+                f"sell {sell.id}: the quantity taken from lot {buy_id} must be > 0",
+            )
+        total += quantity
+    if total != sell.quantity:
+        raise AllocationError(
+            sell.id,
+            sell.day,
+            None,
+            "sum",
+            f"sell {sell.id}: allocations add up to {to_plain_str(total)},"
+            f" not the sell's quantity {to_plain_str(sell.quantity)}",
+        )
+    pieces: list[LotConsumption] = []
+    for buy_id, quantity in chosen:
+        lot = alive.get(buy_id)
+        if lot is None:
+            raise AllocationError(
+                sell.id,
+                sell.day,
+                buy_id,
+                "not_open",
+                f"sell {sell.id}: lot {buy_id} is not open at the sell's moment",
+            )
+        if lot.remaining < quantity:
+            raise AllocationError(
+                sell.id,
+                sell.day,
+                buy_id,
+                "insufficient",
+                f"sell {sell.id}: lot {buy_id} holds {to_plain_str(lot.remaining)},"
+                f" not {to_plain_str(quantity)}",
+                available=lot.remaining,
+            )
+        pieces.append(take(lot, quantity))
+    return pieces
+
+
+def _at_average(pieces: list[LotConsumption], cost: Decimal, sold: Decimal) -> list[LotConsumption]:
+    """The same pieces, costed at the average: their share of ``cost``, the last the rest."""
+    out = []
+    left = cost
+    for i, p in enumerate(pieces):
+        share = left if i == len(pieces) - 1 else _share(cost, p.quantity, sold)
+        left -= share
+        out.append(LotConsumption(p.buy_id, p.buy_day, p.quantity, share))
+    return out
+
+
+def _result(
+    lots: list[_Lot],
+    realizations: list[Realization],
+    realized: Decimal,
+    pool_cost: Decimal | None,
+) -> LotsResult:
+    quantity = sum((lot.remaining for lot in lots), _ZERO)
+    if pool_cost is not None:
+        # Average: each open lot carries its share of the pool; the newest takes the rest.
+        left = pool_cost
+        for i, lot in enumerate(lots):
+            lot.cost = left if i == len(lots) - 1 else _share(pool_cost, lot.remaining, quantity)
+            left -= lot.cost
+    open_lots = []
+    cost_basis = _ZERO
+    for lot in lots:
+        buy = lot.buy
+        bq, price = buy.quantity, buy.price_per_unit
+        if pool_cost is not None:
+            cost_per_unit = pool_cost / quantity
+        elif lot.num == lot.den:
+            cost_per_unit = (bq * price + buy.fee) / bq
+        else:
+            cost_per_unit = (bq * price + buy.fee) * lot.den / (bq * lot.num)
+        if lot.num != lot.den:
+            bq = _share(bq, lot.num, lot.den)
+            price = _share(price, lot.den, lot.num)
+        open_lots.append(
+            OpenLot(buy.id, buy.day, bq, lot.remaining, price, cost_per_unit, lot.cost)
+        )
+        cost_basis += lot.cost
+    return FifoResult(
+        open_lots=tuple(open_lots),
+        realizations=tuple(realizations),
+        quantity=quantity,
+        cost_basis=cost_basis,
+        average_cost=cost_basis / quantity if quantity else None,
+        realized_pnl=realized,
+    )
