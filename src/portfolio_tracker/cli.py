@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -142,7 +142,8 @@ def create_user(
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from exc
         db.commit()
-        typer.echo(f"created user {user.email} ({user.id})")
+        admin = ", admin: the first account" if user.is_admin else ""
+        typer.echo(f"created user {user.email} ({user.id}{admin})")
 
 
 def _user_id(db: Any, email: str) -> Any:
@@ -223,6 +224,96 @@ def purge_sessions() -> None:
         purged = purge_expired(db, settings)
         db.commit()
     typer.echo(f"purged {purged} sessions")
+
+
+def _echo_table(rows: Sequence[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; the last one is left as it is."""
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(widths[n]) for n, cell in enumerate(row[:-1])]
+        typer.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+users_app = typer.Typer(
+    help="Accounts, for the administrator: list, disable and enable, admin rights.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _when(moment: Any) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: email, created, admin, disabled since, assets, transactions, last
+    active (latest use of a current session or API token)."""
+    from portfolio_tracker.accounts.admin import list_accounts
+
+    with _session_factory()() as db:
+        accounts = list_accounts(db)
+    table = [("EMAIL", "CREATED", "ADMIN", "DISABLED", "ASSETS", "TRANSACTIONS", "LAST ACTIVE")]
+    for a in accounts:
+        table.append(
+            (
+                a.email,
+                _when(a.created_at),
+                "yes" if a.is_admin else "no",
+                _when(a.disabled_at),
+                str(a.assets),
+                str(a.transactions),
+                _when(a.last_active),
+            )
+        )
+    _echo_table(table)
+    typer.echo(f"{len(accounts)} accounts")
+
+
+def _change_account(change: Callable[[Any, str], Any], email: str, done: str) -> None:
+    """Run an accounts.admin change on `email`; one line on stderr and status 1 when there
+    is no such account."""
+    from portfolio_tracker.errors import NotFound
+
+    with _session_factory()() as db:
+        try:
+            user = change(db, email)
+        except NotFound as exc:
+            raise fail(exc.detail) from None
+    typer.echo(f"{user.email}: {done}")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable an account: all its sessions and API tokens are revoked at once, and it can
+    no longer sign in (403) until enabled again. Its data stays."""
+    from portfolio_tracker.accounts.admin import disable
+
+    _change_account(disable, email, "disabled; its sessions and API tokens are revoked")
+
+
+@users_app.command("enable")
+def users_enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    from portfolio_tracker.accounts.admin import enable
+
+    _change_account(enable, email, "enabled")
+
+
+@users_app.command("make-admin")
+def users_make_admin(email: str) -> None:
+    """Make an account an administrator."""
+    from portfolio_tracker.accounts.admin import set_admin
+
+    _change_account(lambda db, e: set_admin(db, e, True), email, "is an admin")
+
+
+@users_app.command("revoke-admin")
+def users_revoke_admin(email: str) -> None:
+    """Take the administrator rights from an account."""
+    from portfolio_tracker.accounts.admin import set_admin
+
+    _change_account(lambda db, e: set_admin(db, e, False), email, "is no longer an admin")
 
 
 prices_app = typer.Typer(help="Fetch and store prices and exchange rates.", no_args_is_help=True)

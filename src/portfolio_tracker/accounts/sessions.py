@@ -36,14 +36,15 @@ def create(
 def find_active(
     db: Session, token: str, settings: Settings
 ) -> tuple[UserSession, User, bool] | None:
-    """The session and user behind a token, or None. Extends the session at most once
-    per `session_refresh_after_seconds` (the third item says whether it did)."""
+    """The session and user behind a token, or None (also for a disabled account). Extends
+    the session at most once per `session_refresh_after_seconds` (the third item says
+    whether it did)."""
     if len(token) > 256:
         return None
     row = db.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == hash_token(token))
+        .where(UserSession.token_hash == hash_token(token), User.disabled_at.is_(None))
     ).first()
     if row is None:
         return None

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,6 +53,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The entry number the user's last new transaction got (see Transaction.entry_number).
     last_entry_number: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The first account of a database is made admin at sign-up (accounts.service); the CLI
+    # grants and revokes it later.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set by `portfolio-tracker users disable`: no sign-in, no session, no API token.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserSession(Base):

@@ -13,7 +13,7 @@ from portfolio_tracker.accounts.routes import client_ip
 from portfolio_tracker.accounts.schemas import SignInRequest, SignUpRequest
 from portfolio_tracker.accounts.security import AuthThrottle
 from portfolio_tracker.db.models import User, UserSession
-from portfolio_tracker.errors import Conflict, RateLimited, Unauthorized
+from portfolio_tracker.errors import Conflict, Forbidden, RateLimited, Unauthorized
 from portfolio_tracker.usersettings import service as user_settings
 from portfolio_tracker.usersettings.schemas import SettingsUpdate
 from portfolio_tracker.web import csrf
@@ -62,6 +62,11 @@ def sign_in(page: FormPage, throttle: Throttle) -> Response:
         return sign_in_form(page, errors_from_validation(exc, page.gettext), values["email"])
     except Unauthorized:
         message = page.gettext("Invalid email or password.")
+        return sign_in_form(page, {FORM: [message]}, values["email"])
+    except Forbidden:  # the account is disabled (said only after the right password)
+        message = page.gettext(
+            "This account is disabled. Ask the administrator of this site to enable it."
+        )
         return sign_in_form(page, {FORM: [message]}, values["email"])
     except RateLimited as exc:
         return sign_in_form(page, {FORM: [too_many(page, exc)]}, values["email"])
