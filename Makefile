@@ -16,7 +16,7 @@ FRONTEND := src/portfolio_tracker/web/frontend
 VENDOR_STAMP := src/portfolio_tracker/web/static/vendor/.installed
 NODE_PATH_FIRST := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: install install-app run test test-fast lint bench clean messages
+.PHONY: install install-app run test test-fast lint bench bench-scaleout clean messages
 
 $(STAMP_APP): pyproject.toml uv.lock requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -67,6 +67,12 @@ messages: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Three app processes and a worker on a fresh PostgreSQL database and Redis db
+# SCALEOUT_REDIS_DB, 60 s of mixed load; exit status 1 when a check fails (README).
+SCALEOUT_REDIS_DB ?= 13
+bench-scaleout: install
+	$(BIN)/python -m bench.scaleout --redis-db $(SCALEOUT_REDIS_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules \
