@@ -25,6 +25,7 @@ from portfolio_tracker.api.security_headers import SecurityHeaders
 from portfolio_tracker.assets.routes import router as assets_router
 from portfolio_tracker.db.session import build_session_factory, connect_breaker, engine_for
 from portfolio_tracker.error_reporting import init_error_reporting
+from portfolio_tracker.indices.routes import router as indices_router
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.manual_rates.routes import router as manual_rates_router
@@ -39,6 +40,7 @@ from portfolio_tracker.prices.rate_limit import PriceThrottle
 from portfolio_tracker.prices.routes import router as prices_router
 from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.redis_guard import RedisGuard
+from portfolio_tracker.reports.routes import router as reports_router
 from portfolio_tracker.settings import Settings, get_settings
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.transfer.routes import router as transfer_router
@@ -167,6 +169,8 @@ def create_app(
         portfolio_router,
         transfer_router,
         account_router,
+        indices_router,
+        reports_router,
     ):
         app.include_router(router)
     install_web(app)  # pages, static files, HTML error pages (after the API's handlers)

@@ -133,6 +133,24 @@ NO_FOREIGN_ID |= {
     ("DELETE", "/api/account"),
 }
 
+# Index series and the realised-gains report: a series name is the caller's own namespace
+# (another user's series of the same name is never read nor written), the report their own.
+REQUESTS.update(
+    {
+        ("GET", "/api/indices/{name}"): ("/api/indices/yi-ufe", None),
+        ("POST", "/api/indices/{name}"): (
+            "/api/indices/yi-ufe",
+            {"values": [{"month": "2024-01", "value": "1"}]},
+        ),
+        ("GET", "/api/reports/realized"): ("/api/reports/realized?year=2024", None),
+    }
+)
+NO_FOREIGN_ID |= {
+    ("GET", "/api/indices/{name}"),
+    ("POST", "/api/indices/{name}"),
+    ("GET", "/api/reports/realized"),
+}
+
 
 def _manual_price(owner: ApiUser, asset_id: str) -> str:
     body = {"asset_id": asset_id, "date": "2024-01-01", "price": "1"}

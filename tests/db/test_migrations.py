@@ -239,3 +239,91 @@ def test_0003_turns_instants_into_calendar_days_and_entry_order_and_back(
     upgrade(fresh_engine)  # and up again over the downgraded data
     with Session(fresh_engine) as db:
         assert db.query(Transaction).count() == len(OLD_ROWS)
+
+
+def test_0008_adds_foreign_security_and_index_values_keeping_every_trade(
+    fresh_engine: Engine,
+) -> None:
+    """A batch copy of `assets` on SQLite would cascade to its transactions: 0008 alters in
+    place, so up, down and up again keep every row."""
+    upgrade(fresh_engine, "0007")
+    uid = ALICE
+    asset_id, tx_id = uuid.uuid4(), uuid.uuid4()
+    uuid_type = sa.Uuid()
+    users = _table(
+        "users",
+        sa.column("id", uuid_type),
+        sa.column("email"),
+        sa.column("hashed_password"),
+        sa.column("created_at", UTCDateTime()),
+    )
+    assets = _table(
+        "assets",
+        sa.column("id", uuid_type),
+        sa.column("user_id", uuid_type),
+        sa.column("name"),
+        sa.column("type"),
+        sa.column("currency"),
+        sa.column("next_sequence"),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    txs = _table(
+        "transactions",
+        sa.column("id", uuid_type),
+        sa.column("user_id", uuid_type),
+        sa.column("asset_id", uuid_type),
+        sa.column("type"),
+        sa.column("quantity", ExactDecimal()),
+        sa.column("price_per_unit", ExactDecimal()),
+        sa.column("fee", ExactDecimal()),
+        sa.column("trade_date", sa.Date()),
+        sa.column("entry_number"),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            users.insert().values(id=uid, email="a@example.com", hashed_password="h", created_at=T)
+        )
+        connection.execute(
+            assets.insert().values(
+                id=asset_id,
+                user_id=uid,
+                name="A",
+                type="stock",
+                currency="USD",
+                next_sequence=1,
+                created_at=T,
+                updated_at=T,
+            )
+        )
+        connection.execute(
+            txs.insert().values(
+                id=tx_id,
+                user_id=uid,
+                asset_id=asset_id,
+                type="buy",
+                quantity=1,
+                price_per_unit=1,
+                fee=0,
+                trade_date=date(2024, 1, 2),
+                entry_number=1,
+                created_at=T,
+                updated_at=T,
+            )
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as connection:
+        flags = connection.execute(text("SELECT foreign_security FROM assets")).scalars().all()
+        assert [bool(f) for f in flags] == [False]
+        assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1
+    assert "index_values" in inspect(fresh_engine).get_table_names()
+    downgrade(fresh_engine, "0007")
+    assert "index_values" not in inspect(fresh_engine).get_table_names()
+    assert "foreign_security" not in {
+        c["name"] for c in inspect(fresh_engine).get_columns("assets")
+    }
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1

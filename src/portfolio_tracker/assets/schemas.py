@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     computed_field,
@@ -100,6 +101,11 @@ class AssetCreate(StrictBody):
         default=None, description="Metals only; coins carry their own standard fineness."
     )
     price_source: PriceSource = PriceSource.auto
+    foreign_security: StrictBool = Field(
+        default=False,
+        description="A security held abroad: the Türkiye mode of the realised-gains report "
+        "declares its gains.",
+    )
 
     @field_validator("unit", "fineness")
     @classmethod
@@ -121,6 +127,7 @@ class AssetUpdate(StrictBody):
     price_source: PriceSource | None = Field(
         default=None, description="null or left out keeps the current source."
     )
+    foreign_security: StrictBool | None = optional_not_null()
 
 
 class AssetOut(BaseModel):
@@ -134,6 +141,7 @@ class AssetOut(BaseModel):
     unit: MetalUnit | None
     fineness: DecimalText | None
     price_source: Annotated[PriceSource, BeforeValidator(lambda v: v or PriceSource.auto)]
+    foreign_security: bool
     created_at: datetime
     updated_at: datetime
 

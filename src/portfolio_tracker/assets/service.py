@@ -41,6 +41,7 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
         unit=body.unit.value if body.unit else None,
         fineness=body.fineness,
         price_source=body.price_source.value,
+        foreign_security=body.foreign_security,
     )
     db.add(asset)
     bump_user(db, user_id)
@@ -68,6 +69,7 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
         "unit": asset.unit,
         "fineness": asset.fineness,
         "price_source": asset.price_source or "auto",
+        "foreign_security": asset.foreign_security,
     }
     whole = validate_whole(AssetCreate, {**stored, **changes})
     new_type = whole.type.value
@@ -90,6 +92,7 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
     asset.unit = new_unit
     asset.fineness = whole.fineness
     asset.price_source = whole.price_source.value
+    asset.foreign_security = whole.foreign_security
     bump_user(db, user_id)
     db.commit()
     return asset

@@ -96,6 +96,8 @@ class Asset(Base):
     unit: Mapped[str | None] = mapped_column(String(32))
     fineness: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     price_source: Mapped[str | None] = mapped_column(String(32), default="auto")
+    # A security held abroad: the Türkiye mode of the realised-gains report declares it.
+    foreign_security: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Counts the writes to this asset's transactions: bumping it is how a write takes the
     # asset's lock (see the trade-history lock). It orders nothing.
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -219,6 +221,22 @@ class ManualRate(Base):
     quote: Mapped[str] = mapped_column(String(3))
     rate: Mapped[Decimal] = mapped_column(ExactDecimal)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IndexValue(Base):
+    """One month of a user's index series (e.g. Yİ-ÜFE): `month` is the month's first day."""
+
+    __tablename__ = "index_values"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", "month", name="uq_index_values_user_name_month"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    month: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 # What a user without stored settings gets (and a new settings row starts from).

@@ -34,6 +34,7 @@ __all__ = [
     "METHODS",
     "AssetTotals",
     "Piece",
+    "PieceSums",
     "ReportRow",
     "ReportTotals",
     "UnknownMethodError",
@@ -41,6 +42,7 @@ __all__ = [
     "pieces_of",
     "realizations_of",
     "report_rows",
+    "sum_pieces",
     "year_totals",
 ]
 
@@ -204,6 +206,28 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
     return total
 
 
+@dataclass(frozen=True, slots=True)
+class PieceSums:
+    """Sums of pieces in their asset's own currency."""
+
+    quantity: Decimal
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+
+
+def sum_pieces(pieces: Iterable[Piece]) -> PieceSums:
+    """Exact sums of the pieces' quantity, proceeds, cost and gain (zeros for none)."""
+    quantity = proceeds = cost = gain = _ZERO
+    with localcontext(ENGINE_CONTEXT):
+        for p in pieces:
+            quantity += p.quantity
+            proceeds += p.proceeds
+            cost += p.cost
+            gain += p.gain
+    return PieceSums(quantity, proceeds, cost, gain)
+
+
 def year_totals(rows: Sequence[ReportRow]) -> ReportTotals:
     """Sums of the rows' converted figures (zeros for no rows)."""
     with localcontext(ENGINE_CONTEXT):
@@ -220,17 +244,17 @@ def asset_totals(rows: Sequence[ReportRow]) -> list[AssetTotals]:
     for r in rows:
         by_asset.setdefault(r.asset_key, []).append(r)
     out: list[AssetTotals] = []
-    with localcontext(ENGINE_CONTEXT):
-        for key, own in by_asset.items():
-            out.append(
-                AssetTotals(
-                    asset_key=key,
-                    currency=own[0].currency,
-                    quantity=sum((r.piece.quantity for r in own), _ZERO),
-                    proceeds=sum((r.piece.proceeds for r in own), _ZERO),
-                    cost=sum((r.piece.cost for r in own), _ZERO),
-                    gain=sum((r.piece.gain for r in own), _ZERO),
-                    converted=year_totals(own),
-                )
+    for key, own in by_asset.items():
+        sums = sum_pieces(r.piece for r in own)
+        out.append(
+            AssetTotals(
+                asset_key=key,
+                currency=own[0].currency,
+                quantity=sums.quantity,
+                proceeds=sums.proceeds,
+                cost=sums.cost,
+                gain=sums.gain,
+                converted=year_totals(own),
             )
+        )
     return out
