@@ -578,5 +578,48 @@ def jobs_run(name: str) -> None:
         raise typer.Exit(1)
 
 
+report_app = typer.Typer(help="Reports of an account's figures.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("realized")
+def report_realized(
+    year: Annotated[int, typer.Option(min=1900, max=9998, help="Sells of this calendar year.")],
+    user: Annotated[str, typer.Option(help="The account (its email).")],
+    currency: Annotated[
+        str | None, typer.Option(help="ISO 4217 code; default: the account's base currency.")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Cost-basis method; default: each asset's own.")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="standard, or tr (Türkiye mode).")] = "standard",
+    output_format: Annotated[
+        str, typer.Option("--format", help="table (default), csv or json.")
+    ] = "table",
+) -> None:
+    """The realised-gains report of a year (the same figures as GET /api/reports/realized)."""
+    from portfolio_tracker.errors import InvalidInput
+    from portfolio_tracker.reports.csv_io import report_csv
+    from portfolio_tracker.reports.schemas import report_out
+    from portfolio_tracker.reports.service import Mode
+    from portfolio_tracker.reports.text import report_table
+
+    if output_format not in ("table", "csv", "json"):
+        raise fail("--format must be table, csv or json", 2)
+    if mode not in {m.value for m in Mode}:
+        raise fail("--mode must be standard or tr", 2)
+    with _session_factory()() as db:
+        try:
+            report = report_out(db, _user_id(db, user), year, currency, method, Mode(mode))
+        except InvalidInput as exc:
+            raise fail(f"--{exc.loc[-1]}: {exc.detail}", 2) from None
+    if output_format == "json":
+        typer.echo(report.model_dump_json(indent=2))
+    elif output_format == "csv":
+        sys.stdout.write(report_csv(report))
+    else:
+        typer.echo(report_table(report))
+
+
 if __name__ == "__main__":
     app()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
@@ -17,7 +15,7 @@ from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys
 from portfolio_tracker.reports import service
 from portfolio_tracker.reports.csv_io import filename, report_csv
-from portfolio_tracker.reports.schemas import ReportOut, standard_out, tr_out
+from portfolio_tracker.reports.schemas import ReportOut, report_out
 
 router = api_router(prefix="/api/reports", tags=["reports"])
 
@@ -25,20 +23,6 @@ router = api_router(prefix="/api/reports", tags=["reports"])
 class Format(StrEnum):
     json = "json"
     csv = "csv"
-
-
-def build_report(
-    db: Session,
-    user_id: uuid.UUID,
-    year: int,
-    currency: str | None,
-    method: str | None,
-    mode: service.Mode,
-) -> ReportOut:
-    """The report as the API answers it (shared by the page and the CLI)."""
-    if mode is service.Mode.tr:
-        return tr_out(service.tr_report(db, user_id, year, method))
-    return standard_out(service.standard_report(db, user_id, year, currency, method))
 
 
 @router.get(
@@ -80,7 +64,7 @@ def realized_report(
     split by quantity) and gain, in the asset's currency and in `currency` (cost at the buy
     date's rate, proceeds at the sell date's; each rate and its date shown); totals per asset
     and for the year. `mode=tr`: see README "Realised-gains report"."""
-    report = build_report(db, principal.user.id, year, currency, method, mode)
+    report = report_out(db, principal.user.id, year, currency, method, mode)
     wants_csv = format is Format.csv or (
         format is None and "text/csv" in request.headers.get("accept", "")
     )

@@ -12,11 +12,19 @@ from datetime import date as Day
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from portfolio_tracker.api.types import DecimalText, MoneyText
 from portfolio_tracker.engine.fx import RateQuote
 from portfolio_tracker.engine.tax_tr import TcmbRate, TrRow
-from portfolio_tracker.reports.service import AssetRef, StandardReport, TrReport
+from portfolio_tracker.reports.service import (
+    AssetRef,
+    Mode,
+    StandardReport,
+    TrReport,
+    standard_report,
+    tr_report,
+)
 
 NOTE = (
     "Not tax advice: the figures show their working; you decide what to declare. Türkiye "
@@ -263,3 +271,18 @@ def tr_out(report: TrReport) -> ReportOut:
             not_covered=[ref.name for ref in report.not_covered],
         ),
     )
+
+
+def report_out(
+    db: Session,
+    user_id: uuid.UUID,
+    year: int,
+    currency: str | None,
+    method: str | None,
+    mode: Mode,
+) -> ReportOut:
+    """The report as the API answers it (the page and the CLI show the same). Raises
+    InvalidInput for a bad currency or method (see ``reports.service``)."""
+    if mode is Mode.tr:
+        return tr_out(tr_report(db, user_id, year, method))
+    return standard_out(standard_report(db, user_id, year, currency, method))
