@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_tracker.engine.fx import RateTable
-from portfolio_tracker.engine.lots import Trade, run_fifo
+from portfolio_tracker.engine.lots import Trade
+from portfolio_tracker.engine.methods import run_lots
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.realized_report import (
+    METHODS,
     Piece,
     UnknownMethodError,
     asset_totals,
@@ -99,6 +101,34 @@ def test_a_missing_rate_leaves_the_figure_and_the_totals_unknown() -> None:
     assert year_totals([]).gain == D(0)
 
 
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        # lifo and hifo: the 120 lot first (10 of it), then 5 of the 101 lot.
+        ("lifo", [("b2", D("10"), D("1200"), D("1480")), ("b1", D("5"), D("505"), D("740"))]),
+        ("hifo", [("b2", D("10"), D("1200"), D("1480")), ("b1", D("5"), D("505"), D("740"))]),
+        # average: 2210 / 20 = 110.5 a unit, pieces in lot order at that cost.
+        ("average", [("b1", D("10"), D("1105"), D("1480")), ("b2", D("5"), D("552.5"), D("740"))]),
+        ("fifo", [("b1", D("10"), D("1010"), D("1480")), ("b2", D("5"), D("600"), D("740"))]),
+        ("specific", [("b1", D("10"), D("1010"), D("1480")), ("b2", D("5"), D("600"), D("740"))]),
+    ],
+)
+def test_hand_computed_example_for_each_method(
+    method: str, expected: list[tuple[str, Decimal, Decimal, Decimal]]
+) -> None:
+    pieces = pieces_of(realizations_of(HISTORY, method), 2024)
+    assert [(p.buy_id, p.quantity, p.cost, p.proceeds) for p in pieces] == expected
+
+
+def test_specific_allocations_pick_the_named_lots() -> None:
+    chosen = {"s3": [("b2", D("10")), ("b1", D("5"))]}
+    pieces = pieces_of(realizations_of(HISTORY, "specific", allocations=chosen), 2024)
+    assert [(p.buy_id, p.quantity, p.cost) for p in pieces] == [
+        ("b2", D("10"), D("1200")),
+        ("b1", D("5"), D("505")),
+    ]
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> list[Trade]:
     trades: list[Trade] = []
@@ -120,9 +150,12 @@ def histories(draw: st.DrawFn) -> list[Trade]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(histories())
-def test_pieces_add_up_to_each_sell_and_years_partition_the_sells(trades: list[Trade]) -> None:
-    realizations = realizations_of(trades)
+@given(histories(), st.sampled_from(METHODS))
+def test_pieces_add_up_to_each_sell_and_years_partition_the_sells(
+    trades: list[Trade], method: str
+) -> None:
+    """Under every method: each sell's pieces add up to it, and the gains to the engine's."""
+    realizations = realizations_of(trades, method)
     everything = pieces_of(realizations)
     years = {r.day.year for r in realizations}
     by_year = [p for y in sorted(years) for p in pieces_of(realizations, y)]
@@ -140,7 +173,7 @@ def test_pieces_add_up_to_each_sell_and_years_partition_the_sells(trades: list[T
             for p in own:
                 assert abs(p.proceeds - r.proceeds * p.quantity / r.quantity) <= D("1E-39")
         total = sum((p.gain for p in everything), D(0))
-        assert total == run_fifo(trades).realized_pnl
+        assert total == run_lots(trades, method).realized_pnl
 
 
 @settings(max_examples=100, deadline=None)

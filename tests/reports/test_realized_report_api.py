@@ -111,6 +111,24 @@ def test_hand_computed_fifo_example_in_the_base_currency(
     usd = ok(alice.get(f"{URL}?year=2024&currency=usd&method=fifo"))
     assert usd["currency"] == "USD" and usd["method"] == "fifo"
     assert usd["totals"] == {"proceeds": "2220", "cost": "1610", "gain": "610"}
+    # Another method, without changing the asset: lifo takes the 120 lot first (10 × 120 +
+    # 5 × 101); average costs every unit at 2210 / 20 = 110.5.
+    expected = [
+        ("lifo", "1705", "515"),
+        ("hifo", "1705", "515"),
+        ("average", "1657.5", "562.5"),
+        ("specific", "1610", "610"),
+    ]
+    for method, cost, gain in expected:
+        other = ok(alice.get(f"{URL}?year=2024&currency=USD&method={method}"))
+        assert other["totals"] == {"proceeds": "2220", "cost": cost, "gain": gain}, method
+        assert (other["method"], other["per_asset"][0]["method"]) == (method, method)
+    lifo = ok(alice.get(f"{URL}?year=2024&method=lifo"))["rows"]
+    assert [(r["buy_date"], r["quantity"], r["cost_converted"]) for r in lifo] == [
+        ("2023-06-01", "10", "25200"),  # 1200 at the buy day's 21
+        ("2023-03-01", "5", "9595"),  # 505 at 19
+    ]
+    assert ok(alice.get(f"{URL}?year=2024"))["per_asset"][0]["method"] == "fifo"
 
 
 def test_a_year_without_sells_and_a_missing_rate(alice: ApiUser, usd_stock: dict[str, Any]) -> None:

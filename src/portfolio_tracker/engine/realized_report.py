@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 
+from portfolio_tracker.engine.actions import CorporateAction
 from portfolio_tracker.engine.fx import MissingRateError, RateQuote, RateTable
-from portfolio_tracker.engine.lots import Realization, Trade, run_fifo
+from portfolio_tracker.engine.lots import Realization, Trade
+from portfolio_tracker.engine.methods import Allocations, run_lots
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
 
 __all__ = [
     "METHODS",
@@ -49,8 +52,8 @@ __all__ = [
 _ZERO = Decimal(0)
 _QUANTUM = Decimal("1E-40")  # as engine.lots: far below any currency's unit, keeps sums exact
 
-# The cost-basis methods the report can compute today.
-METHODS: tuple[str, ...] = ("fifo",)
+# The cost-basis methods the report can compute (engine.methods).
+METHODS: tuple[str, ...] = tuple(m.value for m in CostBasisMethod)
 
 
 class UnknownMethodError(ValueError):
@@ -61,16 +64,24 @@ class UnknownMethodError(ValueError):
         self.method = method
 
 
-def realizations_of(trades: Iterable[Trade], method: str = "fifo") -> tuple[Realization, ...]:
-    """Every sell of one asset's history as a ``Realization`` under ``method``.
+def realizations_of(
+    trades: Iterable[Trade],
+    method: str = "fifo",
+    *,
+    actions: Iterable[CorporateAction] = (),
+    allocations: Allocations | None = None,
+) -> tuple[Realization, ...]:
+    """Every sell of one asset's history as a ``Realization`` under ``method`` with the
+    asset's corporate ``actions`` applied (``engine.methods.run_lots``); ``allocations``:
+    the lots each sell names, for ``specific`` (a sell naming none is matched FIFO).
 
-    ``trades``: one asset's trades (any order; ``engine.lots`` orders them). Raises
-    ``UnknownMethodError`` for a method not in ``METHODS`` and ``OversellError`` for a
-    history that sells more than it holds.
+    ``trades``: one asset's trades (any order). Raises ``UnknownMethodError`` for a method
+    not in ``METHODS``, ``OversellError`` for a history that sells more than it holds and
+    ``engine.methods.AllocationError`` for allocations that cannot be honoured.
     """
     if method not in METHODS:
         raise UnknownMethodError(method)
-    return run_fifo(trades).realizations
+    return run_lots(trades, method, actions=actions, allocations=allocations).realizations
 
 
 @dataclass(frozen=True, slots=True)
