@@ -241,12 +241,12 @@ def test_0003_turns_instants_into_calendar_days_and_entry_order_and_back(
         assert db.query(Transaction).count() == len(OLD_ROWS)
 
 
-def test_0008_adds_foreign_security_and_index_values_keeping_every_trade(
+def test_0009_adds_foreign_security_and_index_values_keeping_every_trade(
     fresh_engine: Engine,
 ) -> None:
-    """A batch copy of `assets` on SQLite would cascade to its transactions: 0008 alters in
+    """A batch copy of `assets` on SQLite would cascade to its transactions: 0009 alters in
     place, so up, down and up again keep every row."""
-    upgrade(fresh_engine, "0007")
+    upgrade(fresh_engine, "0008")
     uid = ALICE
     asset_id, tx_id = uuid.uuid4(), uuid.uuid4()
     uuid_type = sa.Uuid()
@@ -319,7 +319,7 @@ def test_0008_adds_foreign_security_and_index_values_keeping_every_trade(
         assert [bool(f) for f in flags] == [False]
         assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1
     assert "index_values" in inspect(fresh_engine).get_table_names()
-    downgrade(fresh_engine, "0007")
+    downgrade(fresh_engine, "0008")
     assert "index_values" not in inspect(fresh_engine).get_table_names()
     assert "foreign_security" not in {
         c["name"] for c in inspect(fresh_engine).get_columns("assets")

@@ -4,8 +4,8 @@
 realised-gains report declares its gains). ``index_values``: a user's monthly index series
 (e.g. Yİ-ÜFE), one value per user, name and month (stored as the month's first day).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 22:20:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import portfolio_tracker.db.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
