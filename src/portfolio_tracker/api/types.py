@@ -275,8 +275,7 @@ class TradeDated(BaseModel):
 NO_NUL_PATTERN = "^[^\\x00]*$"
 # At least one character that is neither whitespace nor NUL (the value is stripped).
 NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
-CURRENCY_PATTERN = "^[A-Za-z]{3}$"
-CURRENCY_RE = re.compile(CURRENCY_PATTERN)
+_THREE_LETTERS = re.compile("[A-Za-z]{3}")
 
 
 def _currencies_in_use() -> frozenset[str]:
@@ -293,10 +292,21 @@ def _currencies_in_use() -> frozenset[str]:
 ISO_CURRENCIES = _currencies_in_use()
 
 
+def _any_case(code: str) -> str:
+    return "".join(f"[{letter}{letter.lower()}]" for letter in code)
+
+
+# Exactly the codes `iso_currency` accepts, in any case, so that the OpenAPI document says
+# what is accepted: a schema-valid code is never refused (JSON Schema regexes have no
+# case-insensitive flag, hence a character class per letter).
+CURRENCY_PATTERN = "^(?:" + "|".join(_any_case(code) for code in sorted(ISO_CURRENCIES)) + ")$"
+CURRENCY_RE = re.compile(CURRENCY_PATTERN)
+
+
 def iso_currency(value: str) -> str:
     """An ISO 4217 code in use, upper-cased; ValueError otherwise (also for surrounding
     spaces, which CURRENCY_PATTERN does not allow)."""
-    if not CURRENCY_RE.fullmatch(value):
+    if not _THREE_LETTERS.fullmatch(value):
         raise ValueError("must be three letters A-Z: an ISO 4217 code, e.g. TRY, USD, EUR")
     code = value.upper()
     if code not in ISO_CURRENCIES:
