@@ -528,16 +528,18 @@ def jobs_runs(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many runs.")] = 30,
     job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
 ) -> None:
-    """The latest job runs: job, slot, start, duration, outcome, detail."""
+    """The latest job runs: job, slot, start, duration, outcome (running, succeeded, failed,
+    or abandoned: its process died mid-run), worker, detail."""
     from portfolio_tracker.db.session import build_session_factory
-    from portfolio_tracker.jobs.runs import recent_runs
+    from portfolio_tracker.jobs.runs import ABANDONED, recent_runs
 
     factory = build_session_factory(ready_engine())
     with factory() as db:
         rows = recent_runs(db, limit, job)
     table = [("JOB", "SLOT", "STARTED", "SECONDS", "OUTCOME", "WORKER", "DETAIL")]
     for r in rows:
-        seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
+        ended = r.finished_at if r.outcome != ABANDONED else None  # when it died is unknown
+        seconds = f"{(ended - r.started_at).total_seconds():.1f}" if ended else "-"
         table.append(
             (
                 r.job,
@@ -549,9 +551,7 @@ def jobs_runs(
                 (r.detail or "").replace("\n", " ")[:120],
             )
         )
-    widths = [max(len(row[col]) for row in table) for col in range(6)]
-    for row in table:
-        typer.echo("  ".join(c.ljust(widths[n]) for n, c in enumerate(row[:6])) + "  " + row[6])
+    _echo_table(table)
 
 
 @jobs_app.command("run")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         description="Report errors to Sentry at this DSN (errors only, no personal data); "
         "unset: off.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer "
+        "<this token>` (401 otherwise); unset: open (keep it off the public proxy).",
+    )
     jobs_in_app: bool | None = Field(
         default=None,
         description="Run the scheduled jobs inside the app process. Unset: on for SQLite, "
@@ -159,6 +164,14 @@ class Settings(BaseSettings):
     )
     jobs_tick_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="How often the scheduler looks for due jobs."
+    )
+    jobs_lease_seconds: float = Field(
+        default=60.0,
+        ge=0.5,
+        le=3600,
+        description="A running job renews its lease (a heartbeat in `job_runs`) every third "
+        "of this; a run whose lease lapsed (its process died) is marked `abandoned` by the "
+        "next scheduler pass of any app process or worker.",
     )
     price_refresh_minutes: int = Field(
         default=15,

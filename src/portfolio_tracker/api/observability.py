@@ -7,15 +7,18 @@ never the raw path, so the label set stays small) is read from the scope after r
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portfolio_tracker import metrics
+from portfolio_tracker.api.deps import AppSettings
+from portfolio_tracker.errors import Unauthorized
 from portfolio_tracker.logging_setup import bind_request, unbind_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -26,8 +29,15 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def prometheus_metrics() -> Response:
-    """Prometheus text exposition (keep it off the public proxy: see README)."""
+def prometheus_metrics(request: Request, settings: AppSettings) -> Response:
+    """Prometheus text exposition. With METRICS_TOKEN set, only for `Authorization: Bearer
+    <METRICS_TOKEN>` (compared in constant time); Unauthorized (401) otherwise."""
+    if settings.metrics_token is not None:
+        expected = settings.metrics_token.get_secret_value().encode()
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        matches = hmac.compare_digest(given.strip().encode(), expected)
+        if scheme.lower() != "bearer" or not matches:
+            raise Unauthorized("The metrics need Authorization: Bearer <METRICS_TOKEN>.")
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
 

@@ -285,10 +285,12 @@ class JobRun(Base):
     slot: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # running | succeeded | failed (a run whose process died stays "running").
+    # running | succeeded | failed | abandoned (its process died: the lease lapsed).
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     detail: Mapped[str | None] = mapped_column(Text)  # a summary, or the error
     worker: Mapped[str] = mapped_column(String(128))  # host:pid that ran it
+    # While running: renewed by the run's heartbeat; once past, the run is abandoned.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PortfolioSnapshot(Base):
