@@ -5,8 +5,8 @@ next scheduler pass of any process marks a `running` run whose lease lapsed `aba
 process died). Rows from before this revision have no lease: their start plus the reaper's
 lease stands in for it.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 22:40:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 import portfolio_tracker.db.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
