@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from portfolio_tracker.accounts.account_routes import router as account_router
 from portfolio_tracker.accounts.routes import router as accounts_router
 from portfolio_tracker.accounts.security import AuthLimits, AuthThrottle
+from portfolio_tracker.alerts.routes import router as alerts_router
 from portfolio_tracker.api.body_limit import BodySizeLimit
 from portfolio_tracker.api.db_gate import DatabaseGate
 from portfolio_tracker.api.deps import Core
@@ -29,6 +30,7 @@ from portfolio_tracker.indices.routes import router as indices_router
 from portfolio_tracker.jobs.scheduler import start_in_app_scheduler
 from portfolio_tracker.manual_prices.routes import router as manual_prices_router
 from portfolio_tracker.manual_rates.routes import router as manual_rates_router
+from portfolio_tracker.notifications.routes import router as notifications_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
 from portfolio_tracker.prices.deps import PriceStack
@@ -171,6 +173,8 @@ def create_app(
         account_router,
         indices_router,
         reports_router,
+        alerts_router,
+        notifications_router,
     ):
         app.include_router(router)
     install_web(app)  # pages, static files, HTML error pages (after the API's handlers)

@@ -6,7 +6,7 @@ Every field is documented in README.md; defaults work on a laptop with no set-up
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -192,6 +192,70 @@ class Settings(BaseSettings):
     )
     backup_keep_days: int = Field(
         default=7, ge=1, description="Backups older than this many days are deleted."
+    )
+
+    app_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address users reach the app at (scheme://host[:port][/prefix]); "
+        "links in emails (unsubscribe, the app) start with it.",
+    )
+    alerts_evaluate_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="Alerts are evaluated against the stored latest prices every N minutes "
+        "(after the price refresh of the same tick).",
+    )
+    daily_summary_hour: int = Field(
+        default=6,
+        ge=0,
+        le=23,
+        description="Hour (UTC) the daily summary email goes to the users who asked for it.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that sends the emails (alerts, daily summary). Unset: no email "
+        "is sent (in-app notifications and webhooks still work).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login (unset: no authentication)."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (never logged)."
+    )
+    smtp_from: str = Field(
+        default="Portfolio Tracker <portfolio-tracker@localhost>",
+        description="From address of the emails.",
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="`starttls` (upgrade after connecting, port 587), `tls` (TLS from the "
+        "start, port 465) or `none` (plain text: a local relay only).",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait for the SMTP server per step."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Longest wait for a webhook's answer."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhooks to private, loopback, link-local and other non-public "
+        "addresses (refused by default: a user's URL must not reach the server's own network).",
+    )
+    delivery_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Attempts of one email or webhook delivery before it is given up (dead).",
+    )
+    delivery_backoff_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="Wait before the first retry of a failed delivery; doubled after each "
+        "further failure (at most 6 hours).",
     )
 
     @property

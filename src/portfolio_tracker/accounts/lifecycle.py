@@ -25,7 +25,7 @@ from portfolio_tracker.errors import InvalidInput
 
 WRONG_PASSWORD = "is not your current password"
 # Never exported: what would let someone sign in as the user.
-SECRET_COLUMNS = frozenset({"hashed_password", "token_hash"})
+SECRET_COLUMNS = frozenset({"hashed_password", "token_hash", "unsubscribe_key"})
 # The throttle scope shared with sign-in: guessing a password here spends the same budget.
 THROTTLE_SCOPE = "signin"
 

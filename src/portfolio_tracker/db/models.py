@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -309,3 +310,108 @@ class PortfolioSnapshot(Base):
     cost_basis: Mapped[Decimal] = mapped_column(ExactDecimal)
     unpriced_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alert(Base):
+    """A user's price or portfolio alert (alerts/). ``price``: the latest stored price of
+    one of their assets (``asset_id``) or of a feed symbol (``symbol_kind`` + ``symbol``)
+    at or ``above``/``below`` ``level``; ``portfolio``: the day's move of the portfolio
+    value at or beyond ±``move_pct`` %. Armed until it triggers once; re-armed by the user."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('price', 'portfolio')", name="kind"),
+        CheckConstraint("state IN ('armed', 'triggered')", name="state"),
+        Index("ix_alerts_state_kind", "state", "kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("assets.id", ondelete="CASCADE"), index=True
+    )
+    symbol_kind: Mapped[str | None] = mapped_column(String(16))
+    symbol: Mapped[str | None] = mapped_column(String(40))
+    direction: Mapped[str | None] = mapped_column(String(8))  # above | below (price)
+    level: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    move_pct: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # 5 = 5 % (portfolio)
+    note: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="armed")
+    triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The price (in triggered_currency) or the day's move (a ratio, 0.05 = 5 %) it fired on.
+    triggered_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    triggered_currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Notification(Base):
+    """An in-app notification (notifications/): unread while read_at is null."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # Structured details (decimals as strings), e.g. the alert, price and level.
+    data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationSettings(Base):
+    """How a user wants to be told: email on alerts, the daily summary email, a webhook.
+    No row: the defaults (email on alerts, no summary, no webhook)."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email_alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    # HMAC-SHA256 key of the webhook signature (shown to the user) and the key that signs
+    # their unsubscribe links (never shown); both random, 256 bits, hex.
+    webhook_secret: Mapped[str] = mapped_column(String(64))
+    unsubscribe_key: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """The outbox: one email or webhook POST to make, retried with exponential backoff by
+    the delivery job (pending → sent; failed while retrying; dead after the last attempt).
+    ``dedupe_key`` makes an enqueue idempotent (one daily summary a user a day)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        CheckConstraint("status IN ('pending', 'failed', 'sent', 'dead')", name="status"),
+        UniqueConstraint("dedupe_key", name="uq_deliveries_dedupe_key"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    notification_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("notifications.id", ondelete="SET NULL")
+    )
+    channel: Mapped[str] = mapped_column(String(8))
+    # email: {"to", "subject", "text", "html", "headers"}; webhook: {"body"} (the URL and
+    # secret are read when sending, so a changed or removed webhook is honoured).
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

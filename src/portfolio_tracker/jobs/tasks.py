@@ -13,9 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from portfolio_tracker.alerts.evaluate import evaluate_alerts
 from portfolio_tracker.backups.service import backup, prune
 from portfolio_tracker.db.models import PortfolioSnapshot, User
 from portfolio_tracker.jobs.schedule import Cadence, Daily, Every
+from portfolio_tracker.notifications.outbox import process_due
+from portfolio_tracker.notifications.summary import send_daily_summaries
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.service import compute_summary, viewer
 from portfolio_tracker.prices.refresh import RefreshReport, backfill, refresh_latest
@@ -107,6 +110,29 @@ def backup_database(ctx: JobContext) -> str:
     return f"wrote {path.name} ({path.stat().st_size} bytes), deleted {len(deleted)} old"
 
 
+def evaluate_alert_rules(ctx: JobContext) -> str:
+    """Every armed alert against the stored latest prices and each portfolio's day change;
+    a fired alert's deliveries are then sent at once (not a minute later)."""
+    report = evaluate_alerts(ctx.session_factory, ctx.settings)
+    line = report.line()
+    if report.triggered:
+        line += "; deliveries: " + process_due(ctx.session_factory, ctx.settings).line()
+    if report.failed:  # recorded as failed; the other users' alerts were evaluated
+        raise JobFailed(line)
+    return line
+
+
+def deliver_notifications(ctx: JobContext) -> str:
+    """The due emails and webhook POSTs of the outbox (retries included)."""
+    return process_due(ctx.session_factory, ctx.settings).line()
+
+
+def daily_summaries(ctx: JobContext) -> str:
+    """The daily summary email of every user who asked for one, queued and then sent."""
+    queued = send_daily_summaries(ctx.session_factory, ctx.settings)
+    return f"{queued}; deliveries: " + process_due(ctx.session_factory, ctx.settings).line()
+
+
 def _outcome(report: RefreshReport) -> str:
     line = f"{report.succeeded} succeeded, {report.failed} failed"
     failures = [f"{i.kind} {i.symbol}: {i.detail}" for i in report.items if not i.ok]
@@ -123,6 +149,14 @@ def scheduled_jobs(settings: Settings) -> tuple[Job, ...]:
             Every(timedelta(minutes=settings.price_refresh_minutes)),
             refresh_prices,
         ),
+        # After the refresh in the same tick (jobs run in this order), on the prices it stored.
+        Job(
+            "evaluate-alerts",
+            Every(timedelta(minutes=settings.alerts_evaluate_minutes)),
+            evaluate_alert_rules,
+        ),
+        Job("deliver-notifications", Every(timedelta(minutes=1)), deliver_notifications),
+        Job("daily-summary", Daily(time(settings.daily_summary_hour)), daily_summaries),
         Job("backfill-history", daily, backfill_history),
         Job("snapshot-portfolios", daily, snapshot_portfolios),
         Job("backup", daily, backup_database),

@@ -27,7 +27,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portfolio_tracker.db.models import DEFAULT_BASE_CURRENCY, Asset, Transaction, UserSettings
+from portfolio_tracker.db.models import (
+    DEFAULT_BASE_CURRENCY,
+    Alert,
+    Asset,
+    Transaction,
+    UserSettings,
+)
 from portfolio_tracker.prices import storage
 from portfolio_tracker.prices.providers.base import PriceFeedError, SymbolNotFound
 from portfolio_tracker.prices.providers.yahoo import expected_currency_for
@@ -116,6 +122,18 @@ def symbols_held(db: Session) -> list[FeedSymbol]:
     return sorted(found, key=lambda f: (f.kind, f.symbol, f.source or ""))
 
 
+def symbols_alerted(db: Session) -> list[FeedSymbol]:
+    """Every (kind, symbol) an armed price alert names (alerts on a symbol nobody holds
+    need its price refreshed too)."""
+    rows = db.execute(
+        select(Alert.symbol_kind, Alert.symbol)
+        .where(Alert.state == "armed", Alert.symbol.is_not(None))
+        .distinct()
+    ).all()
+    found = {FeedSymbol(PriceKind(r.symbol_kind), r.symbol) for r in rows if r.symbol_kind}
+    return sorted(found, key=lambda f: (f.kind, f.symbol, f.source or ""))
+
+
 def fx_pairs_in_use(db: Session) -> list[str]:
     """USD/TRY, EUR/TRY, EUR/USD, and for every other currency of an asset or a user's base
     currency: that currency against TRY and USD against it."""
@@ -137,10 +155,12 @@ def refresh_latest(
     on_step: Step | None = None,
 ) -> RefreshReport:
     """The latest quote of every symbol in use (only of those someone holds when
-    ``held_only``, as the scheduled job asks) and every FX pair, each stored.
+    ``held_only``, as the scheduled job asks, with the symbols armed alerts name) and every
+    FX pair, each stored.
     ``on_step(done, total, target)`` is called before each target (progress display)."""
     with factory() as db:
         symbols = symbols_held(db) if held_only else symbols_in_use(db)
+        symbols += [s for s in symbols_alerted(db) if s not in symbols]
         targets = [*symbols, *(FeedSymbol(PriceKind.fx, p) for p in fx_pairs_in_use(db))]
     report = RefreshReport()
     for done, target in enumerate(targets):

@@ -20,6 +20,7 @@ from portfolio_tracker.web.pages import (
     imports,
     settings,
     transactions,
+    unsubscribe,
 )
 from portfolio_tracker.web.templating import STATIC_DIR, STATIC_PREFIX
 
@@ -27,6 +28,16 @@ from portfolio_tracker.web.templating import STATIC_DIR, STATIC_PREFIX
 def install_web(app: FastAPI) -> None:
     """Call after the API routers and error handlers are installed."""
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, dashboard, settings, account, assets, asset_page, transactions, imports):
+    for module in (
+        auth,
+        dashboard,
+        settings,
+        account,
+        assets,
+        asset_page,
+        transactions,
+        imports,
+        unsubscribe,
+    ):
         app.include_router(module.router)
     install_page_errors(app)

@@ -1,0 +1,1 @@
+"""Price and portfolio alerts: set by the user, evaluated by a scheduled job."""
