@@ -3,11 +3,14 @@ missing. The table must cover every route of the app, so a new route cannot be f
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from portfolio_tracker.notifications.service import notify
 
 if TYPE_CHECKING:
     from support import ApiUser
@@ -152,6 +155,60 @@ NO_FOREIGN_ID |= {
 }
 
 
+# Alerts and notifications: `{alert}` is an alert of the owner's, `{notification}` one of
+# their notifications; the list, create, read-all and delivery settings are the caller's own.
+REQUESTS.update(
+    {
+        ("GET", "/api/alerts"): ("/api/alerts", None),
+        ("POST", "/api/alerts"): (
+            "/api/alerts",
+            {"kind": "price", "asset_id": "{asset}", "direction": "above", "level": "5"},
+        ),
+        ("GET", "/api/alerts/{alert_id}"): ("/api/alerts/{alert}", None),
+        ("PUT", "/api/alerts/{alert_id}"): ("/api/alerts/{alert}", {"level": "7"}),
+        ("DELETE", "/api/alerts/{alert_id}"): ("/api/alerts/{alert}", None),
+        ("POST", "/api/alerts/{alert_id}/rearm"): ("/api/alerts/{alert}/rearm", None),
+        ("GET", "/api/notifications"): ("/api/notifications", None),
+        ("POST", "/api/notifications/read-all"): ("/api/notifications/read-all", None),
+        ("POST", "/api/notifications/{notification_id}/read"): (
+            "/api/notifications/{notification}/read",
+            None,
+        ),
+        ("GET", "/api/notifications/settings"): ("/api/notifications/settings", None),
+        ("PUT", "/api/notifications/settings"): (
+            "/api/notifications/settings",
+            {"daily_summary": True},
+        ),
+        ("POST", "/api/notifications/settings/webhook-secret"): (
+            "/api/notifications/settings/webhook-secret",
+            None,
+        ),
+    }
+)
+NO_FOREIGN_ID |= {
+    ("GET", "/api/alerts"),
+    ("GET", "/api/notifications"),
+    ("POST", "/api/notifications/read-all"),
+    ("GET", "/api/notifications/settings"),
+    ("PUT", "/api/notifications/settings"),
+    ("POST", "/api/notifications/settings/webhook-secret"),
+}
+
+
+def _alert(owner: ApiUser) -> str:
+    body = {"kind": "portfolio", "move_pct": "5"}
+    return str(owner.post("/api/alerts", json=body).json()["id"])
+
+
+def _notification(owner: ApiUser) -> str:
+    """A notification of the owner's, added the way the alert job adds one."""
+    core = owner.client.app.state.core  # type: ignore[attr-defined]
+    with core.session_factory() as db:
+        row = notify(db, core.settings, uuid.UUID(owner.id), "price_alert", "t", "b", {})
+        db.commit()
+        return str(row.id)
+
+
 def _manual_price(owner: ApiUser, asset_id: str) -> str:
     body = {"asset_id": asset_id, "date": "2024-01-01", "price": "1"}
     return str(owner.post("/api/prices/manual", json=body).json()["id"])
@@ -202,6 +259,8 @@ def test_it_answers_401_without_a_session(
                 "manual_price": _manual_price(alice, asset["id"]),
                 "manual_rate": _manual_rate(alice),
                 "api_token": _api_token(alice),
+                "alert": _alert(alice),
+                "notification": _notification(alice),
             },
         )
         for part in REQUESTS[route]
@@ -227,6 +286,8 @@ def test_another_users_ids_answer_404_and_change_nothing(
         "manual_price": _manual_price(alice, asset["id"]),
         "manual_rate": _manual_rate(alice),
         "api_token": _api_token(alice),
+        "alert": _alert(alice),
+        "notification": _notification(alice),
     }
     path, body = (_fill(part, ids) for part in REQUESTS[route])
     before = (
@@ -247,6 +308,8 @@ def test_another_users_ids_answer_404_and_change_nothing(
                 "manual_price": "00000000-0000-4000-8000-000000000000",
                 "manual_rate": "00000000-0000-4000-8000-000000000000",
                 "api_token": "00000000-0000-4000-8000-000000000000",
+                "alert": "00000000-0000-4000-8000-000000000000",
+                "notification": "00000000-0000-4000-8000-000000000000",
             },
         ),
         json=_fill(
@@ -268,3 +331,6 @@ def test_another_users_ids_answer_404_and_change_nothing(
     assert alice.get("/api/prices/manual").json()[0]["price"] == "1"
     assert [r["id"] for r in alice.get("/api/rates/manual").json()] == [ids["manual_rate"]]
     assert [t["id"] for t in alice.get("/api/tokens").json()] == [ids["api_token"]]
+    assert [a["id"] for a in alice.get("/api/alerts").json()] == [ids["alert"]]
+    assert alice.get("/api/alerts").json()[0]["move_pct"] == "5"
+    assert alice.get("/api/notifications").json()["unread_count"] == 1

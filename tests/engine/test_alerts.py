@@ -36,7 +36,10 @@ def test_reaching_the_level_counts_and_unknown_prices_never_fire() -> None:
 def test_above_and_below_cover_every_price_and_overlap_only_at_the_level(
     level: Decimal, price: Decimal
 ) -> None:
-    above, below = price_hit(Direction.above, level, price), price_hit(Direction.below, level, price)
+    above, below = (
+        price_hit(Direction.above, level, price),
+        price_hit(Direction.below, level, price),
+    )
     assert above or below
     assert (above and below) == (price == level)
 

@@ -15,14 +15,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_currency, format_percent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portfolio_tracker.db.models import NotificationSettings, User
 from portfolio_tracker.engine.valuation import PortfolioSummary
+from portfolio_tracker.formatting import Formatter, babel_locale
 from portfolio_tracker.notifications import mailer, outbox
 from portfolio_tracker.notifications.service import unsubscribe_token
 from portfolio_tracker.portfolio.cache import PortfolioCache
@@ -77,23 +75,6 @@ def top_movers(summary: PortfolioSummary, limit: int = TOP_MOVERS) -> list[Mover
     return movers[:limit]
 
 
-def _babel_locale(locale: str) -> Locale:
-    try:
-        return Locale.parse(locale.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en_US")
-
-
-def _money(value: Decimal, currency: str, locale: Locale, signed: bool = False) -> str:
-    text = format_currency(value, currency, locale=locale)
-    return ("+" + text) if signed and value > 0 else text
-
-
-def _pct(value: Decimal, locale: Locale) -> str:
-    text = format_percent(value, "#,##0.00%", locale=locale)
-    return ("+" + text) if value > 0 else text
-
-
 @dataclass(frozen=True, slots=True)
 class SummaryEmail:
     subject: str
@@ -105,20 +86,23 @@ def render_summary(
     summary: PortfolioSummary, locale_name: str, today: date, unsubscribe_url: str, app_url: str
 ) -> SummaryEmail:
     """The email's subject and its plain text and HTML parts."""
-    locale = _babel_locale(locale_name)
-    words = _TEXT.get(locale.language, _TEXT["en"])
+    language = babel_locale(locale_name).language
+    words = _TEXT.get(language, _TEXT["en"])
+    fmt = Formatter(locale_name)
     base = summary.base_currency
-    day = format_date(today, "medium", locale=locale)
-    value = _money(summary.total_market_value, base, locale)
-    change = _money(summary.day_change, base, locale, signed=True)
+    day = fmt.day(today)
+    value = fmt.money(summary.total_market_value, base)
+    change = fmt.money(summary.day_change, base, signed=True)
     change_pct = (
-        "" if summary.day_change_pct is None else f" ({_pct(summary.day_change_pct, locale)})"
+        ""
+        if summary.day_change_pct is None
+        else f" ({fmt.percent(summary.day_change_pct, signed=True)})"
     )
     movers = [
         (
             m.name,
-            _pct(m.change_pct, locale),
-            "" if m.change is None else _money(m.change, base, locale, signed=True),
+            fmt.percent(m.change_pct, signed=True),
+            "" if m.change is None else fmt.money(m.change, base, signed=True),
         )
         for m in top_movers(summary)
     ]
@@ -144,7 +128,7 @@ def render_summary(
     )
     movers_html = f"<table>{rows}</table>" if movers else f"<p>{e(words['no_movers'])}</p>"
     body_html = (
-        f'<!doctype html><html lang="{e(locale.language)}"><body>'
+        f'<!doctype html><html lang="{e(language)}"><body>'
         f"<p>{e(words['value'])}: <strong>{e(value)}</strong></p>"
         f"<p>{e(words['change'])}: <strong>{e(change + change_pct)}</strong></p>"
         f"<h2>{e(words['movers'])}</h2>{movers_html}"

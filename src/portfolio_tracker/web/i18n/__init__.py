@@ -17,11 +17,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal
 
-from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from portfolio_tracker.formatting import babel_locale as babel_locale
 
 Language = Literal["tr", "en"]
 LANGUAGES: tuple[Language, ...] = ("tr", "en")
@@ -74,11 +75,3 @@ def browser_language(accept_language: str | None) -> Language:
     """Turkish when the browser prefers it to English, else English."""
     found = negotiate_locale(preferred_languages(accept_language), list(LANGUAGES), sep="_")
     return "tr" if found == "tr" else "en"
-
-
-def babel_locale(locale: str) -> Locale:
-    """A settings locale ("tr-TR") as a Babel Locale; en-US for anything Babel does not know."""
-    try:
-        return Locale.parse(locale, sep="-")
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en_US")
