@@ -13,11 +13,13 @@ from fastapi.staticfiles import StaticFiles
 from portfolio_tracker.web.errors import install_page_errors
 from portfolio_tracker.web.pages import (
     account,
+    alerts,
     asset_page,
     assets,
     auth,
     dashboard,
     imports,
+    notifications,
     settings,
     transactions,
     unsubscribe,
@@ -37,6 +39,8 @@ def install_web(app: FastAPI) -> None:
         asset_page,
         transactions,
         imports,
+        alerts,
+        notifications,
         unsubscribe,
     ):
         app.include_router(module.router)

@@ -29,6 +29,7 @@ from portfolio_tracker.accounts.auth import (
 from portfolio_tracker.api.deps import AppSettings, DbSession
 from portfolio_tracker.db.models import DEFAULT_BASE_CURRENCY, DEFAULT_TIME_ZONE, User
 from portfolio_tracker.errors import Forbidden
+from portfolio_tracker.notifications.service import unread_count
 from portfolio_tracker.settings import Settings
 from portfolio_tracker.usersettings.service import get_settings
 from portfolio_tracker.web import csrf
@@ -72,6 +73,7 @@ class Page:
     _csrf_secret: str | None = None
     _set_anonymous_secret: bool = False
     _refresh_session: str | None = None
+    _unread: int = 0
 
     @property
     def user(self) -> User:
@@ -84,6 +86,12 @@ class Page:
         """`message` in the page's language, with %(name)s placeholders filled from `values`."""
         text = translations(self.language).gettext(message)
         return text % values if values else text
+
+    def unread_notifications(self) -> int:
+        """The signed-in user's unread notifications (the navigation's badge); 0 signed out.
+        Counted when the page was set up: an error page renders after the request's
+        database session is closed, and must not open another."""
+        return self._unread
 
     def csrf_token(self) -> str:
         """The hidden form field of this visitor's forms (sets the pt_csrf cookie if needed)."""
@@ -161,12 +169,14 @@ def _page(request: Request, db: DbSession, settings: AppSettings) -> Page:
             refresh = token if extended else None
     if principal is not None:
         prefs = get_settings(db, principal.user.id)
+        unread = unread_count(db, principal.user.id)
         locale, time_zone, currency = prefs.locale, prefs.time_zone, prefs.base_currency
         secret: str | None = token
     else:
         locale = LOCALE_OF_LANGUAGE[browser_language(request.headers.get("accept-language"))]
         time_zone, currency = DEFAULT_TIME_ZONE, DEFAULT_BASE_CURRENCY
         secret = request.cookies.get(csrf.ANONYMOUS_COOKIE)
+        unread = 0
     page = Page(
         request=request,
         db=db,
@@ -179,6 +189,7 @@ def _page(request: Request, db: DbSession, settings: AppSettings) -> Page:
         format=Formatter(locale),
         _csrf_secret=secret,
         _refresh_session=refresh,
+        _unread=unread,
     )
     request.state.page = page  # the error pages answer in the same language
     return page
