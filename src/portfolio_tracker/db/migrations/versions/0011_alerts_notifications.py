@@ -4,8 +4,8 @@ Price and portfolio alerts (alerts), in-app notifications (notifications), each 
 notification settings (email on alerts, daily summary, webhook and its secret) and the
 outbox of emails and webhook POSTs to make (deliveries), retried by the delivery job.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 22:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import portfolio_tracker.db.types
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
