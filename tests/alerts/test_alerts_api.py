@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from alerts_seed import gold, price, today, yesterday
 from portfolio_tracker.alerts.evaluate import evaluate_alerts
-from portfolio_tracker.db.models import Alert, Notification
+from portfolio_tracker.db.models import Alert, Notification, User, utcnow
 from portfolio_tracker.db.session import build_session_factory
 from portfolio_tracker.prices.storage import Close, store_closes
 from portfolio_tracker.settings import Settings
@@ -326,3 +326,17 @@ def test_deleting_the_asset_takes_its_alerts(alice: ApiUser, engine: Engine) -> 
     assert row_counts(engine)["alerts"] == 1
     assert alice.delete(f"/api/assets/{asset['id']}").status_code == 204
     assert row_counts(engine)["alerts"] == 0
+
+
+def test_a_disabled_accounts_alerts_are_not_evaluated(
+    alice: ApiUser, engine: Engine, settings: Settings
+) -> None:
+    asset = gold(alice)
+    price(alice, asset["id"], today(), "2400")
+    body = {"kind": "price", "asset_id": asset["id"], "direction": "below", "level": "2500"}
+    assert alice.post(URL, json=body).status_code == 201
+    with Session(engine) as db:
+        db.execute(update(User).where(User.email == alice.email).values(disabled_at=utcnow()))
+        db.commit()
+    assert evaluate(engine, settings) == "0 alerts checked, 0 triggered, 0 failed"
+    assert notifications(engine) == []

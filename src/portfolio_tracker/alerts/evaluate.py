@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from portfolio_tracker.db.models import Alert, Asset, utcnow
+from portfolio_tracker.db.models import Alert, Asset, User, utcnow
 from portfolio_tracker.engine.alerts import AlertState, Direction, move_hit, price_hit, step
 from portfolio_tracker.engine.money import quantize_money, to_plain_str
 from portfolio_tracker.errors import NotFound
@@ -58,13 +58,15 @@ class Observed:
 
 
 def evaluate_alerts(session_factory: sessionmaker[Session], settings: Settings) -> EvaluationReport:
-    """Evaluate every armed alert, user by user; one user's failure does not stop others."""
+    """Evaluate every armed alert of every account not disabled, user by user; one user's
+    failure does not stop others."""
     report = EvaluationReport()
     with session_factory() as db:
         user_ids = list(
             db.scalars(
                 select(Alert.user_id)
-                .where(Alert.state == AlertState.armed.value)
+                .join(User, User.id == Alert.user_id)
+                .where(Alert.state == AlertState.armed.value, User.disabled_at.is_(None))
                 .distinct()
                 .order_by(Alert.user_id)
             )

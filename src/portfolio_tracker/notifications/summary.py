@@ -168,14 +168,17 @@ def summary_payload(
 
 
 def send_daily_summaries(session_factory: sessionmaker[Session], settings: Settings) -> str:
-    """Queue today's summary of every user who wants one (once a user a day: the outbox's
-    dedupe key); a summary line. Nothing is queued when the server sends no email."""
+    """Queue today's summary of every user who wants one and is not disabled (once a user a
+    day: the outbox's dedupe key); a summary line. Nothing is queued when the server sends
+    no email."""
     if not mailer.email_enabled(settings):
         return "SMTP_HOST is not set: no summaries"
     with session_factory() as db:
         user_ids: list[uuid.UUID] = list(
             db.scalars(
-                select(NotificationSettings.user_id).where(NotificationSettings.daily_summary)
+                select(NotificationSettings.user_id)
+                .join(User, User.id == NotificationSettings.user_id)
+                .where(NotificationSettings.daily_summary, User.disabled_at.is_(None))
             )
         )
     cache = PortfolioCache.from_redis_url(None)
