@@ -24,6 +24,7 @@ from portfolio_tracker.api.observability import RequestObservability
 from portfolio_tracker.api.observability import router as metrics_router
 from portfolio_tracker.api.security_headers import SecurityHeaders
 from portfolio_tracker.assets.routes import router as assets_router
+from portfolio_tracker.corporate_actions.routes import router as corporate_actions_router
 from portfolio_tracker.db.session import build_session_factory, connect_breaker, engine_for
 from portfolio_tracker.error_reporting import init_error_reporting
 from portfolio_tracker.indices.routes import router as indices_router
@@ -160,6 +161,7 @@ def create_app(
         metrics_router,
         accounts_router,
         assets_router,
+        corporate_actions_router,
         transactions_router,
         prices_router,
     ):

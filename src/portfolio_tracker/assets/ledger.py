@@ -8,6 +8,7 @@ The engine's hot path wants plain columns, not ORM objects (docs/architecture.md
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -15,11 +16,20 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.db.models import Asset, Transaction, User
+from portfolio_tracker.db.models import (
+    Asset,
+    CorporateAction,
+    SellAllocation,
+    Transaction,
+    User,
+)
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.db.versions import bump_user
+from portfolio_tracker.engine import actions as engine_actions
 from portfolio_tracker.engine.dates import TradeDate
 from portfolio_tracker.engine.lots import Trade
+from portfolio_tracker.engine.methods import LotsResult, check_lots, run_lots
+from portfolio_tracker.engine.vocabulary import CorporateActionKind, CostBasisMethod
 from portfolio_tracker.errors import NotFound
 
 ASSET_NOT_FOUND = "Asset not found."
@@ -175,3 +185,84 @@ def trade_dates_of_asset(db: Session, asset_id: uuid.UUID) -> dict[str, TradeDat
         ).where(Transaction.asset_id == asset_id)
     )
     return {str(tx_id): _trade_date(day, at, offset) for tx_id, day, at, offset in rows}
+
+
+# --- how the asset's lots are matched: its method, corporate actions and allocations ------
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What `run_lots` needs besides the trades: the asset's cost-basis method, its confirmed
+    corporate actions (by ex-date) and, per sell id, the lots the sell names (`specific`)."""
+
+    method: CostBasisMethod = CostBasisMethod.fifo
+    actions: tuple[engine_actions.CorporateAction, ...] = ()
+    allocations: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
+
+    def run(self, trades: list[Trade]) -> LotsResult:
+        """The asset's lots under this basis (engine.methods.run_lots; raises as it does)."""
+        return run_lots(trades, self.method, actions=self.actions, allocations=self.allocations)
+
+    def check(self, trades: list[Trade]) -> None:
+        """Raise OversellError / AllocationError as `run` would (engine.methods.check_lots)."""
+        check_lots(trades, self.method, actions=self.actions, allocations=self.allocations)
+
+    def with_allocations(self, sell_id: str, chosen: list[tuple[str, Decimal]] | None) -> Basis:
+        """The same basis with one sell's allocations replaced (None or [] removes them)."""
+        allocations = {k: v for k, v in self.allocations.items() if k != sell_id}
+        if chosen:
+            allocations[sell_id] = chosen
+        return replace(self, allocations=allocations)
+
+    def with_actions(self, actions: tuple[engine_actions.CorporateAction, ...]) -> Basis:
+        return replace(self, actions=actions)
+
+
+def action_of(
+    action_id: object, kind: str, ex_date: date, numerator: Decimal, denominator: Decimal
+) -> engine_actions.CorporateAction:
+    """A stored corporate action's columns as an engine value (validated when written)."""
+    return engine_actions.CorporateAction(
+        str(action_id), CorporateActionKind(kind), ex_date, numerator, denominator
+    )
+
+
+CONFIRMED = "confirmed"
+
+
+def load_actions(db: Session, asset_id: uuid.UUID) -> tuple[engine_actions.CorporateAction, ...]:
+    """The asset's confirmed corporate actions by ex-date (suggestions are not applied)."""
+    rows = db.execute(
+        select(
+            CorporateAction.id,
+            CorporateAction.kind,
+            CorporateAction.ex_date,
+            CorporateAction.numerator,
+            CorporateAction.denominator,
+        )
+        .where(CorporateAction.asset_id == asset_id, CorporateAction.status == CONFIRMED)
+        .order_by(CorporateAction.ex_date, CorporateAction.created_at, CorporateAction.id)
+    )
+    return tuple(action_of(*row) for row in rows)
+
+
+def load_allocations(db: Session, asset_id: uuid.UUID) -> dict[str, list[tuple[str, Decimal]]]:
+    """Allocations of the asset's sells: sell id -> [(buy id, quantity)] in the given order."""
+    rows = db.execute(
+        select(SellAllocation.sell_id, SellAllocation.buy_id, SellAllocation.quantity)
+        .join(Transaction, Transaction.id == SellAllocation.sell_id)
+        .where(Transaction.asset_id == asset_id)
+        .order_by(SellAllocation.sell_id, SellAllocation.position)
+    )
+    found: dict[str, list[tuple[str, Decimal]]] = {}
+    for sell_id, buy_id, quantity in rows:
+        found.setdefault(str(sell_id), []).append((str(buy_id), quantity))
+    return found
+
+
+def load_basis(db: Session, asset_id: uuid.UUID) -> Basis:
+    """The asset's method, confirmed actions and (under `specific`) allocations."""
+    method = db.scalar(select(Asset.cost_basis_method).where(Asset.id == asset_id))
+    chosen = CostBasisMethod(method or CostBasisMethod.fifo)
+    allocations = load_allocations(db, asset_id) if chosen == CostBasisMethod.specific else {}
+    return Basis(chosen, load_actions(db, asset_id), allocations)

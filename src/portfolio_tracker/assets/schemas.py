@@ -35,7 +35,7 @@ from portfolio_tracker.api.types import (
 )
 from portfolio_tracker.engine.dates import TradeDate
 from portfolio_tracker.engine.lots import FifoResult, OpenLot, Realization
-from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
+from portfolio_tracker.engine.vocabulary import AssetType, CostBasisMethod, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource, effective_price_source
 
 
@@ -106,6 +106,11 @@ class AssetCreate(StrictBody):
         description="A security held abroad: the Türkiye mode of the realised-gains report "
         "declares its gains.",
     )
+    cost_basis_method: CostBasisMethod = Field(
+        default=CostBasisMethod.fifo,
+        description="How sells pick lots: fifo, average (moving weighted average), lifo, hifo "
+        "(highest unit cost, fees included) or specific (each sell names its lots).",
+    )
 
     @field_validator("unit", "fineness")
     @classmethod
@@ -128,6 +133,7 @@ class AssetUpdate(StrictBody):
         default=None, description="null or left out keeps the current source."
     )
     foreign_security: StrictBool | None = optional_not_null()
+    cost_basis_method: CostBasisMethod | None = optional_not_null()
 
 
 class AssetOut(BaseModel):
@@ -142,6 +148,7 @@ class AssetOut(BaseModel):
     fineness: DecimalText | None
     price_source: Annotated[PriceSource, BeforeValidator(lambda v: v or PriceSource.auto)]
     foreign_security: bool
+    cost_basis_method: CostBasisMethod
     created_at: datetime
     updated_at: datetime
 
@@ -161,7 +168,8 @@ class Holding(BaseModel):
         description="cost_basis / quantity; null when none held."
     )
     realized_pnl: MoneyText = Field(
-        description="Sum over sells of proceeds (after fee) minus FIFO cost."
+        description="Sum over sells of proceeds (after fee) minus their cost under the "
+        "asset's cost_basis_method."
     )
     open_lots: int
 

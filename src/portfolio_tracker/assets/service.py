@@ -8,11 +8,21 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.api.bodies import validate_whole
-from portfolio_tracker.assets.ledger import ASSET_NOT_FOUND, load_trades, lock_asset
+from portfolio_tracker.assets.ledger import (
+    ASSET_NOT_FOUND,
+    Basis,
+    load_actions,
+    load_allocations,
+    load_basis,
+    load_trades,
+    lock_asset,
+)
 from portfolio_tracker.assets.schemas import AssetCreate, AssetUpdate
 from portfolio_tracker.db.models import Asset, Transaction
 from portfolio_tracker.db.versions import bump_user
-from portfolio_tracker.engine.lots import FifoResult, run_fifo
+from portfolio_tracker.engine.lots import OversellError
+from portfolio_tracker.engine.methods import AllocationError, LotsResult
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
 from portfolio_tracker.errors import InvalidInput, NotFound
 
 
@@ -42,6 +52,7 @@ def create_asset(db: Session, user_id: uuid.UUID, body: AssetCreate) -> Asset:
         fineness=body.fineness,
         price_source=body.price_source.value,
         foreign_security=body.foreign_security,
+        cost_basis_method=body.cost_basis_method.value,
     )
     db.add(asset)
     bump_user(db, user_id)
@@ -70,6 +81,7 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
         "fineness": asset.fineness,
         "price_source": asset.price_source or "auto",
         "foreign_security": asset.foreign_security,
+        "cost_basis_method": asset.cost_basis_method,
     }
     whole = validate_whole(AssetCreate, {**stored, **changes})
     new_type = whole.type.value
@@ -85,6 +97,8 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
                 f"a new asset with the new {moved[0]} and record the trades there instead.",
                 ["body", moved[0]],
             )
+    if whole.cost_basis_method.value != stored["cost_basis_method"]:
+        _check_method(db, user_id, asset, whole.cost_basis_method, locked=bool(moved))
     asset.name = whole.name
     asset.type = new_type
     asset.ticker_symbol = whole.ticker_symbol
@@ -93,9 +107,29 @@ def update_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, body: Ass
     asset.fineness = whole.fineness
     asset.price_source = whole.price_source.value
     asset.foreign_security = whole.foreign_security
+    asset.cost_basis_method = whole.cost_basis_method.value
     bump_user(db, user_id)
     db.commit()
     return asset
+
+
+def _check_method(
+    db: Session, user_id: uuid.UUID, asset: Asset, method: CostBasisMethod, *, locked: bool
+) -> None:
+    """Refuse (422 at cost_basis_method) a method under which the recorded history would not
+    replay: under `specific`, a stored allocation that names a lot without the quantity.
+    No transaction is ever rewritten: every figure is recomputed from the history."""
+    if not locked:
+        lock_asset(db, user_id, asset.id)  # no trade is recorded while we decide
+    allocations = load_allocations(db, asset.id) if method == CostBasisMethod.specific else {}
+    basis = Basis(method, load_actions(db, asset.id), allocations)
+    try:
+        basis.check(load_trades(db, asset.id))
+    except (AllocationError, OversellError) as exc:
+        raise InvalidInput(
+            f"the history does not replay under {method.value}: {exc}",
+            ["body", "cost_basis_method"],
+        ) from exc
 
 
 def delete_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> None:
@@ -107,6 +141,7 @@ def delete_asset(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> None:
     db.commit()
 
 
-def fifo_of(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> tuple[Asset, FifoResult]:
+def fifo_of(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> tuple[Asset, LotsResult]:
+    """The asset and its lots under its cost-basis method and corporate actions."""
     asset = get_owned(db, user_id, asset_id)
-    return asset, run_fifo(load_trades(db, asset.id))
+    return asset, load_basis(db, asset.id).run(load_trades(db, asset.id))

@@ -83,7 +83,13 @@ class UserSession(Base):
 
 class Asset(Base):
     __tablename__ = "assets"
-    __table_args__ = (CheckConstraint("type IN ('metal', 'stock', 'fund', 'crypto')", name="type"),)
+    __table_args__ = (
+        CheckConstraint("type IN ('metal', 'stock', 'fund', 'crypto')", name="type"),
+        CheckConstraint(
+            "cost_basis_method IN ('fifo', 'average', 'lifo', 'hifo', 'specific')",
+            name="cost_basis_method",
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -99,6 +105,11 @@ class Asset(Base):
     price_source: Mapped[str | None] = mapped_column(String(32), default="auto")
     # A security held abroad: the Türkiye mode of the realised-gains report declares it.
     foreign_security: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How sells pick lots (engine.vocabulary.CostBasisMethod). Changing it recomputes every
+    # figure from the history; no transaction is rewritten.
+    cost_basis_method: Mapped[str] = mapped_column(
+        String(16), default="fifo", server_default="fifo"
+    )
     # Counts the writes to this asset's transactions: bumping it is how a write takes the
     # asset's lock (see the trade-history lock). It orders nothing.
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -144,6 +155,55 @@ class Transaction(Base):
     entry_number: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CorporateAction(Base):
+    """A split, reverse split or bonus issue of one asset (engine.actions). `status`:
+    `confirmed` (applied to every figure), `suggested` (offered from a price feed's split
+    events, never applied until confirmed) or `dismissed` (a deleted suggestion, kept so the
+    feed does not offer it again)."""
+
+    __tablename__ = "corporate_actions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('split', 'reverse_split', 'bonus')", name="kind"),
+        CheckConstraint("status IN ('confirmed', 'suggested', 'dismissed')", name="status"),
+        UniqueConstraint("asset_id", "ex_date", "kind", name="uq_corporate_actions_asset_day_kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("assets.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    ex_date: Mapped[date] = mapped_column(Date)
+    numerator: Mapped[Decimal] = mapped_column(ExactDecimal)
+    denominator: Mapped[Decimal] = mapped_column(ExactDecimal)
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    source: Mapped[str | None] = mapped_column(String(32))  # the feed of a suggestion
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SellAllocation(Base):
+    """A piece of a sell under the `specific` method: `quantity` taken from the lot of the
+    buy `buy_id` (engine.methods). `position` keeps the order the user gave."""
+
+    __tablename__ = "sell_allocations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    sell_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("transactions.id", ondelete="CASCADE"), index=True
+    )
+    buy_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("transactions.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 # Integer keys for the big append-only tables (BIGINT on PostgreSQL; SQLite's rowid).

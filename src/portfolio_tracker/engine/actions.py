@@ -31,6 +31,8 @@ __all__ = [
     "MAX_RATIO_TERM",
     "CorporateAction",
     "bonus_ratio",
+    "current_units",
+    "factor_on",
     "order_actions",
     "scale_lots",
     "scale_quantity",
@@ -112,3 +114,35 @@ def scale_lots(quantities: Sequence[Decimal], action: CorporateAction) -> list[D
     largest = max(range(len(quantities)), key=quantities.__getitem__)
     scaled[largest] = total - (sum(scaled, Decimal(0)) - scaled[largest])
     return scaled
+
+
+def current_units(actions: Iterable[CorporateAction]) -> list[tuple[date, Decimal]]:
+    """How many of today's units one unit of each period is: ``[(until, factor), ...]``
+    ascending, meaning a quantity of a day before ``until`` (and on or after the previous
+    ``until``) times ``factor`` is that quantity in today's units (after every action). The
+    factor of days on or after the last ex-date is 1 and is not listed. Call under
+    ``ENGINE_CONTEXT``.
+
+    This is the "adjusted basis" of a chart: a split-adjusted close (Yahoo's) times a
+    quantity in today's units is the day's true value, since quantity x n/d times price x d/n
+    is quantity x price.
+    """
+    ordered = order_actions(actions)
+    out: list[tuple[date, Decimal]] = []
+    factor = Decimal(1)
+    for action in reversed(ordered):
+        factor = factor * action.numerator / action.denominator
+        if out and out[-1][0] == action.ex_date:
+            out[-1] = (action.ex_date, factor)
+        else:
+            out.append((action.ex_date, factor))
+    out.reverse()
+    return out
+
+
+def factor_on(day: date, periods: Sequence[tuple[date, Decimal]]) -> Decimal:
+    """The factor of ``day`` in ``current_units``'s list (1 after the last ex-date)."""
+    for until, factor in periods:
+        if day < until:
+            return factor
+    return Decimal(1)

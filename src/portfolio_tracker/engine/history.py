@@ -37,6 +37,7 @@ from itertools import accumulate, chain, repeat
 from operator import add, mul, sub
 from typing import Literal
 
+from portfolio_tracker.engine.actions import CorporateAction, current_units, factor_on
 from portfolio_tracker.engine.fx import RateTable
 from portfolio_tracker.engine.lots import Trade, order_trades
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
@@ -66,12 +67,18 @@ class HistoryAsset:
     ``currency`` is the currency of the trades; ``prices`` carries its own currency, which
     may differ (a TRY-bought gold coin valued from a USD spot series). Build ``prices`` with
     ``observations.observed_series`` so that the asset's own trades count as observations.
+
+    ``actions`` (corporate actions, ``engine.actions``): quantities are then counted in
+    today's units (after every action: ``actions.current_units``), so ``prices`` must be on
+    that adjusted basis too (a split-adjusted feed as it is; an unadjusted price of a day
+    divided by that day's factor). Quantity x price is the day's true value either way.
     """
 
     asset_id: str
     currency: str
     trades: Sequence[Trade]
     prices: PriceSeries
+    actions: Sequence[CorporateAction] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +220,7 @@ class _Book:
         then, at the value of its first valuable day (module doc)."""
         if from_ordinal >= self.start_ordinal + self.n:
             return  # it enters after the range, if ever
-        held = _held_before(asset.trades, from_ordinal)
+        held = _held_before(asset.trades, from_ordinal, asset.actions)
         if held:
             quote = asset.prices.require_on(date.fromordinal(from_ordinal))
             entry = self.flows.setdefault(asset.prices.currency, {})
@@ -265,6 +272,11 @@ class _Book:
         left_out: dict[int, Decimal] = {}
         quantities: list[Decimal] = []
         held = day_flow = _ZERO
+        # Today's units per unit of the trade's day (corporate actions); None when 1.
+        periods = [(u.toordinal(), f) for u, f in current_units(asset.actions)]
+        factor: Decimal | None = None
+        if periods:
+            factor = periods[0][1]
         day = 0  # ordinal of the day being summed; 0 before the first trade (ordinals are >= 1)
         # Trades often share a day (several orders filled at once, date-only imports); the
         # ordinal of the previous day is reused then (an equal day in another object only
@@ -287,12 +299,16 @@ class _Book:
                 if idx > len(quantities):
                     quantities.extend([held] * (idx - len(quantities)))
                 day, day_flow = ordinal, _ZERO
+                if periods:
+                    while periods and ordinal >= periods[0][0]:
+                        periods.pop(0)
+                    factor = periods[0][1] if periods else None
             q = trade.quantity
             if trade.kind == "buy":
-                held += q
+                held += q if factor is None else q * factor
                 day_flow += q * trade.price_per_unit + trade.fee
             else:
-                held -= q
+                held -= q if factor is None else q * factor
                 day_flow += trade.fee - q * trade.price_per_unit
         if day >= from_ordinal:
             flows[day] = flows.get(day, _ZERO) + day_flow
@@ -335,12 +351,17 @@ class _Book:
         return opening, per_day
 
 
-def _held_before(trades: Sequence[Trade], ordinal: int) -> Decimal:
-    """Quantity held at the end of the day before ``ordinal``."""
+def _held_before(
+    trades: Sequence[Trade], ordinal: int, actions: Sequence[CorporateAction] = ()
+) -> Decimal:
+    """Quantity held at the end of the day before ``ordinal`` (in today's units when there
+    are corporate actions: ``HistoryAsset``)."""
     held = _ZERO
+    periods = current_units(actions)
     for trade in trades:
         if trade.day.toordinal() < ordinal:
-            held += trade.quantity if trade.kind == "buy" else -trade.quantity
+            q = trade.quantity if not periods else trade.quantity * factor_on(trade.day, periods)
+            held += q if trade.kind == "buy" else -q
     return held
 
 

@@ -4,7 +4,8 @@ The same rows and rules as the portfolio summary and history (`loading.build_ser
 series for the asset's source, metal spot turned into a price per counted unit, the prices
 its trades observed, the user's manual prices winning their day), then converted into the
 asset's currency so the closes sit on the same scale as its trades' prices (a gram of gold
-quoted from USD spot, bought in TRY).
+quoted from USD spot, bought in TRY). With confirmed corporate actions the closes are on the
+adjusted basis (today's units; `loading.build_series`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import load_trades
+from portfolio_tracker.assets.ledger import load_actions, load_trades
 from portfolio_tracker.assets.service import get_owned
 from portfolio_tracker.engine.fx import series_in_currency
 from portfolio_tracker.engine.observations import trade_observations
@@ -46,7 +47,7 @@ def asset_prices(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID) -> AssetP
     raw = load_prices(db, user_id, (info,), today, "full")
     rates = load_rates(db, user_id, {info.currency, *raw.currencies()}, today)
     traded = trade_observations(load_trades(db, info.id), info.currency)
-    series = build_series(info, raw, rates, traded)
+    series = build_series(info, raw, rates, traded, load_actions(db, info.id))
     if series is not None:
         series = series_in_currency(series, info.currency, rates)
     return AssetPrices(series, today)

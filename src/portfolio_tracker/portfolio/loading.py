@@ -19,24 +19,28 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import stored_trade
+from portfolio_tracker.assets.ledger import CONFIRMED, Basis, action_of, stored_trade
 from portfolio_tracker.db.models import (
     Asset,
     ExchangeRate,
     ManualPrice,
     ManualRate,
     PriceHistory,
+    SellAllocation,
     Transaction,
 )
+from portfolio_tracker.db.models import CorporateAction as CorporateActionRow
 from portfolio_tracker.db.trade_order import TRADE_ORDER
+from portfolio_tracker.engine.actions import CorporateAction, current_units, factor_on
 from portfolio_tracker.engine.fx import PIVOT_CURRENCIES, RateTable
-from portfolio_tracker.engine.lots import FifoResult, Trade, run_fifo
+from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.engine.metals import COINS, fine_troy_ounces, parse_unit
+from portfolio_tracker.engine.methods import LotsResult
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.observations import Observation, observed_series, trade_observations
 from portfolio_tracker.engine.prices import PriceSeries
-from portfolio_tracker.engine.vocabulary import AssetType, Metal
-from portfolio_tracker.prices.sources import stored_series_of
+from portfolio_tracker.engine.vocabulary import AssetType, CostBasisMethod, Metal
+from portfolio_tracker.prices.sources import SPLIT_ADJUSTED_SOURCES, stored_series_of
 
 PriceRow = tuple[date, Decimal, str]  # day, close, currency
 LoadMode = Literal["latest", "full"]
@@ -56,21 +60,34 @@ class AssetInfo:
     unit: str | None
     fineness: Decimal | None
     price_source: str
+    cost_basis_method: CostBasisMethod = CostBasisMethod.fifo
 
 
 @dataclass(slots=True)
 class Ledger:
-    """One user's assets and trades, read once per user data version (see cache.py)."""
+    """One user's assets and trades, read once per user data version (see cache.py).
+
+    ``bases``: each asset's cost-basis method, confirmed corporate actions and allocations
+    (``assets.ledger.Basis``); an asset missing from it is plain FIFO."""
 
     assets: tuple[AssetInfo, ...]
     trades: dict[str, list[Trade]]  # asset key -> trades in the order of trades
-    _fifo: dict[str, FifoResult] = field(default_factory=dict)
+    bases: dict[str, Basis] = field(default_factory=dict)
+    _fifo: dict[str, LotsResult] = field(default_factory=dict)
     _observed: dict[str, list[Observation]] = field(default_factory=dict)
 
-    def fifo(self, asset_key: str) -> FifoResult:
+    def basis(self, asset_key: str) -> Basis:
+        return self.bases.get(asset_key) or _FIFO
+
+    def actions(self, asset_key: str) -> tuple[CorporateAction, ...]:
+        return self.basis(asset_key).actions
+
+    def fifo(self, asset_key: str) -> LotsResult:
+        """The asset's lots under its method and actions (the name predates the methods)."""
         found = self._fifo.get(asset_key)
         if found is None:
-            found = self._fifo[asset_key] = run_fifo(self.trades.get(asset_key, ()))
+            trades = self.trades.get(asset_key, [])
+            found = self._fifo[asset_key] = self.basis(asset_key).run(trades)
         return found
 
     def trade_observations(self, asset: AssetInfo) -> list[Observation]:
@@ -87,6 +104,9 @@ class Ledger:
         return min(firsts) if firsts else None
 
 
+_FIFO = Basis()
+
+
 def asset_info(row: Any) -> AssetInfo:
     """An asset's columns (a stored `Asset` or a row selecting the same names) as a value."""
     return AssetInfo(
@@ -99,6 +119,7 @@ def asset_info(row: Any) -> AssetInfo:
         unit=row.unit,
         fineness=row.fineness,
         price_source=row.price_source or "auto",
+        cost_basis_method=CostBasisMethod(getattr(row, "cost_basis_method", None) or "fifo"),
     )
 
 
@@ -117,6 +138,7 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
                 Asset.unit,
                 Asset.fineness,
                 Asset.price_source,
+                Asset.cost_basis_method,
             )
             .where(Asset.user_id == user_id)
             .order_by(Asset.created_at, Asset.id)
@@ -163,7 +185,51 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
             if at is not None:
                 at = parse_time(at)
         bucket.append(stored_trade(tx_id, kind, quantity, price, fee, day, entry, at))
-    return Ledger(assets, trades)
+    return Ledger(assets, trades, load_bases(db, user_id, assets))
+
+
+def load_bases(db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo]) -> dict[str, Basis]:
+    """Each asset's Basis (``assets.ledger``) for the assets that are not plain FIFO: two
+    small owner-scoped queries of plain columns (confirmed actions; allocations of the
+    assets under ``specific``)."""
+    actions: dict[str, list[CorporateAction]] = {}
+    for asset_id, action_id, kind, ex_date, numerator, denominator in db.execute(
+        select(
+            CorporateActionRow.asset_id,
+            CorporateActionRow.id,
+            CorporateActionRow.kind,
+            CorporateActionRow.ex_date,
+            CorporateActionRow.numerator,
+            CorporateActionRow.denominator,
+        )
+        .where(CorporateActionRow.user_id == user_id, CorporateActionRow.status == CONFIRMED)
+        .order_by(CorporateActionRow.ex_date, CorporateActionRow.created_at, CorporateActionRow.id)
+    ):
+        action = action_of(action_id, kind, ex_date, numerator, denominator)
+        actions.setdefault(str(asset_id), []).append(action)
+    allocations: dict[str, dict[str, list[tuple[str, Decimal]]]] = {}
+    if any(a.cost_basis_method == CostBasisMethod.specific for a in assets):
+        for asset_id, sell_id, buy_id, quantity in db.execute(
+            select(
+                Transaction.asset_id,
+                SellAllocation.sell_id,
+                SellAllocation.buy_id,
+                SellAllocation.quantity,
+            )
+            .join(Transaction, Transaction.id == SellAllocation.sell_id)
+            .where(SellAllocation.user_id == user_id)
+            .order_by(SellAllocation.sell_id, SellAllocation.position)
+        ):
+            by_sell = allocations.setdefault(str(asset_id), {})
+            by_sell.setdefault(str(sell_id), []).append((str(buy_id), quantity))
+    bases: dict[str, Basis] = {}
+    for a in assets:
+        acts = tuple(actions.get(a.key, ()))
+        specific = a.cost_basis_method == CostBasisMethod.specific
+        if acts or a.cost_basis_method != CostBasisMethod.fifo:
+            chosen = allocations.get(a.key, {}) if specific else {}
+            bases[a.key] = Basis(a.cost_basis_method, acts, chosen)
+    return bases
 
 
 def _as_text(column: Any, sqlite: bool) -> Any:
@@ -289,25 +355,46 @@ def load_prices(
 
 
 def build_series(
-    asset: AssetInfo, raw: RawPrices, rates: RateTable, traded: Iterable[Observation]
+    asset: AssetInfo,
+    raw: RawPrices,
+    rates: RateTable,
+    traded: Iterable[Observation],
+    actions: Sequence[CorporateAction] = (),
 ) -> PriceSeries | None:
     """The asset's per-unit price series from every observation of its price: feed closes
     (converted from spot for metals), its manual prices and its own trades (``traded``,
     ``Ledger.trade_observations``), ranked on one day manual > feed > trade. None when
     nothing prices it. Currencies are reconciled by ``engine.observations.observed_series``.
+
+    With corporate actions (``actions``, confirmed) the series is on the adjusted basis, in
+    today's units (``engine.actions.current_units``): a split-adjusted feed
+    (``prices.sources.SPLIT_ADJUSTED_SOURCES``: Yahoo's ``close``) as it is; every other
+    price — the user's trades and manual prices, unadjusted feeds — divided by its day's
+    factor. Quantities in the history are counted in the same units, so a day's value is
+    the pre-action quantity x the unadjusted price across an ex-date.
     """
     spec = raw.specs[asset.key]
-    observations = list(traded)
     factor = spec.per_unit_factor
     with localcontext(ENGINE_CONTEXT):
+        periods = current_units(actions)
+
+        def adjusted(day: date, price: Decimal) -> Decimal:
+            return price / factor_on(day, periods) if periods else price
+
+        observations = [
+            Observation(o.on, adjusted(o.on, o.price), o.currency, o.source) for o in traded
+        ]
         for feed in spec.feeds:
+            adjust = feed[0] not in SPLIT_ADJUSTED_SOURCES
             for day, close, currency in raw.feed_rows.get(feed, ()):
                 price = close * factor if factor is not None else close
+                if adjust:
+                    price = adjusted(day, price)
                 observations.append(Observation(day, price, currency, "feed"))
-    observations.extend(
-        Observation(day, price, currency, "manual")
-        for day, price, currency in raw.manual_rows.get(asset.key, ())
-    )
+        observations.extend(
+            Observation(day, adjusted(day, price), currency, "manual")
+            for day, price, currency in raw.manual_rows.get(asset.key, ())
+        )
     return observed_series(observations, rates, asset.name)
 
 

@@ -106,7 +106,9 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
     holdings = []
     yesterday = who.today - timedelta(days=1)
     for asset in ledger.assets:
-        series = build_asset_series(asset, raw, rates, ledger.trade_observations(asset))
+        series = build_asset_series(
+            asset, raw, rates, ledger.trade_observations(asset), ledger.actions(asset.key)
+        )
         holdings.append(
             HoldingInput(
                 asset_id=asset.key,
@@ -280,9 +282,12 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         if not trades:
             continue
         traded = ledger.trade_observations(asset)
-        series = build_asset_series(asset, raw, rates, traded)
+        actions = ledger.actions(asset.key)
+        series = build_asset_series(asset, raw, rates, traded, actions)
         assets.append(
-            HistoryAsset(asset.key, asset.currency, trades, series or PriceSeries(base, (), ()))
+            HistoryAsset(
+                asset.key, asset.currency, trades, series or PriceSeries(base, (), ()), actions
+            )
         )
     cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
     history = build_history(assets, rates, base, start, end, "day")

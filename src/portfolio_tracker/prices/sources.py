@@ -36,6 +36,11 @@ STORED_SOURCES: dict[PriceKind, tuple[str, ...]] = {
     PriceKind.metal: (PriceSource.metals.value,),
     PriceKind.crypto: (PriceSource.coingecko.value,),
 }
+# Stored sources whose daily closes are already split-adjusted: Yahoo's chart `close` is
+# adjusted for splits (not for dividends; that is `adjclose`). Every other source's closes
+# are taken as unadjusted, the price of their own day (Stooq's adjustment is unverified).
+# The portfolio puts unadjusted prices on the adjusted basis itself (portfolio.loading).
+SPLIT_ADJUSTED_SOURCES: frozenset[str] = frozenset({PriceSource.yahoo.value})
 # The feed an `auto` asset of each type resolves to.
 AUTO_SOURCE: dict[str, str] = {
     AssetType.fund: PriceSource.tefas.value,

@@ -11,6 +11,7 @@ from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
+from portfolio_tracker.db.models import Transaction
 from portfolio_tracker.prices.deps import Backfill
 from portfolio_tracker.transactions import service
 from portfolio_tracker.transactions.schemas import (
@@ -48,7 +49,13 @@ def list_transactions(
     wanted = asset_id_camel or asset_id
     rows, total = service.list_transactions(db, principal.user.id, wanted, limit, offset)
     response.headers["X-Total-Count"] = str(total)
-    return [TransactionOut.of(r) for r in rows]
+    sells = [r.id for r in rows if r.type == "sell"]
+    allocations = service.allocations_of(db, principal.user.id, sells)
+    return [TransactionOut.of(r, allocations.get(r.id)) for r in rows]
+
+
+def _out(db: DbSession, user_id: uuid.UUID, row: Transaction) -> TransactionOut:
+    return TransactionOut.of(row, service.allocations_of(db, user_id, [row.id]).get(row.id))
 
 
 @router.post(
@@ -63,10 +70,13 @@ def create_transaction(
     db: DbSession,
     backfill: Backfill,
 ) -> TransactionOut:
-    """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused.
+    """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused;
+    so are `allocations` that do not add up to the sell's quantity or name a lot that is not
+    an earlier buy of the same asset with that quantity left (assets under `specific`).
     When stored exchange rates start after its date, the missing ones are fetched in the
     background after the answer."""
-    out = TransactionOut.of(service.create_transaction(db, principal.user.id, body))
+    row = service.create_transaction(db, principal.user.id, body)
+    out = _out(db, principal.user.id, row)
     backfill.trade_day(out.asset_id, out.trade_date)
     return out
 
@@ -76,7 +86,7 @@ def get_transaction(
     transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> TransactionOut:
     """One transaction of the caller's."""
-    return TransactionOut.of(service.get_owned(db, principal.user.id, transaction_id))
+    return _out(db, principal.user.id, service.get_owned(db, principal.user.id, transaction_id))
 
 
 @router.put("/{transaction_id}", response_model=TransactionOut, responses={**ERRORS, **OVERSELL})
@@ -89,7 +99,7 @@ def update_transaction(
 ) -> TransactionOut:
     """Edit a transaction; refused (and nothing written) if any later sell would oversell."""
     row = service.update_transaction(db, principal.user.id, transaction_id, body)
-    out = TransactionOut.of(row)
+    out = _out(db, principal.user.id, row)
     backfill.trade_day(out.asset_id, out.trade_date)
     return out
 

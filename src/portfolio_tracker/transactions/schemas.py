@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from portfolio_tracker.api.bodies import StrictBody, optional_not_null
 from portfolio_tracker.api.types import (
@@ -32,6 +32,21 @@ class TransactionType(StrEnum):
 Note = Annotated[Annotated[str, JsonKeys(pattern=NO_NUL_PATTERN)] | None, Field(max_length=1000)]
 
 
+class AllocationIn(StrictBody):
+    """A piece of a sell under the `specific` cost-basis method: `quantity` from the lot of
+    the buy `lot_id` (a transaction id of the same asset, earlier than the sell)."""
+
+    lot_id: uuid.UUID
+    quantity: PositiveDecimal
+
+
+_ALLOCATIONS_TEXT = (
+    "Sells of an asset whose cost_basis_method is `specific` only: the lots this sell takes, "
+    "adding up to its quantity (quantities after any corporate action before the sell). "
+    "Left out or empty: the sell takes the oldest lots (FIFO)."
+)
+
+
 class TransactionCreate(StrictBody):
     asset_id: uuid.UUID
     type: TransactionType
@@ -43,6 +58,9 @@ class TransactionCreate(StrictBody):
         description="Buy fee adds to the lot's cost; sell fee reduces the proceeds.",
     )
     note: Note = None
+    allocations: list[AllocationIn] | None = Field(
+        default=None, max_length=1000, description=_ALLOCATIONS_TEXT
+    )
 
 
 class TransactionUpdate(StrictBody):
@@ -55,6 +73,17 @@ class TransactionUpdate(StrictBody):
     transaction_date: TradeDateInput | None = optional_not_null()
     fee: NonNegativeDecimal | None = optional_not_null()
     note: Note = Field(default=None, description="null clears the note.")
+    allocations: list[AllocationIn] | None = Field(
+        default=None,
+        max_length=1000,
+        description=_ALLOCATIONS_TEXT + " On an edit, left out keeps them, [] removes them "
+        "(a move to another asset or a change to a buy removes them unless given).",
+    )
+
+
+class AllocationOut(BaseModel):
+    lot_id: uuid.UUID
+    quantity: DecimalText
 
 
 class TransactionOut(TradeDated):
@@ -65,12 +94,18 @@ class TransactionOut(TradeDated):
     price_per_unit: DecimalText
     fee: DecimalText
     note: str | None
+    allocations: list[AllocationOut] = Field(
+        default_factory=list, description="The lots a `specific` sell names (else empty)."
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Transaction) -> TransactionOut:
+    def of(
+        cls, row: Transaction, allocations: list[tuple[uuid.UUID, Decimal]] | None = None
+    ) -> TransactionOut:
         return cls(
+            allocations=[AllocationOut(lot_id=b, quantity=q) for b, q in allocations or ()],
             id=row.id,
             asset_id=row.asset_id,
             type=TransactionType(row.type),

@@ -1,20 +1,25 @@
 """Recording, editing and deleting transactions without ever breaking the history.
 
-Every write takes the asset's lock, replays the asset's history with the change applied,
-and writes only if no sell ever exceeds what is held at its moment (else OversellError,
-and nothing is written).
+Every write takes the asset's lock, replays the asset's history with the change applied
+(under the asset's cost-basis method and confirmed corporate actions), and writes only if no
+sell ever exceeds what is held at its moment (else OversellError) and, under `specific`,
+every sell's allocations still name lots with the quantity (else InvalidInput); nothing is
+written otherwise.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.api.bodies import validate_whole
 from portfolio_tracker.assets.ledger import (
+    Basis,
+    load_basis,
     load_trades,
     lock_asset,
     next_entry_number,
@@ -22,25 +27,41 @@ from portfolio_tracker.assets.ledger import (
     trade_of,
 )
 from portfolio_tracker.assets.service import get_owned as get_owned_asset
-from portfolio_tracker.db.models import Transaction
+from portfolio_tracker.db.models import SellAllocation, Transaction
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.engine.dates import as_given
-from portfolio_tracker.engine.lots import OversellError, Trade, check_history
+from portfolio_tracker.engine.lots import OversellError, Trade
+from portfolio_tracker.engine.methods import AllocationError
 from portfolio_tracker.engine.money import to_plain_str
-from portfolio_tracker.errors import HistoryBroken, NotFound
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
+from portfolio_tracker.errors import HistoryBroken, InvalidInput, NotFound
 from portfolio_tracker.transactions.dates import resolve_trade_date, store_trade_date
-from portfolio_tracker.transactions.schemas import TransactionCreate, TransactionUpdate
+from portfolio_tracker.transactions.schemas import (
+    AllocationIn,
+    TransactionCreate,
+    TransactionUpdate,
+)
 
 TRANSACTION_NOT_FOUND = "Transaction not found."
 # The field a refused edit is blamed on: the change that moved the trade comes first.
 _EDIT_BLAME = ("transaction_date", "asset_id", "type", "quantity")
 
 
-def _replay(history: list[Trade], change: str, changed_id: str, loc: list[str]) -> None:
-    """Check a history with a change applied; HistoryBroken (422 at `loc`, naming the sell
-    that would oversell and by how much) when a sell would exceed what is held."""
+def _replay(
+    history: list[Trade],
+    change: str,
+    changed_id: str,
+    loc: list[str | int],
+    basis: Basis,
+    given: Sequence[tuple[str, Decimal]] | None = None,
+) -> None:
+    """Check a history with a change applied under the asset's method, corporate actions and
+    allocations (`basis`, with the change's own allocations in it); HistoryBroken (422 at
+    `loc`, naming the sell that would oversell and by how much) when a sell would exceed
+    what is held, InvalidInput when a `specific` sell's allocations would not hold (at the
+    offending entry of `given`, the allocations of this request, when they are the cause)."""
     try:
-        check_history(history)
+        basis.check(history)
     except OversellError as exc:
         sell = "this sell" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
         raise HistoryBroken(
@@ -50,6 +71,83 @@ def _replay(history: list[Trade], change: str, changed_id: str, loc: list[str]) 
             f"{to_plain_str(exc.requested)})",
             loc,
         ) from exc
+    except AllocationError as exc:
+        if exc.sell_id == changed_id and given is not None:
+            where: list[str | int] = ["body", "allocations"]
+            ids = [buy_id for buy_id, _ in given]
+            if exc.buy_id in ids:
+                field = "quantity" if exc.problem in ("insufficient", "quantity") else "lot_id"
+                where = [*where, ids.index(exc.buy_id), field]
+            raise InvalidInput(f"allocations of this sell: {_reason(exc)}", where) from exc
+        sell = "this sell" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
+        raise InvalidInput(
+            f"{change} would leave the allocations of {sell} unmet: {_reason(exc)}", loc
+        ) from exc
+
+
+def _reason(exc: AllocationError) -> str:
+    if exc.problem == "sum":
+        return str(exc).split(": ", 1)[-1]
+    if exc.problem == "not_open":
+        return (
+            f"lot {exc.buy_id} is not an open lot of this asset before the sell (a buy of the "
+            "same asset, earlier, with quantity left)"
+        )
+    if exc.problem == "insufficient" and exc.available is not None:
+        return f"lot {exc.buy_id} holds only {to_plain_str(exc.available)} at the sell's moment"
+    return str(exc)
+
+
+def _chosen(
+    given: Sequence[AllocationIn] | None, kind: str, basis: Basis
+) -> list[tuple[str, Decimal]] | None:
+    """The request's allocations as the engine takes them; InvalidInput when they cannot
+    apply (a buy, or an asset whose method is not `specific`). None when not given."""
+    if given is None:
+        return None
+    if given and kind != "sell":
+        raise InvalidInput("only a sell names the lots it takes", ["body", "allocations"])
+    if given and basis.method != CostBasisMethod.specific:
+        raise InvalidInput(
+            "allocations apply only to sells of an asset whose cost_basis_method is "
+            f"'specific' (this one is {basis.method.value!r})",
+            ["body", "allocations"],
+        )
+    return [(str(a.lot_id), a.quantity) for a in given]
+
+
+def _store_allocations(
+    db: Session, user_id: uuid.UUID, sell_id: uuid.UUID, chosen: Sequence[tuple[str, Decimal]]
+) -> None:
+    """Replace a sell's stored allocations (none when `chosen` is empty)."""
+    db.execute(delete(SellAllocation).where(SellAllocation.sell_id == sell_id))
+    for position, (buy_id, quantity) in enumerate(chosen):
+        db.add(
+            SellAllocation(
+                user_id=user_id,
+                sell_id=sell_id,
+                buy_id=uuid.UUID(buy_id),
+                quantity=quantity,
+                position=position,
+            )
+        )
+
+
+def allocations_of(
+    db: Session, user_id: uuid.UUID, sell_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, Decimal]]]:
+    """The stored allocations of the user's given sells: sell id -> [(buy id, quantity)]."""
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, Decimal]]] = {}
+    if not sell_ids:
+        return found
+    rows = db.execute(
+        select(SellAllocation.sell_id, SellAllocation.buy_id, SellAllocation.quantity)
+        .where(SellAllocation.user_id == user_id, SellAllocation.sell_id.in_(sell_ids))
+        .order_by(SellAllocation.sell_id, SellAllocation.position)
+    )
+    for sell_id, buy_id, quantity in rows:
+        found.setdefault(sell_id, []).append((buy_id, quantity))
+    return found
 
 
 def list_transactions(
@@ -95,13 +193,20 @@ def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate)
         entry_number=next_entry_number(db, user_id),
     )
     store_trade_date(row, when)
+    basis = load_basis(db, body.asset_id)
+    chosen = _chosen(body.allocations, row.type, basis)
     _replay(
         [*load_trades(db, body.asset_id), trade_of(row)],
         "this trade",
         str(row.id),
         ["body", "quantity"],
+        basis.with_allocations(str(row.id), chosen),
+        chosen,
     )
     db.add(row)
+    if chosen:
+        db.flush()  # the allocations refer to the row
+        _store_allocations(db, user_id, row.id, chosen)
     db.commit()
     return row
 
@@ -111,6 +216,7 @@ def update_transaction(
 ) -> Transaction:
     row = get_owned(db, user_id, transaction_id)
     changes = body.model_dump(exclude_unset=True)
+    changes.pop("allocations", None)  # body.allocations: None keeps the stored ones
     stored = {
         "asset_id": row.asset_id,
         "type": row.type,
@@ -136,12 +242,31 @@ def update_transaction(
         setattr(row, field, value.value if field == "type" else value)
     edited = trade_of(row)
     edited_id = str(row.id)
-    loc = ["body", next((f for f in _EDIT_BLAME if f in changed), "quantity")]
+    loc: list[str | int] = ["body", next((f for f in _EDIT_BLAME if f in changed), "quantity")]
+    # The sell's own allocations: given, kept, or dropped when it leaves the asset or
+    # becomes a buy (they would name lots it can no longer take).
+    dropped = target_asset != source_asset or row.type != "sell"
+    chosen: list[tuple[str, Decimal]] | None = None
     for asset_id in {source_asset, target_asset}:
         history = [t for t in load_trades(db, asset_id) if t.id != edited_id]
+        basis = load_basis(db, asset_id)
         if asset_id == target_asset:
             history.append(edited)
-        _replay(history, "this edit", edited_id, loc)
+            chosen = _chosen(body.allocations, row.type, basis)
+            if chosen is None:
+                kept = None if dropped else basis.allocations.get(edited_id)
+                _replay(
+                    history, "this edit", edited_id, loc, basis.with_allocations(edited_id, kept)
+                )
+            else:
+                basis = basis.with_allocations(edited_id, chosen)
+                _replay(history, "this edit", edited_id, loc, basis, chosen)
+        else:
+            _replay(history, "this edit", edited_id, loc, basis.with_allocations(edited_id, None))
+    if chosen is not None:
+        _store_allocations(db, user_id, row.id, chosen)
+    elif dropped:
+        _store_allocations(db, user_id, row.id, ())
     db.commit()
     return row
 
@@ -150,7 +275,14 @@ def delete_transaction(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUI
     row = get_owned(db, user_id, transaction_id)
     lock_asset(db, user_id, row.asset_id)
     remaining = [t for t in load_trades(db, row.asset_id) if t.id != str(row.id)]
+    basis = load_basis(db, row.asset_id).with_allocations(str(row.id), None)
     # A DELETE has no body: the refusal names the path parameter.
-    _replay(remaining, "deleting this transaction", str(row.id), ["path", "transaction_id"])
+    _replay(
+        remaining,
+        "deleting this transaction",
+        str(row.id),
+        ["path", "transaction_id"],
+        basis,
+    )
     db.delete(row)
     db.commit()

@@ -7,8 +7,9 @@ An import is validated as a whole before anything is written:
 2. the asset of each row is matched by (name, type, ticker) to the user's assets, else
    created; cells given for a matched asset must agree with it;
 3. the history-validity rule, once per asset over its recorded and imported trades together,
-   in the order of trades (`engine.lots.check_history`; the imported rows are entered after
-   the recorded trades, in file order, so rows with the same date and time keep that order).
+   in the order of trades (`engine.methods.check_lots`, under the asset's method and
+   corporate actions; the imported rows are entered after the recorded trades, in file
+   order, so rows with the same date and time keep that order).
 Then the rows go in with Core bulk inserts in the request's one database transaction.
 """
 
@@ -32,6 +33,8 @@ from portfolio_tracker.api.types import (
     plain_trade_date,
 )
 from portfolio_tracker.assets.ledger import (
+    Basis,
+    load_basis,
     load_trades,
     lock_asset,
     reserve_entry_numbers,
@@ -43,7 +46,8 @@ from portfolio_tracker.db.models import Asset, Transaction, User, utcnow
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.db.versions import bump_user
 from portfolio_tracker.engine.dates import TradeDate, as_given, trade_date_of, user_today
-from portfolio_tracker.engine.lots import OversellError, check_history
+from portfolio_tracker.engine.lots import OversellError
+from portfolio_tracker.engine.methods import AllocationError
 from portfolio_tracker.engine.money import to_plain_str
 from portfolio_tracker.errors import Conflict, InvalidInput, NotFound
 from portfolio_tracker.prices.sources import PriceSource
@@ -376,10 +380,16 @@ def _check_histories(
             for row in target.rows
         ]
         history = load_trades(db, target.id) + imported if target.existing else imported
+        # The asset's method, corporate actions and allocations apply to the import too.
+        basis = load_basis(db, target.id) if target.existing else Basis()
         try:
-            check_history(history)
+            basis.check(history)
         except OversellError as exc:
             _add(report, [_oversell_problem(target, exc)])
+        except AllocationError as exc:
+            first_sell = next((row.number for row in target.rows if row.kind == "sell"), 1)
+            message = f"with this file's trades of {target.name!r}, your recorded {exc}"
+            _add(report, [CsvProblem(first_sell, "quantity", message)])
 
 
 def _oversell_problem(target: _Target, exc: OversellError) -> CsvProblem:
