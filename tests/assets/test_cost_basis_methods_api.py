@@ -104,9 +104,9 @@ def test_a_specific_sell_takes_the_lots_it_names(alice: ApiUser) -> None:
         (b1, "3"),
         (b2, "5"),
     ]
-    assert _ok(alice.get(f"/api/transactions/{sell['id']}"), 200)["allocations"] == sell[
-        "allocations"
-    ]
+    assert (
+        _ok(alice.get(f"/api/transactions/{sell['id']}"), 200)["allocations"] == sell["allocations"]
+    )
     # A sell without allocations takes the oldest lots (FIFO).
     _ok(alice.trade(asset_id, "sell", "4", "130", "2024-01-05"))
     lots = _ok(alice.get(f"/api/assets/{asset_id}/lots"), 200)
@@ -141,7 +141,12 @@ def test_allocations_that_do_not_hold_are_refused_where_they_are(
     plain_buy = _ok(alice.trade(fifo["id"], "buy", "5", "1", "2024-01-01"))["id"]
     for asset, kind in ((asset_id, "buy"), (fifo["id"], "sell")):
         response = alice.trade(
-            asset, kind, "1", "1", "2024-01-10", allocations=[{"lot_id": plain_buy, "quantity": "1"}]
+            asset,
+            kind,
+            "1",
+            "1",
+            "2024-01-10",
+            allocations=[{"lot_id": plain_buy, "quantity": "1"}],
         )
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"] == ["body", "allocations"]
@@ -153,7 +158,12 @@ def test_an_edit_or_delete_that_leaves_an_allocation_without_its_lot_is_refused(
     asset_id, (b1, b2, _b3) = _three_lots(alice, "specific")
     sell = _ok(
         alice.trade(
-            asset_id, "sell", "5", "130", "2024-01-04", allocations=[{"lot_id": b2, "quantity": "5"}]
+            asset_id,
+            "sell",
+            "5",
+            "130",
+            "2024-01-04",
+            allocations=[{"lot_id": b2, "quantity": "5"}],
         )
     )
     before = count_rows()
@@ -185,7 +195,12 @@ def test_a_method_change_the_history_cannot_replay_is_refused(
     asset_id, (_b1, b2, _b3) = _three_lots(alice, "specific")
     _ok(
         alice.trade(
-            asset_id, "sell", "5", "130", "2024-01-04", allocations=[{"lot_id": b2, "quantity": "5"}]
+            asset_id,
+            "sell",
+            "5",
+            "130",
+            "2024-01-04",
+            allocations=[{"lot_id": b2, "quantity": "5"}],
         )
     )
     _ok(alice.put(f"/api/assets/{asset_id}", json={"cost_basis_method": "fifo"}), 200)
