@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from portfolio_tracker.engine.lots import Trade, check_history
-from portfolio_tracker.transactions import service
+from portfolio_tracker.assets.ledger import Basis
+from portfolio_tracker.engine.lots import Trade
 
 CountRows = Callable[[], dict[str, int]]
 
@@ -33,11 +33,14 @@ Request = Callable[[TestClient], Any]
 
 @pytest.fixture(autouse=True)
 def slow_history_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slowed(trades: Iterable[Trade]) -> None:
-        time.sleep(HISTORY_CHECK_DELAY)
-        check_history(trades)
+    # Every write checks the history through the asset's Basis (method, actions).
+    check = Basis.check
 
-    monkeypatch.setattr(service, "check_history", slowed)
+    def slowed(self: Basis, trades: list[Trade]) -> None:
+        time.sleep(HISTORY_CHECK_DELAY)
+        check(self, trades)
+
+    monkeypatch.setattr(Basis, "check", slowed)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from portfolio_tracker.prices.providers.base import (
     FeedUnavailable,
     PriceFeedError,
     PricePoint,
+    PricePoints,
     PriceProvider,
     Quote,
     SymbolNotFound,
@@ -299,6 +300,8 @@ class PriceService:
                 self._failed(kind, exc)
                 raise
             written += self._store_points(db, kind, symbol, points)
+            if kind is PriceKind.stock and isinstance(points, PricePoints) and points.splits:
+                storage.suggest_splits(db, symbol, points.splits)
             db.commit()
         return written
 

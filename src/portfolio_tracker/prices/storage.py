@@ -24,8 +24,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio_tracker.db.dialect import dialect_insert
-from portfolio_tracker.db.models import ExchangeRate, PriceHistory, utcnow
+from portfolio_tracker.db.models import (
+    Asset,
+    CorporateAction,
+    ExchangeRate,
+    PriceHistory,
+    utcnow,
+)
 from portfolio_tracker.db.versions import bump_prices
+from portfolio_tracker.prices.providers.base import SplitEvent
 
 logger = logging.getLogger(__name__)
 
@@ -263,3 +270,46 @@ def rate_span(db: Session, base: str, quote: str) -> tuple[date, date] | None:
     if not spans:
         return None
     return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def suggest_splits(db: Session, symbol: str, splits: Iterable[SplitEvent]) -> int:
+    """Offer each split a feed reported as a `suggested` corporate action of every stock
+    asset priced by that feed symbol (ticker = ``symbol``, price source auto or the feed),
+    unless the asset already has an action of that kind on that day (confirmed, suggested or
+    dismissed). Never applied: the owner confirms it (POST .../corporate-actions/{id}/
+    confirm). Returns the rows added; the caller commits."""
+    added = 0
+    for split in splits:
+        kind = "split" if split.numerator > split.denominator else "reverse_split"
+        assets = db.execute(
+            select(Asset.id, Asset.user_id).where(
+                Asset.type == "stock",
+                Asset.ticker_symbol == symbol,
+                or_(Asset.price_source.is_(None), Asset.price_source.in_(("auto", split.source))),
+            )
+        ).all()
+        for asset_id, user_id in assets:
+            taken = db.scalar(
+                select(CorporateAction.id).where(
+                    CorporateAction.asset_id == asset_id,
+                    CorporateAction.ex_date == split.day,
+                    CorporateAction.kind == kind,
+                )
+            )
+            if taken is None:
+                db.add(
+                    CorporateAction(
+                        user_id=user_id,
+                        asset_id=asset_id,
+                        kind=kind,
+                        ex_date=split.day,
+                        numerator=split.numerator,
+                        denominator=split.denominator,
+                        status="suggested",
+                        source=split.source,
+                    )
+                )
+                added += 1
+    if added:
+        db.flush()
+    return added

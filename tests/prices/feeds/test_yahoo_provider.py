@@ -248,3 +248,36 @@ def test_timeout_is_retried_then_unavailable(yahoo, feed_mock) -> None:
 )
 def test_expected_currency_from_the_symbol(symbol, currency) -> None:
     assert expected_currency_for(symbol) == currency
+
+
+DIVIDENDS = '"events":{"dividends":{"1795012200":{"amount":0.26,"date":1795012200}}}'
+WITH_SPLITS = (
+    '"events":{"dividends":{"1795012200":{"amount":0.26,"date":1795012200}},'
+    '"splits":{"1795098600":{"date":1795098600,"numerator":4,"denominator":1,"splitRatio":"4:1"},'
+    '"1795185000":{"date":1795185000,"numerator":1,"denominator":2.5,"splitRatio":"1:2.5"},'
+    '"1795012200":{"date":1795012200,"numerator":0,"denominator":1,"splitRatio":"0:1"}}}'
+)
+
+
+def test_history_asks_for_split_events_and_reports_them(yahoo, feed_mock, caplog) -> None:
+    route = feed_mock.get(f"{CHART}/AAPL").mock(
+        return_value=variant("yahoo_aapl_history.json", DIVIDENDS, WITH_SPLITS)
+    )
+    with caplog.at_level(logging.WARNING):
+        points = yahoo.history("AAPL", date(2026, 11, 18), date(2026, 11, 19))
+    assert route.calls.last.request.url.params["events"] == "split"
+    # The 0:1 entry does not parse and is skipped; the 1:2.5 one lies after the range.
+    assert [(s.day, s.numerator, s.denominator, s.source) for s in points.splits] == [
+        (date(2026, 11, 19), Decimal(4), Decimal(1), "yahoo")
+    ]
+    assert [p.day for p in points] == [date(2026, 11, 18), date(2026, 11, 19)]
+    wider = yahoo.history("AAPL", date(2026, 11, 18), date(2026, 11, 20))
+    assert [(s.numerator, s.denominator) for s in wider.splits] == [
+        (Decimal(4), Decimal(1)),
+        (Decimal(1), Decimal("2.5")),
+    ]
+
+
+def test_a_history_without_split_events_reports_none(yahoo, feed_mock) -> None:
+    feed_mock.get(f"{CHART}/AAPL").mock(return_value=json_response("yahoo_aapl_history.json"))
+    assert yahoo.history("AAPL", date(2026, 11, 18), date(2026, 11, 20)).splits == ()

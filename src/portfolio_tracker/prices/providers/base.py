@@ -34,6 +34,29 @@ class PricePoint:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class SplitEvent:
+    """A split the feed reports (Yahoo's chart ``events.splits``): from ``day`` on, one old
+    share is ``numerator / denominator`` new ones (a reverse split when below 1)."""
+
+    symbol: str
+    day: date
+    numerator: Decimal
+    denominator: Decimal
+    source: str
+
+
+class PricePoints(list[PricePoint]):
+    """A history answer: the closes, plus the splits the feed reported over the same range
+    (``splits``; empty for feeds that report none). Wrappers pass it on as it is."""
+
+    splits: tuple[SplitEvent, ...] = ()
+
+    def __init__(self, points: list[PricePoint], splits: tuple[SplitEvent, ...] = ()) -> None:
+        super().__init__(points)
+        self.splits = splits
+
+
 class PriceFeedError(Exception):
     """Base of every error a provider raises; the service maps these to HTTP."""
 

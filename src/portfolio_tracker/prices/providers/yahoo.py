@@ -19,7 +19,9 @@ import httpx
 from portfolio_tracker.prices.providers.base import (
     FeedUnavailable,
     PricePoint,
+    PricePoints,
     Quote,
+    SplitEvent,
     SymbolNotFound,
 )
 from portfolio_tracker.prices.providers.resilience import FeedClient
@@ -36,6 +38,8 @@ from portfolio_tracker.prices.providers.validation import (
 logger = logging.getLogger(__name__)
 
 _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,24}$")
+# The terms of a split ratio, as the corporate actions take them (engine.actions).
+_MAX_SPLIT_TERM = Decimal(10**6)
 # Yahoo quotes some markets in minor units (London pence, Johannesburg cents, agorot).
 MINOR_UNITS = {
     "GBp": ("GBP", Decimal(100)),
@@ -99,10 +103,12 @@ class YahooChartProvider:
             source=self.name,
         )
 
-    def history(self, symbol: str, start: date, end: date) -> list[PricePoint]:
+    def history(self, symbol: str, start: date, end: date) -> PricePoints:
+        """Daily closes over [start, end] (split-adjusted, as Yahoo's ``close`` is) and the
+        splits Yahoo reports in that range (``PricePoints.splits``)."""
         sym = yahoo_symbol(symbol, self.name)
         if end < start:
-            return []
+            return PricePoints([])
         period1 = int(datetime.combine(start, datetime.min.time(), UTC).timestamp())
         period2 = int(
             datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC).timestamp()
@@ -113,10 +119,49 @@ class YahooChartProvider:
             "period1": str(period1 - 86400),
             "period2": str(period2 + 86400),
             "interval": "1d",
+            "events": "split",
         }
         chart = self._get(sym, params)
         meta, currency, factor = self._meta(chart, sym)
-        return [p for p in self._bars(chart, meta, sym, currency, factor) if start <= p.day <= end]
+        points = [
+            p for p in self._bars(chart, meta, sym, currency, factor) if start <= p.day <= end
+        ]
+        splits = tuple(s for s in self._splits(chart, meta, sym) if start <= s.day <= end)
+        return PricePoints(points, splits)
+
+    def _splits(self, chart: dict[str, Any], meta: dict[str, Any], sym: str) -> list[SplitEvent]:
+        """``events.splits`` of the chart: ``{"<unix s>": {"date": s, "numerator": n,
+        "denominator": d, "splitRatio": "n:d"}}``; an entry that does not parse is skipped."""
+        events = chart.get("events")
+        splits = events.get("splits") if isinstance(events, dict) else None
+        if not isinstance(splits, dict):
+            return []
+        zone = _exchange_zone(meta)
+        found = []
+        for key, event in splits.items():
+            try:
+                if not isinstance(event, dict):
+                    raise ValueError("not an object")
+                stamp = event.get("date")
+                if not isinstance(stamp, int) or isinstance(stamp, bool) or stamp <= 0:
+                    raise ValueError(f"bad date {str(stamp)[:20]}")
+                terms = []
+                for name in ("numerator", "denominator"):
+                    value = event.get(name)
+                    if not isinstance(value, int | float | Decimal) or isinstance(value, bool):
+                        raise ValueError(f"bad {name}")
+                    term = Decimal(str(value))
+                    if not term.is_finite() or term <= 0 or term >= _MAX_SPLIT_TERM:
+                        raise ValueError(f"{name} out of range")
+                    terms.append(term)
+                if terms[0] == terms[1]:
+                    raise ValueError("a 1:1 split changes nothing")
+            except ValueError as exc:
+                skip_point(self.name, sym, f"split {str(key)[:20]}", str(exc))
+                continue
+            day = datetime.fromtimestamp(stamp, zone).date()
+            found.append(SplitEvent(sym, day, terms[0], terms[1], self.name))
+        return sorted(found, key=lambda s: s.day)
 
     def _get(self, sym: str, params: dict[str, str]) -> dict[str, Any]:
         return self._client.fetch(
