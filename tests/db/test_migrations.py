@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -327,3 +328,98 @@ def test_0009_adds_foreign_security_and_index_values_keeping_every_trade(
     upgrade(fresh_engine)
     with fresh_engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1
+
+
+# --- 0010: cost-basis methods, sell allocations, corporate actions --------------------------
+
+
+def test_0010_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
+    fresh_engine: Engine,
+) -> None:
+    upgrade(fresh_engine, "0009")
+    user_id, asset_id, tx_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Uuid()),
+        sa.column("email", sa.String()),
+        sa.column("hashed_password", sa.String()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("last_entry_number", sa.BigInteger()),
+    )
+    assets = sa.table(
+        "assets",
+        sa.column("id", sa.Uuid()),
+        sa.column("user_id", sa.Uuid()),
+        sa.column("name", sa.String()),
+        sa.column("type", sa.String()),
+        sa.column("currency", sa.String()),
+        sa.column("next_sequence", sa.Integer()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    transactions = sa.table(
+        "transactions",
+        sa.column("id", sa.Uuid()),
+        sa.column("user_id", sa.Uuid()),
+        sa.column("asset_id", sa.Uuid()),
+        sa.column("type", sa.String()),
+        sa.column("quantity", ExactDecimal()),
+        sa.column("price_per_unit", ExactDecimal()),
+        sa.column("fee", ExactDecimal()),
+        sa.column("trade_date", sa.Date()),
+        sa.column("entry_number", sa.BigInteger()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            users.insert().values(
+                id=user_id,
+                email="a@example.com",
+                hashed_password="h",
+                created_at=now,
+                last_entry_number=1,
+            )
+        )
+        connection.execute(
+            assets.insert().values(
+                id=asset_id,
+                user_id=user_id,
+                name="ACME",
+                type="stock",
+                currency="USD",
+                next_sequence=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        connection.execute(
+            transactions.insert().values(
+                id=tx_id,
+                user_id=user_id,
+                asset_id=asset_id,
+                type="buy",
+                quantity=Decimal("10"),
+                price_per_unit=Decimal("1.5"),
+                fee=Decimal(0),
+                trade_date=date(2024, 1, 1),
+                entry_number=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as connection:
+        method = connection.execute(text("SELECT cost_basis_method FROM assets")).scalar_one()
+    assert method == "fifo"
+    downgrade(fresh_engine, "0009")
+    with fresh_engine.connect() as connection:
+        counts = [
+            connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in ("users", "assets", "transactions")
+        ]
+    assert counts == [1, 1, 1]
+    assert "corporate_actions" not in inspect(fresh_engine).get_table_names()
+    upgrade(fresh_engine)
+    assert {"corporate_actions", "sell_allocations"} <= set(inspect(fresh_engine).get_table_names())

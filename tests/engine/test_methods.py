@@ -406,3 +406,56 @@ def test_rescaled_lots_add_up_to_the_rescaled_holding(
         assert sum(scaled, D(0)) == scale_quantity(sum(quantities, D(0)), act)
         for q, s in zip(quantities, scaled, strict=True):
             assert abs(s - q * D(n) / D(d)) <= D("1E-38")
+
+
+# --- the value history across ex-dates (engine.history with actions) --------------------
+
+
+@given(
+    histories(max_places=2, max_digits=3),
+    st.lists(st.sampled_from(RATIOS), max_size=3),
+    st.data(),
+)
+def test_the_history_values_each_day_at_its_own_quantity_and_price(
+    history: list[Trade], ratios: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """With corporate actions, quantities are counted in today's units and prices are on the
+    adjusted basis; the day's value is still (quantity held that day) x (that day's own,
+    unadjusted price) — here a constant 7 a unit of the day."""
+    from portfolio_tracker.engine.actions import current_units, factor_on
+    from portfolio_tracker.engine.fx import RateTable
+    from portfolio_tracker.engine.history import HistoryAsset, build_history
+    from portfolio_tracker.engine.prices import PriceSeries
+
+    if not history:
+        return
+    first, last = history[0].day, history[-1].day + timedelta(days=2)
+    span = (last - first).days
+    actions = []
+    for i, (n, d) in enumerate(ratios):
+        kind = CorporateActionKind.SPLIT if D(n) > D(d) else CorporateActionKind.REVERSE_SPLIT
+        ex = first + timedelta(days=data.draw(st.integers(1, span)))
+        actions.append(CorporateAction(f"a{i}", kind, ex, D(n), D(d)))
+    days = [first + timedelta(days=i) for i in range(span + 1)]
+    with decimal.localcontext(ENGINE_CONTEXT):
+        periods = current_units(actions)
+        adjusted = PriceSeries.from_points(((d, D(7) / factor_on(d, periods)) for d in days), "TRY")
+        points = build_history(
+            [HistoryAsset("x", "TRY", history, adjusted, actions)],
+            RateTable(()),
+            "TRY",
+            first,
+            last,
+        ).points
+        # The unadjusted holding of each day: trades in their own units, actions applied.
+        held, pending, expected = D(0), sorted(actions, key=lambda a: a.ex_date), []
+        trades = list(history)
+        for day in days:
+            while pending and pending[0].ex_date <= day:
+                held = scale_quantity(held, pending.pop(0))
+            while trades and trades[0].day == day:
+                t = trades.pop(0)
+                held = held + t.quantity if t.kind == "buy" else held - t.quantity
+            expected.append(held * 7)
+        for point, value in zip(points, expected, strict=True):
+            assert abs(point.market_value - value) < D("1E-30"), (point, value)

@@ -301,3 +301,21 @@ def test_a_form_without_this_visitors_token_is_refused_and_writes_nothing(
         )
         assert answer.status_code == 403
     assert count_rows() == before
+
+
+def test_the_asset_form_sets_and_changes_the_cost_basis_method(alice: ApiUser) -> None:
+    form = alice.client.get("/assets/new").text
+    for method in ("fifo", "average", "lifo", "hifo", "specific"):
+        assert f'value="{method}"' in form
+    answer = send(alice, "/assets/new", asset_form(cost_basis_method="hifo"))
+    assert answer.status_code == 303
+    asset_id = answer.headers["location"].split("/")[2].split("?")[0]
+    assert alice.get(f"/api/assets/{asset_id}").json()["cost_basis_method"] == "hifo"
+    edit = alice.client.get(f"/assets/{asset_id}/edit").text
+    assert '<option value="hifo" selected' in edit
+    answer = send(alice, f"/assets/{asset_id}/edit", asset_form(cost_basis_method="average"))
+    assert answer.status_code == 303
+    assert alice.get(f"/api/assets/{asset_id}").json()["cost_basis_method"] == "average"
+    # A form without the field keeps the stored method.
+    assert send(alice, f"/assets/{asset_id}/edit", asset_form()).status_code == 303
+    assert alice.get(f"/api/assets/{asset_id}").json()["cost_basis_method"] == "average"

@@ -26,7 +26,16 @@ from portfolio_tracker.web.routing import page_router
 
 router = page_router()
 
-FIELDS = ("name", "type", "ticker_symbol", "currency", "unit", "fineness", "price_source")
+FIELDS = (
+    "name",
+    "type",
+    "ticker_symbol",
+    "currency",
+    "unit",
+    "fineness",
+    "price_source",
+    "cost_basis_method",
+)
 # Left blank, these are absent on creation and cleared on an edit.
 CLEARABLE = ("ticker_symbol", "unit", "fineness")
 NEW_ASSET = {
@@ -37,6 +46,7 @@ NEW_ASSET = {
     "unit": "gram",
     "fineness": "",
     "price_source": "auto",
+    "cost_basis_method": "fifo",
 }
 _ABSENT = object()  # _as_body: leave blank clearable fields out
 # What a redirect's ?done= says once the page is shown again.
@@ -92,12 +102,14 @@ def asset_form(
         units=choices.metal_units(_),
         purities=choices.purities(_, values.get("fineness") or ""),
         sources=choices.price_sources(_),
+        methods=choices.cost_basis_methods(_),
         currencies=choices.currencies(values.get("currency") or ""),
     )
 
 
 def _submitted(page: Page) -> dict[str, Any]:
-    values = form_values(page.form, FIELDS)
+    # A form without the method (an older page) keeps the stored one, fifo for a new asset.
+    values = form_values(page.form, FIELDS, optional=("cost_basis_method",))
     values["fineness"] = choices.typed_decimal(values["fineness"])
     return values
 
@@ -142,6 +154,7 @@ def stored_values(asset: AssetOut) -> dict[str, Any]:
         "unit": asset.unit.value if asset.unit else "",
         "fineness": to_plain_str(asset.fineness) if asset.fineness is not None else "",
         "price_source": asset.price_source.value,
+        "cost_basis_method": asset.cost_basis_method.value,
     }
 
 

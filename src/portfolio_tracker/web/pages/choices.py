@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from portfolio_tracker.engine.metals import COINS, KARAT_FINENESS
 from portfolio_tracker.engine.money import to_plain_str
-from portfolio_tracker.engine.vocabulary import AssetType, MetalUnit
+from portfolio_tracker.engine.vocabulary import AssetType, CostBasisMethod, MetalUnit
 from portfolio_tracker.prices.sources import PriceSource
 from portfolio_tracker.transactions.schemas import TransactionType
 from portfolio_tracker.web.forms import N_
@@ -45,6 +45,13 @@ SOURCE_LABELS = {
     PriceSource.coingecko: "CoinGecko",
     PriceSource.metals: N_("Metal spot price"),
 }
+METHOD_LABELS = {
+    CostBasisMethod.fifo: N_("FIFO: oldest lots first"),
+    CostBasisMethod.average: N_("Moving average cost"),
+    CostBasisMethod.lifo: N_("LIFO: newest lots first"),
+    CostBasisMethod.hifo: N_("HIFO: highest cost first"),
+    CostBasisMethod.specific: N_("Specific lots (named by each sale)"),
+}
 TRADE_LABELS = {TransactionType.buy: N_("Buy"), TransactionType.sell: N_("Sell")}
 # Bars and grams besides the karat table: investment bars (999.9, 999) and sterling silver.
 _BAR_FINENESS = (Decimal("0.9999"), Decimal("0.999"), Decimal("0.925"))
@@ -64,6 +71,10 @@ def metal_units(_: Translate) -> Choices:
 
 def price_sources(_: Translate) -> Choices:
     return [(source.value, _(label)) for source, label in SOURCE_LABELS.items()]
+
+
+def cost_basis_methods(_: Translate) -> Choices:
+    return [(method.value, _(label)) for method, label in METHOD_LABELS.items()]
 
 
 def trade_types(_: Translate) -> Choices:
