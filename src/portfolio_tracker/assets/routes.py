@@ -54,7 +54,8 @@ def create_asset(
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=ERRORS)
 def get_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> AssetDetail:
-    """One asset with its FIFO holding: quantity, cost basis, average cost, realised P&L."""
+    """One asset with its holding under its cost-basis method and corporate actions:
+    quantity, cost basis, average cost, realised P&L."""
     asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
     base = AssetOut.model_validate(asset)
     return AssetDetail(**base.model_dump(), holding=Holding.of(fifo))
@@ -64,7 +65,9 @@ def get_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Ass
 def update_asset(
     asset_id: uuid.UUID, body: AssetUpdate, principal: CurrentUser, db: DbSession
 ) -> AssetOut:
-    """Change an asset's name, type, ticker or currency (fields left out stay as they are)."""
+    """Change an asset's name, type, ticker, currency or cost-basis method (fields left out
+    stay as they are). A new method recomputes every figure from the history; 422 when the
+    history cannot replay under it (`specific` allocations that do not hold)."""
     return AssetOut.model_validate(service.update_asset(db, principal.user.id, asset_id, body))
 
 
@@ -76,7 +79,7 @@ def delete_asset(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> 
 
 @router.get("/{asset_id}/lots", response_model=list[LotOut], responses=ERRORS)
 def open_lots(asset_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> list[LotOut]:
-    """The open FIFO lots, oldest first."""
+    """The open lots, oldest first, in post-corporate-action units (under any method)."""
     asset, fifo = service.fifo_of(db, principal.user.id, asset_id)
     dates = trade_dates_of_asset(db, asset.id)
     return [LotOut.of(lot, dates) for lot in fifo.open_lots]
