@@ -154,6 +154,38 @@ NO_FOREIGN_ID |= {
     ("GET", "/api/reports/realized"),
 }
 
+# Corporate actions: `{corporate_action}` is an action of the owner's asset.
+ACTIONS = "/api/assets/{asset}/corporate-actions"
+REQUESTS.update(
+    {
+        ("GET", "/api/assets/{asset_id}/corporate-actions"): (ACTIONS, None),
+        ("POST", "/api/assets/{asset_id}/corporate-actions"): (
+            ACTIONS,
+            {"type": "split", "ex_date": "2024-03-01", "numerator": "2", "denominator": "1"},
+        ),
+        ("DELETE", "/api/assets/{asset_id}/corporate-actions/{action_id}"): (
+            ACTIONS + "/{corporate_action}",
+            None,
+        ),
+        ("POST", "/api/assets/{asset_id}/corporate-actions/{action_id}/confirm"): (
+            ACTIONS + "/{corporate_action}/confirm",
+            None,
+        ),
+    }
+)
+
+
+def _corporate_action(owner: ApiUser, asset_id: str) -> str:
+    """The owner's one action of the asset (made on first use: the ids are filled per part)."""
+    body = {"type": "split", "ex_date": "2024-02-01", "numerator": "2", "denominator": "1"}
+    url = f"/api/assets/{asset_id}/corporate-actions"
+    existing = owner.get(url).json()
+    if existing:
+        return str(existing[0]["id"])
+    response = owner.post(url, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
 
 # Alerts and notifications: `{alert}` is an alert of the owner's, `{notification}` one of
 # their notifications; the list, create, read-all and delivery settings are the caller's own.
@@ -261,6 +293,7 @@ def test_it_answers_401_without_a_session(
                 "api_token": _api_token(alice),
                 "alert": _alert(alice),
                 "notification": _notification(alice),
+                "corporate_action": _corporate_action(alice, asset["id"]),
             },
         )
         for part in REQUESTS[route]
@@ -288,6 +321,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
         "api_token": _api_token(alice),
         "alert": _alert(alice),
         "notification": _notification(alice),
+        "corporate_action": _corporate_action(alice, asset["id"]),
     }
     path, body = (_fill(part, ids) for part in REQUESTS[route])
     before = (
@@ -310,6 +344,7 @@ def test_another_users_ids_answer_404_and_change_nothing(
                 "api_token": "00000000-0000-4000-8000-000000000000",
                 "alert": "00000000-0000-4000-8000-000000000000",
                 "notification": "00000000-0000-4000-8000-000000000000",
+                "corporate_action": "00000000-0000-4000-8000-000000000000",
             },
         ),
         json=_fill(
@@ -334,3 +369,6 @@ def test_another_users_ids_answer_404_and_change_nothing(
     assert [a["id"] for a in alice.get("/api/alerts").json()] == [ids["alert"]]
     assert alice.get("/api/alerts").json()[0]["move_pct"] == "5"
     assert alice.get("/api/notifications").json()["unread_count"] == 1
+
+    actions = alice.get(f"/api/assets/{asset['id']}/corporate-actions").json()
+    assert [a["id"] for a in actions] == [ids["corporate_action"]]
