@@ -36,6 +36,12 @@ BUSINESS_RULES = {
     "POST /api/import",  # a schema-valid string is rarely a valid transactions CSV
     "POST /api/auth/password",  # the current password must be the right one
     "DELETE /api/account",  # the password must be the right one
+    "POST /api/indices/{name}",  # an empty series (no month) is refused
+    "GET /api/reports/realized",  # Türkiye mode takes FIFO only
+    # a split's ratio above 1 and a reverse split's below, not after today, no oversell
+    "POST /api/assets/{asset_id}/corporate-actions",
+    "POST /api/assets/{asset_id}/corporate-actions/{action_id}/confirm",
+    "DELETE /api/assets/{asset_id}/corporate-actions/{action_id}",
 }
 
 
