@@ -330,13 +330,13 @@ def test_0009_adds_foreign_security_and_index_values_keeping_every_trade(
         assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1
 
 
-# --- 0010: cost-basis methods, sell allocations, corporate actions --------------------------
+# --- 0012: cost-basis methods, sell allocations, corporate actions --------------------------
 
 
-def test_0010_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
+def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
     fresh_engine: Engine,
 ) -> None:
-    upgrade(fresh_engine, "0009")
+    upgrade(fresh_engine, "0011")
     user_id, asset_id, tx_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     users = sa.table(
         "users",
@@ -413,7 +413,7 @@ def test_0010_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
     with fresh_engine.connect() as connection:
         method = connection.execute(text("SELECT cost_basis_method FROM assets")).scalar_one()
     assert method == "fifo"
-    downgrade(fresh_engine, "0009")
+    downgrade(fresh_engine, "0011")
     with fresh_engine.connect() as connection:
         counts = [
             connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()

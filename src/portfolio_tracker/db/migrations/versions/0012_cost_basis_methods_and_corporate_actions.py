@@ -9,8 +9,8 @@ The method's CHECK constraint is added on PostgreSQL only: on SQLite it would ne
 copy of `assets`, whose drop cascades (ON DELETE CASCADE) to every transaction; the API
 refuses any other value on both.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 22:10:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 import portfolio_tracker.db.types
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
