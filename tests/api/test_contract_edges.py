@@ -4,11 +4,14 @@ that cannot even be decoded, and the shapes the document promises for request fi
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portfolio_tracker.api.types import (
     DAY_PATTERN,
@@ -94,8 +97,8 @@ def test_a_422_for_an_undecodable_body_is_documented(app: FastAPI) -> None:
         ),
         (
             POSITIVE_DECIMAL_PATTERN,
-            ["1", "0.5", "0.000000000000000001", "999999999999999.5"],
-            ["0", "0.0", "-1", "1e5", "1000000000000000", "0.0000000000000000001"],
+            ["1", "0.5", "0.20", "0.050", "0.000000000000000010", "999999999999999.5"],
+            ["0", "0.0", "0.000", "-1", "1e5", "1000000000000000", "0.0000000000000000001"],
         ),
         (NON_NEGATIVE_DECIMAL_PATTERN, ["0", "0.0", "12.25"], ["-0.1", "1e3", ".5"]),
     ],
@@ -103,6 +106,28 @@ def test_a_422_for_an_undecodable_body_is_documented(app: FastAPI) -> None:
 def test_documented_patterns(pattern: str, good: list[str], bad: list[str]) -> None:
     assert all(re.search(pattern, text) for text in good)
     assert not any(re.search(pattern, text) for text in bad)
+
+
+@given(
+    integer=st.integers(min_value=0, max_value=10**15 - 1),
+    fraction=st.text(alphabet="0123456789", min_size=0, max_size=20),
+    pad=st.integers(min_value=0, max_value=3),
+)
+def test_the_positive_pattern_is_exactly_a_positive_decimal_in_bounds(
+    integer: int, fraction: str, pad: int
+) -> None:
+    """Trailing zeros ("0.20") and leading ones ("00.5") never change the answer."""
+    digits = "0" * pad + str(integer)
+    text = f"{digits}.{fraction}" if fraction else digits
+    expected = len(fraction) <= 18 and Decimal(text) > 0  # the integer is below 10^15
+    assert bool(re.fullmatch(POSITIVE_DECIMAL_PATTERN, text)) == expected, text
+
+
+def test_a_quantity_with_a_trailing_zero_is_accepted(alice: ApiUser) -> None:
+    asset = alice.create_asset()
+    answer = alice.trade(asset["id"], "buy", "0.20", "2000.50", "2024-01-02")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["quantity"] == "0.2"
 
 
 def test_update_fields_that_may_not_be_null_are_not_nullable_in_the_document(

@@ -107,20 +107,20 @@ def test_once_a_connect_failed_api_requests_are_refused_without_waiting_on_the_d
     bearer = {"Authorization": "Bearer x"}
     with hanging_listener() as listener:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{listener.port}/portfolio"
+        # A connect timeout well above what a loaded CI machine may take to answer a 503.
+        settings = settings_for(url, db_connect_timeout_seconds=6, db_pool_timeout_seconds=6)
         with (
-            serve_in_thread(create_app(settings_for(url))) as base,
+            serve_in_thread(create_app(settings)) as base,
             httpx.Client(base_url=base, timeout=HANG) as client,
             ThreadPoolExecutor(max_workers=20) as pool,
         ):
-            # The first request waits the connect timeout (2 s) and opens the breaker.
+            # The first request waits the connect timeout (6 s) and opens the breaker.
             assert_database_unavailable(client.get("/api/assets", headers=bearer))
             before = listener.accepted
             caplog.clear()
             # A client bound below the connect timeout: waiting on the database would miss it.
             answers = list(
-                pool.map(
-                    lambda _: client.get("/api/assets", headers=bearer, timeout=1.5), range(100)
-                )
+                pool.map(lambda _: client.get("/api/assets", headers=bearer, timeout=5), range(100))
             )
             # A trial lasts the connect timeout: at most two began while the hundred ran.
             assert listener.accepted - before <= 2

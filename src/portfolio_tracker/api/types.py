@@ -65,9 +65,12 @@ _OFFSET_RE = re.compile("(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})$")
 _PLACES = "(?:[.][0-9]{1,18})?"
 SIGNED_DECIMAL_PATTERN = f"^-?[0-9]{{1,15}}{_PLACES}$"
 NON_NEGATIVE_DECIMAL_PATTERN = f"^[0-9]{{1,15}}{_PLACES}$"
-# Above zero: a non-zero integer part, or a fraction whose last digit is not 0.
+# A fraction of 1 to 18 digits with a non-zero digit somewhere ("20", "020", "000001"):
+# one alternative per count of leading zeros keeps the length bound without a lookahead.
+_NON_ZERO_FRACTION = "|".join(f"0{{{k}}}[1-9][0-9]{{0,{17 - k}}}" for k in range(18))
+# Above zero: a non-zero integer part, or a zero one with a non-zero fraction ("0.20" too).
 POSITIVE_DECIMAL_PATTERN = (
-    f"^(?:0{{0,14}}[1-9][0-9]{{0,14}}{_PLACES}|0{{1,15}}[.][0-9]{{0,17}}[1-9])$"
+    f"^(?:0{{0,14}}[1-9][0-9]{{0,14}}{_PLACES}|0{{1,15}}[.](?:{_NON_ZERO_FRACTION}))$"
 )
 _DECIMAL_TEXT = "Exact decimal: a string (preferred) or a JSON number; below 10^15, at most 18 "
 _DECIMAL_TEXT += "decimal places."
