@@ -20,6 +20,7 @@ from portfolio_tracker.web.pages import (
     dashboard,
     imports,
     notifications,
+    reports,
     settings,
     transactions,
     unsubscribe,
@@ -42,6 +43,7 @@ def install_web(app: FastAPI) -> None:
         alerts,
         notifications,
         unsubscribe,
+        reports,
     ):
         app.include_router(module.router)
     install_page_errors(app)
