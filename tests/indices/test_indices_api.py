@@ -48,6 +48,7 @@ def test_json_then_csv_adds_and_replaces_months(alice: ApiUser) -> None:
     ("body", "loc"),
     [
         ([{"month": "2024-13", "value": "1"}], ["body", 0, "month"]),
+        ([{"month": "0000-01", "value": "1"}], ["body", 0, "month"]),
         (
             [{"month": "2024-01", "value": "1"}, {"month": "2024-1", "value": "1"}],
             ["body", 1, "month"],

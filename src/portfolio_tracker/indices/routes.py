@@ -10,14 +10,17 @@ from portfolio_tracker.accounts.auth import CurrentUser
 from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import NOT_AUTHENTICATED
 from portfolio_tracker.api.routing import api_router
+from portfolio_tracker.api.types import POSITIVE_DECIMAL_PATTERN
 from portfolio_tracker.errors import TooLarge, UnsupportedFormat
 from portfolio_tracker.indices import service
 from portfolio_tracker.indices.schemas import (
+    MONTH_PATTERN,
     NAME_PATTERN,
     IndexPointOut,
     IndexSeriesOut,
     IndexStoredOut,
 )
+from portfolio_tracker.indices.service import MAX_POINTS
 
 router = api_router(prefix="/api/indices", tags=["indices"])
 
@@ -36,23 +39,26 @@ Name = Annotated[
 
 BODY: dict[str, Any] = {
     "required": True,
-    "description": "JSON: an array of {month: 'YYYY-MM', value: '123.45'}; or CSV with the "
-    "header `month,value` (text/csv). At most 512 KiB.",
+    "description": "JSON: an array of {month: 'YYYY-MM', value: '123.45'}. Also accepted: CSV "
+    "with the header `month,value` sent as `text/csv` (rows checked as the JSON elements). "
+    "At most 512 KiB and 5000 months.",
     "content": {
         "application/json": {
             "schema": {
                 "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_POINTS,
                 "items": {
                     "type": "object",
+                    "additionalProperties": False,
                     "properties": {
-                        "month": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
-                        "value": {"type": "string", "format": "decimal"},
+                        "month": {"type": "string", "pattern": MONTH_PATTERN},
+                        "value": {"type": "string", "pattern": POSITIVE_DECIMAL_PATTERN},
                     },
                     "required": ["month", "value"],
                 },
             }
         },
-        "text/csv": {"schema": {"type": "string"}},
     },
 }
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import DecimalText, JsonKeys, PositiveDecimal
 
-MONTH_PATTERN = "^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+MONTH_PATTERN = "^(?:19|[2-9][0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$"  # 1900-01 .. 9999-12
 NAME_PATTERN = "^[a-z0-9][a-z0-9_-]{0,31}$"
 
 Month = Annotated[
