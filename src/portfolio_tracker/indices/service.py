@@ -43,7 +43,7 @@ def _point(raw: object, loc: list[str | int]) -> tuple[date, Decimal]:
 def parse_json(data: bytes) -> dict[date, Decimal]:
     """A JSON array of ``{"month": "YYYY-MM", "value": "123.4"}`` (or ``{"values": [...]}``).
 
-    Raises InvalidInput naming the element at fault; a month twice is refused."""
+    Raises InvalidInput naming the element at fault; a month given twice: the later wins."""
     try:
         raw = json.loads(data.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -88,8 +88,6 @@ def _collect(
 ) -> dict[date, Decimal]:
     out: dict[date, Decimal] = {}
     for (month, value), loc in points:
-        if month in out:
-            raise InvalidInput(f"month {month:%Y-%m} appears twice", [*loc, "month"])
         if len(out) >= MAX_POINTS:
             raise InvalidInput(f"at most {MAX_POINTS} months in one request", loc)
         out[month] = value
