@@ -13,6 +13,7 @@ from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import NOT_AUTHENTICATED
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.api.types import CURRENCY_PATTERN, JsonKeys
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
 from portfolio_tracker.reports import service
 from portfolio_tracker.reports.csv_io import filename, report_csv
 from portfolio_tracker.reports.schemas import ReportOut, report_out
@@ -46,11 +47,10 @@ def realized_report(
         Query(max_length=16, description="ISO 4217 code; default: your base currency."),
     ] = None,
     method: Annotated[
-        str | None,
+        CostBasisMethod | None,
         Query(
-            max_length=16,
             description="Cost-basis method to compute with (compare without changing the "
-            "asset); default: each asset's own.",
+            "asset); default: each asset's own. Türkiye mode always uses fifo.",
         ),
     ] = None,
     mode: Annotated[
@@ -64,7 +64,9 @@ def realized_report(
     split by quantity) and gain, in the asset's currency and in `currency` (cost at the buy
     date's rate, proceeds at the sell date's; each rate and its date shown); totals per asset
     and for the year. `mode=tr`: see README "Realised-gains report"."""
-    report = report_out(db, principal.user.id, year, currency, method, mode)
+    report = report_out(
+        db, principal.user.id, year, currency, method.value if method else None, mode
+    )
     wants_csv = format is Format.csv or (
         format is None and "text/csv" in request.headers.get("accept", "")
     )

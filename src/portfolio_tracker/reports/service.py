@@ -175,14 +175,8 @@ def withholding_kind(asset: Asset) -> str | None:
 
 def tr_report(db: Session, user_id: uuid.UUID, year: int, method: str | None) -> TrReport:
     """Türkiye mode (``engine.tax_tr``): FIFO whatever the asset's method; the declared rows
-    are the sells of assets flagged ``foreign_security``. Raises InvalidInput when another
-    method is asked for."""
-    if method is not None and method != "fifo":
-        raise InvalidInput(
-            "Türkiye mode matches lots first in, first out (the revenue administration's "
-            "rule); leave method out or use fifo",
-            ["query", "method"],
-        )
+    are the sells of assets flagged ``foreign_security``. ``method`` is ignored: the revenue
+    administration's rule is first in, first out."""
     refs: dict[str, AssetRef] = {}
     declared: list[tuple[Asset, list[Piece]]] = []
     withholding: list[tuple[str, Piece]] = []
