@@ -373,3 +373,37 @@ def test_foreign_security_on_the_asset(
         bob.put(f"/api/assets/{asset['id']}", json={"foreign_security": False}).status_code == 404
     )
     assert alice.get(f"/api/assets/{asset['id']}").json()["foreign_security"] is True
+
+
+def test_a_split_is_applied_and_bonus_shares_keep_the_lots_date(
+    alice: ApiUser, engine: Engine
+) -> None:
+    """Buy 10 at 100, a 2-for-1 split, sell 20 at 60: one row of 20 from the 2023 lot,
+    cost 1000 (unchanged), proceeds 1200; Türkiye mode uses the lot's own buy date."""
+    stock = alice.create_asset(
+        name="Splitter", type="stock", ticker_symbol="SPLT", currency="USD", foreign_security=True
+    )
+    ok(alice.trade(stock["id"], "buy", "10", "100", "2023-01-10"))
+    ok(
+        alice.post(
+            f"/api/assets/{stock['id']}/corporate-actions",
+            json={"type": "split", "ex_date": "2023-06-01", "numerator": "2", "denominator": "1"},
+        )
+    )
+    ok(alice.trade(stock["id"], "sell", "20", "60", "2024-03-05"))
+    store_rates(engine, "USD", "TRY", "tcmb", {"2023-01-10": "19", "2024-03-05": "31"})
+    report = ok(alice.get(f"{URL}?year=2024&currency=USD"))
+    [row] = report["rows"]
+    assert (row["buy_date"], row["quantity"], row["cost"], row["proceeds"]) == (
+        "2023-01-10",
+        "20",
+        "1000",
+        "1200",
+    )
+    put_index(alice, {"2022-12": "100", "2024-02": "105"})
+    [tr_row] = ok(alice.get(f"{URL}?year=2024&mode=tr"))["rows"]
+    assert (tr_row["cost_try"], tr_row["proceeds_try"], tr_row["gain_try"]) == (
+        "19000",
+        "37200",
+        "18200",
+    )

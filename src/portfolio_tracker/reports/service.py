@@ -24,7 +24,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portfolio_tracker.api.types import iso_currency
-from portfolio_tracker.assets.ledger import load_trades
 from portfolio_tracker.assets.service import list_assets
 from portfolio_tracker.db.models import Asset, ExchangeRate, ManualRate
 from portfolio_tracker.engine.fx import RateTable
@@ -52,9 +51,10 @@ from portfolio_tracker.engine.tax_tr import (
     tr_row,
     tr_totals,
 )
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
 from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.indices.service import series
-from portfolio_tracker.portfolio.loading import load_rates
+from portfolio_tracker.portfolio.loading import Ledger, load_ledger, load_rates
 from portfolio_tracker.prices.sources import effective_price_source
 from portfolio_tracker.usersettings.service import get_settings
 
@@ -111,16 +111,24 @@ def check_method(method: str | None) -> str | None:
     return method
 
 
-def _asset_method(asset: Asset) -> str:
-    return str(getattr(asset, "cost_basis_method", None) or "fifo")
+def _asset_method(ledger: Ledger, asset: Asset) -> str:
+    return ledger.basis(str(asset.id)).method.value
 
 
 def _ref(asset: Asset, method: str) -> AssetRef:
     return AssetRef(asset.id, asset.name, asset.currency, method)
 
 
-def _pieces(db: Session, asset: Asset, method: str, year: int) -> list[Piece]:
-    return pieces_of(realizations_of(load_trades(db, asset.id), method), year)
+def _pieces(ledger: Ledger, asset: Asset, method: str, year: int) -> list[Piece]:
+    """The asset's pieces of ``year`` under ``method``, its confirmed corporate actions
+    applied; a ``specific`` asset's allocations are used when computing ``specific``."""
+    key = str(asset.id)
+    basis = ledger.basis(key)
+    allocations = basis.allocations if method == CostBasisMethod.specific else None
+    realizations = realizations_of(
+        ledger.trades.get(key, []), method, actions=basis.actions, allocations=allocations
+    )
+    return pieces_of(realizations, year)
 
 
 def standard_report(
@@ -132,11 +140,12 @@ def standard_report(
     check_method(method)
     target = _currency(db, user_id, currency)
     assets = list_assets(db, user_id)
+    ledger = load_ledger(db, user_id)
     refs: dict[str, AssetRef] = {}
     collected: list[tuple[Asset, list[Piece]]] = []
     for asset in assets:
-        used = method or _asset_method(asset)
-        pieces = _pieces(db, asset, used, year)
+        used = method or _asset_method(ledger, asset)
+        pieces = _pieces(ledger, asset, used, year)
         if pieces:
             refs[str(asset.id)] = _ref(asset, used)
             collected.append((asset, pieces))
@@ -181,8 +190,9 @@ def tr_report(db: Session, user_id: uuid.UUID, year: int, method: str | None) ->
     declared: list[tuple[Asset, list[Piece]]] = []
     withholding: list[tuple[str, Piece]] = []
     not_covered: list[AssetRef] = []
+    ledger = load_ledger(db, user_id)
     for asset in list_assets(db, user_id):
-        pieces = _pieces(db, asset, "fifo", year)
+        pieces = _pieces(ledger, asset, "fifo", year)
         if not pieces:
             continue
         ref = refs[str(asset.id)] = _ref(asset, "fifo")
