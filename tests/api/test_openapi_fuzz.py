@@ -36,6 +36,12 @@ BUSINESS_RULES = {
     "POST /api/import",  # a schema-valid string is rarely a valid transactions CSV
     "POST /api/auth/password",  # the current password must be the right one
     "DELETE /api/account",  # the password must be the right one
+    # the fields a price alert needs (asset, or symbol kind and symbol; direction, level)
+    # and those a portfolio alert needs (move_pct) depend on its kind
+    "POST /api/alerts",
+    "PUT /api/alerts/{alert_id}",
+    "GET /api/notifications",  # a cursor must be one the list gave (opaque)
+    "PUT /api/notifications/settings",  # a webhook must be a public http(s) address
     "POST /api/indices/{name}",  # an empty series (no month) is refused
     "GET /api/reports/realized",  # Türkiye mode takes FIFO only
     # a split's ratio above 1 and a reverse split's below, not after today, no oversell
