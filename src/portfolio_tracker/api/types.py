@@ -13,6 +13,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -349,6 +350,30 @@ def not_before_1900(value: date) -> date:
     if value < EARLIEST_DAY:
         raise ValueError("must be on or after 1900-01-01")
     return value
+
+
+def _iso_day_text(value: object) -> object:
+    # Pydantic would read a number as a Unix timestamp; the API promises ISO 8601 dates only.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    # The shape only: pydantic then refuses a day the calendar lacks in its own words.
+    if not isinstance(value, str) or not ISO_DAY_RE.fullmatch(value.strip()):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
+    return value.strip()
+
+
+# A calendar day given as YYYY-MM-DD text (never a number), on or after 1900-01-01; whether
+# it is after the user's today is for the service (usersettings.not_after_today). A field
+# adds its documentation: Annotated[IsoDay, WithJsonSchema(iso_day_schema("..."))].
+IsoDay = Annotated[date, BeforeValidator(_iso_day_text), AfterValidator(not_before_1900)]
+
+
+def iso_day_schema(description: str) -> WithJsonSchema:
+    """The OpenAPI schema of an `IsoDay` field, described by `description`."""
+    return WithJsonSchema(
+        {"type": "string", "format": "date", "pattern": DAY_PATTERN, "description": description},
+        mode="validation",
+    )
 
 
 class JsonKeys:

@@ -6,42 +6,23 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, cast
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import BaseModel, Field
 
 from portfolio_tracker.api.bodies import StrictBody
 from portfolio_tracker.api.types import (
-    DAY_PATTERN,
-    ISO_DAY_RE,
     DecimalText,
+    IsoDay,
     PositiveDecimal,
-    not_before_1900,
+    iso_day_schema,
 )
 from portfolio_tracker.db.models import CorporateAction
 from portfolio_tracker.engine.vocabulary import CorporateActionKind
 
-
-def _iso_day_text(value: object) -> object:
-    # Pydantic would read a number as a Unix timestamp; the API promises ISO 8601 dates only.
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not ISO_DAY_RE.fullmatch(value.strip()):
-        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
-    return value.strip()
-
-
 ExDate = Annotated[
-    date,
-    BeforeValidator(_iso_day_text),
-    AfterValidator(not_before_1900),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "format": "date",
-            "pattern": DAY_PATTERN,
-            "description": "ISO 8601 ex-date: the action applies at the start of this day, "
-            "before its trades. Not after your today.",
-        },
-        mode="validation",
+    IsoDay,
+    iso_day_schema(
+        "ISO 8601 ex-date: the action applies at the start of this day, "
+        "before its trades. Not after your today."
     ),
 ]
 

@@ -19,6 +19,7 @@ from portfolio_tracker.assets.ledger import (
     CONFIRMED,
     Basis,
     action_of,
+    load_actions,
     load_basis,
     load_trades,
     lock_asset,
@@ -112,18 +113,9 @@ def _check(
 def _confirmed(
     db: Session, asset_id: uuid.UUID, without: uuid.UUID | None = None
 ) -> list[engine_actions.CorporateAction]:
-    rows = db.execute(
-        select(
-            CorporateAction.id,
-            CorporateAction.kind,
-            CorporateAction.ex_date,
-            CorporateAction.numerator,
-            CorporateAction.denominator,
-        )
-        .where(CorporateAction.asset_id == asset_id, CorporateAction.status == CONFIRMED)
-        .order_by(CorporateAction.ex_date, CorporateAction.created_at, CorporateAction.id)
-    )
-    return [action_of(*row) for row in rows if row[0] != without]
+    """The asset's confirmed actions (`load_actions`), less the one `without` names."""
+    skip = str(without) if without is not None else None
+    return [action for action in load_actions(db, asset_id) if action.id != skip]
 
 
 def create_action(
