@@ -224,3 +224,26 @@ def test_an_unknown_method_is_a_422(alice: ApiUser) -> None:
     asset = alice.create_asset(name="Y", type="stock")
     response = alice.put(f"/api/assets/{asset['id']}", json={"cost_basis_method": None})
     assert response.status_code == 422
+
+
+def test_the_portfolio_and_the_report_follow_a_specific_sells_allocations(alice: ApiUser) -> None:
+    """The figures of the asset, of /api/portfolio and of the realised report agree: each
+    reads the allocations (on SQLite a UUID's text in SQL has no hyphens: ids must match)."""
+    _ok(alice.put("/api/settings", json={"base_currency": "USD"}), 200)
+    asset_id, (_b1, b2, _b3) = _three_lots(alice, "specific")
+    _ok(
+        alice.trade(
+            asset_id,
+            "sell",
+            "5",
+            "130",
+            "2024-01-04",
+            allocations=[{"lot_id": b2, "quantity": "5"}],
+        )
+    )
+    # 5 x 130 = 650 proceeds; the second lot cost 5 x 120 + 10 = 610.
+    assert _holding(alice, asset_id)["realized_pnl"] == "40"
+    holdings = _ok(alice.get("/api/portfolio"), 200)["holdings"]
+    assert [(h["realized_pnl"], h["cost_basis"]) for h in holdings] == [("40", "1555")]
+    report = _ok(alice.get("/api/reports/realized?year=2024&currency=USD"), 200)
+    assert report["totals"] == {"proceeds": "650", "cost": "610", "gain": "40"}

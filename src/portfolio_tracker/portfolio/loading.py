@@ -209,11 +209,13 @@ def load_bases(db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo]) -> 
         actions.setdefault(str(asset_id), []).append(action)
     allocations: dict[str, dict[str, list[tuple[str, Decimal]]]] = {}
     if any(a.cost_basis_method == CostBasisMethod.specific for a in assets):
+        # Sell and buy ids as text the way the trades' ids were read (load_ledger casts in
+        # SQL: SQLite's text of a UUID has no hyphens), so that they match the trades.
         for asset_id, sell_id, buy_id, quantity in db.execute(
             select(
                 Transaction.asset_id,
-                SellAllocation.sell_id,
-                SellAllocation.buy_id,
+                sa_cast(SellAllocation.sell_id, String),
+                sa_cast(SellAllocation.buy_id, String),
                 SellAllocation.quantity,
             )
             .join(Transaction, Transaction.id == SellAllocation.sell_id)
@@ -221,7 +223,7 @@ def load_bases(db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo]) -> 
             .order_by(SellAllocation.sell_id, SellAllocation.position)
         ):
             by_sell = allocations.setdefault(str(asset_id), {})
-            by_sell.setdefault(str(sell_id), []).append((str(buy_id), quantity))
+            by_sell.setdefault(sell_id, []).append((buy_id, quantity))
     bases: dict[str, Basis] = {}
     for a in assets:
         acts = tuple(actions.get(a.key, ()))
