@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -83,6 +83,12 @@ def _money_pattern(locale: str, currency: str) -> NumberPattern:
     return _parsed(standard.replace("¤", f"'{symbol}'"))
 
 
+# Babel rounds under the current decimal context (28 digits by default): an amount the API
+# accepts (quantity and price up to 10^15 with 18 places each) has far more digits than that,
+# and rounding it there raises InvalidOperation. Formatting runs under this wider one.
+_FORMAT_CONTEXT = Context(prec=100)
+
+
 @dataclass(frozen=True, slots=True)
 class Formatter:
     """Formats for one locale ("tr-TR", "en-US", "en-GB", "de-DE"); used from templates."""
@@ -97,7 +103,9 @@ class Formatter:
         """1.234,56 ₺ (tr-TR) / ₺1,234.56 (en-US); the currency's own minor digits; '—' for None."""
         if value is None:
             return "—"
-        text = format_currency(value, currency, _money_pattern(self.locale, currency), self._babel)
+        with localcontext(_FORMAT_CONTEXT):
+            pattern = _money_pattern(self.locale, currency)
+            text = format_currency(value, currency, pattern, self._babel)
         return self._signed(value, text) if signed else text
 
     def money_affixes(self, currency: str) -> tuple[str, str]:
@@ -112,13 +120,15 @@ class Formatter:
         if value is None:
             return "—"
         pattern = "#,##0" + ("." + "0" * min_places + "#" * (max_places - min_places))
-        return format_decimal(value, _parsed(pattern.rstrip(".")), self._babel)
+        with localcontext(_FORMAT_CONTEXT):
+            return format_decimal(value, _parsed(pattern.rstrip(".")), self._babel)
 
     def percent(self, ratio: Decimal | None, *, signed: bool = False) -> str:
         """A ratio (0.1234) as a percentage with two decimals: %12,34 (tr) / 12.34% (en)."""
         if ratio is None:
             return "—"
-        text = format_percent(ratio, _percent_pattern(self.locale), self._babel)
+        with localcontext(_FORMAT_CONTEXT):
+            text = format_percent(ratio, _percent_pattern(self.locale), self._babel)
         return self._signed(ratio, text) if signed else text
 
     def day(self, value: date | None) -> str:

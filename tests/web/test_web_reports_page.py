@@ -145,3 +145,16 @@ def test_in_a_browser_year_selector_tr_mode_and_turkish(
     page.goto("/reports/realized?year=2024&mode=tr")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gerçekleşen kazançlar")
     expect(page.get_by_test_id("declared-gain")).to_have_text(re.compile(r"^150,00\s*₺$"))
+
+
+def test_the_largest_amounts_the_api_accepts_render(make_user: Callable[..., ApiUser]) -> None:
+    """A quantity and a price at the API's bounds make amounts of 31 digits and 36 places;
+    the pages format them (Babel under a wide decimal context) instead of failing with 500."""
+    user = make_user()
+    gold = user.create_asset(name="Big gold", type="metal")
+    most = "999999999999999.999999999999999999"
+    assert user.trade(gold["id"], "buy", most, most, "2024-03-03").status_code == 201
+    assert user.trade(gold["id"], "sell", most, most, "2024-03-04").status_code == 201
+    for path in (f"/assets/{gold['id']}", "/reports/realized?year=2024", "/", "/assets"):
+        page = user.client.get(path)
+        assert page.status_code == 200, (path, page.text[-500:])
