@@ -247,3 +247,22 @@ def test_the_portfolio_and_the_report_follow_a_specific_sells_allocations(alice:
     assert [(h["realized_pnl"], h["cost_basis"]) for h in holdings] == [("40", "1555")]
     report = _ok(alice.get("/api/reports/realized?year=2024&currency=USD"), 200)
     assert report["totals"] == {"proceeds": "650", "cost": "610", "gain": "40"}
+
+
+def test_an_explicit_null_for_allocations_is_refused_like_any_other(alice: ApiUser) -> None:
+    asset_id, (b1, _b2, _b3) = _three_lots(alice, "specific")
+    sell = _ok(
+        alice.trade(
+            asset_id,
+            "sell",
+            "2",
+            "130",
+            "2024-01-04",
+            allocations=[{"lot_id": b1, "quantity": "2"}],
+        )
+    )
+    answer = alice.put(f"/api/transactions/{sell['id']}", json={"allocations": None})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "allocations"]
+    kept = _ok(alice.get(f"/api/transactions/{sell['id']}"), 200)["allocations"]
+    assert kept == [{"lot_id": b1, "quantity": "2"}]

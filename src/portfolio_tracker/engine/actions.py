@@ -72,7 +72,7 @@ class CorporateAction:
             ):
                 raise ValueError(
                     f"action {self.id}: {name} must be a Decimal > 0 and below 10^6 with at most"
-                    f" {MAX_PLACES} decimal places, got {value!r}"
+                    f" {MAX_PLACES} decimal places, got {value}"
                 )
         grows = self.numerator > self.denominator
         if self.kind == CorporateActionKind.REVERSE_SPLIT:

@@ -73,8 +73,7 @@ class TransactionUpdate(StrictBody):
     transaction_date: TradeDateInput | None = optional_not_null()
     fee: NonNegativeDecimal | None = optional_not_null()
     note: Note = Field(default=None, description="null clears the note.")
-    allocations: list[AllocationIn] | None = Field(
-        default=None,
+    allocations: list[AllocationIn] | None = optional_not_null(
         max_length=1000,
         description=_ALLOCATIONS_TEXT + " On an edit, left out keeps them, [] removes them "
         "(a move to another asset or a change to a buy removes them unless given).",
