@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
+from bench.faults import closed_port
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine
@@ -53,9 +54,20 @@ BUSINESS_RULES = {
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine) -> FastAPI:
-    """The app with every price feed at an unresolvable `.test` host: the fuzz never reaches
-    the internet, and feed-backed operations meet a feed outage."""
-    return create_app(settings, engine, feed_settings=replay_feed_settings())
+    """The app with every price feed at a loopback port nobody listens on: the fuzz never
+    reaches the internet, and feed-backed operations meet a feed outage at once (a `.test`
+    host would first wait on the resolver)."""
+    down = f"http://127.0.0.1:{closed_port()}"
+    feeds = replay_feed_settings(
+        tefas_base_url=down,
+        yahoo_base_url=down,
+        stooq_base_url=down,
+        coingecko_base_url=down,
+        tcmb_base_url=down,
+        ecb_base_url=down,
+        feed_retry_attempts=1,
+    )
+    return create_app(settings, engine, feed_settings=feeds)
 
 
 def no_server_error_but_an_honest_outage(
