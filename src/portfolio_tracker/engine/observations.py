@@ -18,10 +18,14 @@ Rules (docs/api-portfolio.md, "Valuation gaps"):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from itertools import compress, islice, repeat
+from operator import lt, not_
+from typing import NamedTuple, TypeVar, cast
 
 from portfolio_tracker.engine.fx import MissingRateError, RateTable
 from portfolio_tracker.engine.lots import Trade
@@ -31,18 +35,27 @@ from portfolio_tracker.engine.prices import PriceSeries, QuoteSource
 __all__ = [
     "SOURCE_RANK",
     "Observation",
+    "PriceColumn",
+    "observed_columns",
     "observed_series",
     "trade_observations",
     "valuable_from",
 ]
 
+_T = TypeVar("_T")
+
 # Higher wins on the same day.
 SOURCE_RANK: dict[QuoteSource, int] = {"trade": 0, "feed": 1, "manual": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One observed per-unit price of an asset on a calendar day."""
+class Observation(NamedTuple):
+    """One observed per-unit price of an asset on a calendar day (an immutable value).
+
+    A named tuple rather than a slotted dataclass: a portfolio's trades observe about one
+    price per trading day (100k over 50 assets), and a tuple is built in half the time, is
+    left alone by the garbage collector once seen (it holds only untracked values), and a
+    list of them turns into columns in one C-level ``zip``.
+    """
 
     on: date
     price: Decimal
@@ -61,7 +74,8 @@ def trade_observations(trades: Sequence[Trade], currency: str) -> list[Observati
     for trade in trades:
         if trade.price_per_unit:
             by_day[trade.day] = trade.price_per_unit
-    return [Observation(on, price, ccy, "trade") for on, price in by_day.items()]
+    source: QuoteSource = "trade"
+    return list(map(Observation, by_day, by_day.values(), repeat(ccy), repeat(source)))
 
 
 def observed_series(
@@ -99,6 +113,278 @@ def observed_series(
             closes.append(price)
             sources.append(obs.source)
     return PriceSeries(currency, tuple(kept_days), tuple(closes), name, tuple(sources))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceColumn:
+    """Observations of one source in parallel columns, the bulk form of ``Observation``:
+    ``prices[i]`` was observed on ``days[i]`` in ``currencies[i]``, or in ``currency`` on
+    every day when ``currencies`` is empty. ``observations()`` lists them, in that order.
+
+    ``ascending=True`` promises that ``days`` strictly ascend (a stored series read in day
+    order); ``observed_columns`` trusts it instead of checking. Days may otherwise come in
+    any order and repeat (the later repeat wins, as in ``observed_series``).
+    """
+
+    source: QuoteSource
+    days: Sequence[date]
+    prices: Sequence[Decimal]
+    currency: str = ""
+    currencies: Sequence[str] = ()
+    ascending: bool = False
+
+    def __post_init__(self) -> None:
+        n = len(self.days)
+        if len(self.prices) != n or (self.currencies and len(self.currencies) != n):
+            raise ValueError("a price column's days, prices and currencies differ in length")
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def codes(self) -> set[str]:
+        """The currency codes of its prices as given (not normalised); empty when it is."""
+        if not self.days:
+            return set()
+        return set(self.currencies) if self.currencies else {self.currency}
+
+    def observations(self) -> list[Observation]:
+        """The column as ``Observation``s, in order."""
+        currencies = self.currencies or repeat(self.currency)
+        return [
+            Observation(on, price, ccy, self.source)
+            for on, price, ccy in zip(self.days, self.prices, currencies, strict=False)
+        ]
+
+    @classmethod
+    def of_observations(cls, observations: Sequence[Observation]) -> list[PriceColumn]:
+        """``observations`` as columns, one per run of the same source, in order (so that
+        ``observed_columns`` of them is ``observed_series`` of the observations)."""
+        if not observations:
+            return []
+        days, prices, currencies, sources = zip(*observations, strict=True)
+        n = len(sources)
+        if sources.count(sources[0]) == n:  # the usual case: one source
+            return [cls._of_run(sources[0], days, prices, currencies)]
+        out: list[PriceColumn] = []
+        start = 0
+        while start < n:
+            end = start + 1
+            while end < n and sources[end] == sources[start]:
+                end += 1
+            run = slice(start, end)
+            out.append(cls._of_run(sources[start], days[run], prices[run], currencies[run]))
+            start = end
+        return out
+
+    @classmethod
+    def _of_run(
+        cls,
+        source: QuoteSource,
+        days: Sequence[date],
+        prices: Sequence[Decimal],
+        currencies: Sequence[str],
+    ) -> PriceColumn:
+        if currencies.count(currencies[0]) == len(currencies):
+            return cls(source, days, prices, currencies[0])
+        return cls(source, days, prices, "", currencies)
+
+
+# A merge of a large column with up to this many days of other columns (plus 1/32 of its own
+# length) inserts them one by one (bisect); more go through one dict of every day.
+_FEW_PATCHES = 32
+
+
+def observed_columns(
+    columns: Sequence[PriceColumn], rates: RateTable, name: str = ""
+) -> PriceSeries | None:
+    """``observed_series`` of the columns' observations in the given order — the same series
+    on every input — without an object per observation.
+
+    Ranks are applied by a stable sort of the columns by ``SOURCE_RANK``, after which the
+    last observation of a day wins. Fast paths: one column is the series; a large column
+    (a feed) absorbs a few days of the others by bisection, and the days a lower-ranked
+    column (the trades) shares with it are skipped with one set lookup each; currencies are
+    normalised once per distinct code and only the closes in another currency than the
+    series' are converted (``RateTable.rate_series``, equal to ``rate_on`` day by day).
+    Anything else (many interleaved days) merges through one dict per field. An invalid
+    currency code falls back to ``observed_series`` itself, so that it raises (or not)
+    exactly as the definition does.
+    """
+    ranked = sorted((c for c in columns if len(c)), key=_rank_of)
+    if not ranked:
+        return None
+    try:
+        code = {raw: normalize_currency(raw) for c in ranked for raw in c.codes()}
+    except ValueError:
+        observations = [o for c in columns for o in c.observations()]
+        return observed_series(observations, rates, name)
+    merged = _patched(ranked, code) or _merged(ranked, code)
+    return merged.series(rates, name)
+
+
+def _rank_of(column: PriceColumn) -> int:
+    return SOURCE_RANK[column.source]
+
+
+def _ascends(days: Sequence[date]) -> bool:
+    return all(map(lt, days, islice(days, 1, None)))
+
+
+class _Merged:
+    """Merged days and prices; the sources and (normalised) currencies are kept as one value
+    until a day differs from it."""
+
+    __slots__ = ("currencies", "currency", "days", "prices", "source", "sources")
+
+    def __init__(
+        self,
+        days: Sequence[date],
+        prices: Sequence[Decimal],
+        source: QuoteSource,
+        currency: str,
+        sources: list[QuoteSource] | None = None,
+        currencies: list[str] | None = None,
+    ) -> None:
+        self.days, self.prices = days, prices
+        self.source, self.currency = source, currency
+        self.sources, self.currencies = sources, currencies
+
+    def put(self, on: date, price: Decimal, source: QuoteSource, currency: str) -> None:
+        """Set (or insert) the observation of ``on``: ``days`` and ``prices`` are lists."""
+        days, prices = cast(list[date], self.days), cast(list[Decimal], self.prices)
+        at = bisect_left(days, on)
+        if at < len(days) and days[at] == on:
+            prices[at] = price
+            if self.sources is not None:
+                self.sources[at] = source
+            elif source != self.source:
+                self.sources = [self.source] * len(days)
+                self.sources[at] = source
+            if self.currencies is not None:
+                self.currencies[at] = currency
+            elif currency != self.currency:
+                self.currencies = [self.currency] * len(days)
+                self.currencies[at] = currency
+            return
+        days.insert(at, on)
+        prices.insert(at, price)
+        if self.sources is None and source != self.source:
+            self.sources = [self.source] * (len(days) - 1)
+        if self.sources is not None:
+            self.sources.insert(at, source)
+        if self.currencies is None and currency != self.currency:
+            self.currencies = [self.currency] * (len(days) - 1)
+        if self.currencies is not None:
+            self.currencies.insert(at, currency)
+
+    def series(self, rates: RateTable, name: str) -> PriceSeries:
+        """The series in the currency of the last day; other closes converted at their own
+        day's rate, dropped without one (``observed_series``)."""
+        days, prices, currencies = self.days, self.prices, self.currencies
+        target = currencies[-1] if currencies is not None else self.currency
+        dropped: set[int] = set()
+        if currencies is not None:
+            foreign: dict[str, list[int]] = {}
+            for i, ccy in enumerate(currencies):
+                if ccy != target:
+                    foreign.setdefault(ccy, []).append(i)
+            if foreign:
+                prices = list(prices)
+                with localcontext(ENGINE_CONTEXT):
+                    for ccy, at in foreign.items():
+                        quotes = rates.rate_series(ccy, target, [days[i] for i in at])
+                        for i, quote in zip(at, quotes, strict=True):
+                            if quote is None:
+                                dropped.add(i)
+                            else:
+                                prices[i] = prices[i] * quote.rate
+        n = len(days)
+        sources: Sequence[QuoteSource] = (
+            self.sources if self.sources is not None else (self.source,) * n
+        )
+        if dropped:
+            kept = [i not in dropped for i in range(n)]
+            days, prices = list(compress(days, kept)), list(compress(prices, kept))
+            sources = list(compress(sources, kept))
+        return PriceSeries.unchecked(target, _tuple(days), _tuple(prices), name, _tuple(sources))
+
+
+def _tuple(values: Sequence[_T]) -> tuple[_T, ...]:
+    return values if isinstance(values, tuple) else tuple(values)
+
+
+def _patched(ranked: list[PriceColumn], code: dict[str, str]) -> _Merged | None:
+    """The largest column with the few days of the others put in (None when that does not
+    apply: its days do not ascend, or too many days would be put)."""
+    at = max(range(len(ranked)), key=lambda i: len(ranked[i]))
+    base = ranked[at]
+    if not (base.ascending or _ascends(base.days)):
+        return None
+    budget = _FEW_PATCHES + len(base) // 32
+    puts: list[tuple[PriceColumn, Iterable[int]]] = []
+    covered: set[date] | None = None
+    for column in ranked[:at]:
+        # Ranked below the base (or equal and earlier): only its days the base lacks count.
+        if covered is None:
+            covered = set(base.days)
+        missing = list(
+            compress(range(len(column)), map(not_, map(covered.__contains__, column.days)))
+        )
+        if missing:
+            puts.append((column, missing))
+            budget -= len(missing)
+    for column in ranked[at + 1 :]:
+        puts.append((column, range(len(column))))
+        budget -= len(column)
+    if budget < 0:
+        return None
+    if base.currencies:
+        merged = _Merged(
+            base.days, base.prices, base.source, "", None, [code[c] for c in base.currencies]
+        )
+    else:
+        merged = _Merged(base.days, base.prices, base.source, code[base.currency])
+    if not puts:
+        return merged
+    merged.days, merged.prices = list(base.days), list(base.prices)
+    if merged.currencies is not None:
+        merged.currencies = list(merged.currencies)
+    for column, indices in puts:
+        days, prices, currencies = column.days, column.prices, column.currencies
+        for i in indices:
+            ccy = code[currencies[i]] if currencies else code[column.currency]
+            merged.put(days[i], prices[i], column.source, ccy)
+    return merged
+
+
+def _merged(ranked: list[PriceColumn], code: dict[str, str]) -> _Merged:
+    """Every column through one dict per field: the last observation of a day wins."""
+    price: dict[date, Decimal] = {}
+    for column in ranked:
+        price.update(zip(column.days, column.prices, strict=True))
+    days = sorted(price)
+    prices = list(map(price.__getitem__, days))
+    first = ranked[0]
+    merged = _Merged(days, prices, first.source, "")
+    if any(c.source != first.source for c in ranked):
+        source: dict[date, QuoteSource] = {}
+        for column in ranked:
+            source.update(zip(column.days, repeat(column.source), strict=False))
+        merged.sources = list(map(source.__getitem__, days))
+    uniform = {code[c] for column in ranked for c in column.codes()}
+    if len(uniform) == 1:
+        merged.currency = uniform.pop()
+    else:
+        currency: dict[date, str] = {}
+        for column in ranked:
+            if column.currencies:
+                currency.update(
+                    zip(column.days, map(code.__getitem__, column.currencies), strict=True)
+                )
+            else:
+                currency.update(zip(column.days, repeat(code[column.currency]), strict=False))
+        merged.currencies = list(map(currency.__getitem__, days))
+    return merged
 
 
 def valuable_from(

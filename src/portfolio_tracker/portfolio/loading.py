@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, localcontext
+from itertools import repeat
+from operator import mul
 from typing import Any, Literal, cast
 
 from sqlalchemy import String, select, type_coerce
@@ -25,7 +27,6 @@ from portfolio_tracker.db.models import (
     ExchangeRate,
     ManualPrice,
     ManualRate,
-    PriceHistory,
     SellAllocation,
     Transaction,
 )
@@ -37,9 +38,15 @@ from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.engine.metals import COINS, fine_troy_ounces, parse_unit
 from portfolio_tracker.engine.methods import LotsResult
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
-from portfolio_tracker.engine.observations import Observation, observed_series, trade_observations
+from portfolio_tracker.engine.observations import (
+    Observation,
+    PriceColumn,
+    observed_columns,
+    trade_observations,
+)
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.vocabulary import AssetType, CostBasisMethod, Metal
+from portfolio_tracker.portfolio.stored_prices import read_feed_columns
 from portfolio_tracker.prices.sources import SPLIT_ADJUSTED_SOURCES, stored_series_of
 
 PriceRow = tuple[date, Decimal, str]  # day, close, currency
@@ -270,29 +277,13 @@ def load_feed_rows(
     db: Session, source: str, symbol: str, upto: date, mode: LoadMode
 ) -> list[PriceRow]:
     """A stored series up to ``upto``, ascending; only its last two closes in `latest` mode."""
-    conn = db.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    # SQLite keeps days and decimals as text: parse them in C rather than per-row processors.
-    columns = (
-        (type_coerce(PriceHistory.day, String), type_coerce(PriceHistory.close, String))
-        if sqlite
-        else (PriceHistory.day, PriceHistory.close)
+    column = read_feed_columns(db.connection(), [(source, symbol)], upto, mode).get(
+        (source, symbol)
     )
-    query = select(*columns, PriceHistory.currency).where(
-        PriceHistory.source == source, PriceHistory.symbol == symbol, PriceHistory.day <= upto
-    )
-    ordered = (
-        query.order_by(PriceHistory.day.desc()).limit(2)
-        if mode == "latest"
-        else query.order_by(PriceHistory.day)
-    )
-    result = cast(list[tuple[Any, Any, str]], list(conn.execute(ordered).all()))
-    if mode == "latest":
-        result.reverse()
-    if sqlite:
-        parse_day = date.fromisoformat
-        return [(parse_day(d), Decimal(c), ccy) for d, c, ccy in result]
-    return [(d, c, ccy) for d, c, ccy in result]
+    if column is None:
+        return []
+    currencies = column.currencies or repeat(column.currency)
+    return list(zip(column.days, column.prices, currencies, strict=False))
 
 
 def load_manual_rows(db: Session, user_id: uuid.UUID, upto: date) -> dict[str, list[PriceRow]]:
@@ -329,31 +320,74 @@ def load_rates(db: Session, user_id: uuid.UUID, currencies: Iterable[str], upto:
 
 @dataclass(frozen=True, slots=True)
 class RawPrices:
-    """Rows as stored, before currencies are reconciled (needs the rate table)."""
+    """Prices as stored, before currencies are reconciled (needs the rate table): each feed
+    series (by (source, symbol)) and each asset's manual prices (by asset key) as a column
+    in day order (``engine.observations.PriceColumn``)."""
 
-    feed_rows: dict[tuple[str, str], list[PriceRow]]
-    manual_rows: dict[str, list[PriceRow]]
+    feeds: dict[tuple[str, str], PriceColumn]
+    manual: dict[str, PriceColumn]
     specs: dict[str, SeriesSpec]
+    # (feed, per-unit factor's digits) -> the feed's closes times the factor, shared by the
+    # assets priced per unit of one spot series (gram gold, coins).
+    _per_unit: dict[tuple[tuple[str, str], Any], PriceColumn] = field(default_factory=dict)
+
+    @property
+    def feed_rows(self) -> dict[tuple[str, str], list[PriceRow]]:
+        """The feed series as rows (day, close, currency); builds a tuple per close."""
+        return {key: _rows_of(column) for key, column in self.feeds.items()}
+
+    @property
+    def manual_rows(self) -> dict[str, list[PriceRow]]:
+        """The manual prices as rows (day, price, currency), by asset key."""
+        return {key: _rows_of(column) for key, column in self.manual.items()}
 
     def currencies(self) -> set[str]:
-        found = {ccy for rows in self.manual_rows.values() for _, _, ccy in rows}
-        found |= {ccy for rows in self.feed_rows.values() for _, _, ccy in rows}
+        """Every currency code of the stored prices, as stored."""
+        found: set[str] = set()
+        for column in (*self.feeds.values(), *self.manual.values()):
+            found |= column.codes()
         return found
+
+    def per_unit(self, feed: tuple[str, str], factor: Decimal) -> PriceColumn | None:
+        """The feed's closes times ``factor`` (a metal's fine ounces per unit), computed once
+        per feed and factor. Call under ``ENGINE_CONTEXT``."""
+        column = self.feeds.get(feed)
+        if column is None:
+            return None
+        key = (feed, factor.as_tuple())
+        found = self._per_unit.get(key)
+        if found is None:
+            prices = list(map(mul, column.prices, repeat(factor)))
+            found = self._per_unit[key] = PriceColumn(
+                column.source, column.days, prices, column.currency, column.currencies, True
+            )
+        return found
+
+
+def _rows_of(column: PriceColumn) -> list[PriceRow]:
+    currencies = column.currencies or repeat(column.currency)
+    return list(zip(column.days, column.prices, currencies, strict=False))
 
 
 def load_prices(
     db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo], upto: date, mode: LoadMode
 ) -> RawPrices:
+    """The stored series that price ``assets`` (``series_spec``) and the user's manual
+    prices, up to ``upto``; only the last two of each in `latest` mode."""
     specs = {a.key: series_spec(a) for a in assets}
-    wanted = {feed for spec in specs.values() for feed in spec.feeds}
-    feed_rows = {
-        (source, symbol): load_feed_rows(db, source, symbol, upto, mode)
-        for source, symbol in sorted(wanted)
-    }
+    wanted = sorted({feed for spec in specs.values() for feed in spec.feeds})
+    feeds = read_feed_columns(db.connection(), wanted, upto, mode)
     manual_rows = load_manual_rows(db, user_id, upto)
-    if mode == "latest":
-        manual_rows = {key: rows[-2:] for key, rows in manual_rows.items()}
-    return RawPrices(feed_rows, manual_rows, specs)
+    manual: dict[str, PriceColumn] = {}
+    for key, rows in manual_rows.items():
+        kept = rows[-2:] if mode == "latest" else rows
+        days, prices, currencies = zip(*kept, strict=True)
+        first = currencies[0]
+        uniform = currencies.count(first) == len(currencies)
+        manual[key] = PriceColumn(
+            "manual", days, prices, first if uniform else "", () if uniform else currencies, True
+        )
+    return RawPrices(feeds, manual, specs)
 
 
 def build_series(
@@ -366,7 +400,8 @@ def build_series(
     """The asset's per-unit price series from every observation of its price: feed closes
     (converted from spot for metals), its manual prices and its own trades (``traded``,
     ``Ledger.trade_observations``), ranked on one day manual > feed > trade. None when
-    nothing prices it. Currencies are reconciled by ``engine.observations.observed_series``.
+    nothing prices it. Currencies are reconciled by ``engine.observations.observed_columns``
+    (the same series as ``observed_series`` of these observations, in columns).
 
     With corporate actions (``actions``, confirmed) the series is on the adjusted basis, in
     today's units (``engine.actions.current_units``): a split-adjusted feed
@@ -377,27 +412,30 @@ def build_series(
     """
     spec = raw.specs[asset.key]
     factor = spec.per_unit_factor
+    observed = traded if isinstance(traded, Sequence) else list(traded)
     with localcontext(ENGINE_CONTEXT):
         periods = current_units(actions)
-
-        def adjusted(day: date, price: Decimal) -> Decimal:
-            return price / factor_on(day, periods) if periods else price
-
-        observations = [
-            Observation(o.on, adjusted(o.on, o.price), o.currency, o.source) for o in traded
-        ]
+        columns = [_adjusted(c, periods) for c in PriceColumn.of_observations(observed)]
         for feed in spec.feeds:
-            adjust = feed[0] not in SPLIT_ADJUSTED_SOURCES
-            for day, close, currency in raw.feed_rows.get(feed, ()):
-                price = close * factor if factor is not None else close
-                if adjust:
-                    price = adjusted(day, price)
-                observations.append(Observation(day, price, currency, "feed"))
-        observations.extend(
-            Observation(day, adjusted(day, price), currency, "manual")
-            for day, price, currency in raw.manual_rows.get(asset.key, ())
-        )
-    return observed_series(observations, rates, asset.name)
+            column = raw.per_unit(feed, factor) if factor is not None else raw.feeds.get(feed)
+            if column is not None:
+                adjust = feed[0] not in SPLIT_ADJUSTED_SOURCES
+                columns.append(_adjusted(column, periods) if adjust else column)
+        manual = raw.manual.get(asset.key)
+        if manual is not None:
+            columns.append(_adjusted(manual, periods))
+    return observed_columns(columns, rates, asset.name)
+
+
+def _adjusted(column: PriceColumn, periods: Sequence[tuple[date, Decimal]]) -> PriceColumn:
+    """The column's prices divided by their day's factor (``current_units``); as it is
+    without corporate actions. Call under ``ENGINE_CONTEXT``."""
+    if not periods:
+        return column
+    prices = [p / factor_on(d, periods) for d, p in zip(column.days, column.prices, strict=True)]
+    return PriceColumn(
+        column.source, column.days, prices, column.currency, column.currencies, column.ascending
+    )
 
 
 def load_benchmark_rows(db: Session, symbol: str, upto: date) -> tuple[str, list[PriceRow]]:
