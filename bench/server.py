@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -19,9 +20,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A running server: its base URL and the process id (for /proc/<pid>/status)."""
+
+    base: str
+    pid: int
+
+
 @contextmanager
-def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iterator[str]:
-    """Serve with `env` added to this environment; yields the base URL once /healthz answers."""
+def served(
+    env: Mapping[str, str],
+    *args: str,
+    wait_ready: bool = False,
+    inherit: bool = True,
+    cwd: str | None = None,
+) -> Iterator[Served]:
+    """Serve with `env` (added to this environment, or alone when `inherit` is false) in
+    `cwd`; yields once /healthz (or /readyz with `wait_ready`) answers 200, stops it after.
+    SystemExit when it exits early or is not up within 60 s."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -34,7 +51,8 @@ def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iter
             "--port",
             str(port),
         ],
-        env={**os.environ, "LOG_LEVEL": "ERROR", **env},
+        env={**(os.environ if inherit else {}), "LOG_LEVEL": "ERROR", **env},
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -53,7 +71,7 @@ def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iter
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.1)
-        yield base
+        yield Served(base, process.pid)
     finally:
         process.terminate()
         try:
@@ -61,6 +79,13 @@ def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iter
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iterator[str]:
+    """Serve with `env` added to this environment; yields the base URL once /healthz answers."""
+    with served(env, *args, wait_ready=wait_ready) as running:
+        yield running.base
 
 
 def percentile(values: list[float], fraction: float) -> float:
