@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import gc
 import json
-import resource
 import sys
 import time
 from datetime import timedelta
 
 from bench.bench_history import generate
+from bench.server import peak_rss_mib
 from portfolio_tracker.engine.history import build_history
 from portfolio_tracker.engine.lots import run_fifo
 from portfolio_tracker.engine.valuation import HoldingInput, summarize_portfolio
@@ -60,7 +60,7 @@ def main(n_trades: int) -> None:
                 "history_s": history_s,
                 "history_cpu_s": history_cpu_s,
                 "points": len(points),
-                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_mb": peak_rss_mib(),
             }
         )
     )

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bench.server import Served, served
+from bench.server import Served, peak_rss_mib, served
 
 PORTFOLIO = "/api/portfolio"
 HISTORY = "/api/portfolio/history?interval=day"
@@ -147,10 +147,7 @@ class Client:
         return Timing(wall * 1000, cpu), answer.json()
 
     def peak_rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mib(self.pid)
 
 
 def _stats(timings: list[Timing], prefix: str, how: str = "p50") -> dict[str, float]:

@@ -1,5 +1,5 @@
 """Timings of the real app over a generated database, run in its own process so that its
-peak memory (ru_maxrss) is the server's alone. Prints one JSON object.
+peak memory (VmHWM) is the app's alone. Prints one JSON object.
 
 Also the dashboard page (GET / with the session cookie: render included) warm, and the
 JavaScript that page makes the browser download, raw and gzip-compressed.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import resource
 import statistics
 import sys
 import time
@@ -20,6 +19,7 @@ import time
 from fastapi.testclient import TestClient
 
 from bench.generator import settings_for
+from bench.server import peak_rss_mib
 from portfolio_tracker.app import create_app
 from portfolio_tracker.db.session import build_engine
 
@@ -57,7 +57,7 @@ def main(url: str, token: str) -> None:
         dashboard_warm = [_timed(client, "/", {}) for _ in range(WARM_RUNS)]
         sources = re.findall(r'<script src="([^"]+)"', page.text)
         scripts = [client.get(src).content for src in sources]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mib()
     print(
         json.dumps(
             {

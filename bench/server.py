@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -86,6 +87,16 @@ def server(env: Mapping[str, str], *args: str, wait_ready: bool = False) -> Iter
     """Serve with `env` added to this environment; yields the base URL once /healthz answers."""
     with served(env, *args, wait_ready=wait_ready) as running:
         yield running.base
+
+
+def peak_rss_mib(pid: int | str = "self") -> float:
+    """VmHWM of a process (its resident-set high-water mark) in MiB; NaN when not found.
+    Unlike ru_maxrss it is the process's own: a child started by a big parent does not
+    inherit the parent's peak (Linux keeps ru_maxrss across fork and exec)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def percentile(values: list[float], fraction: float) -> float:
