@@ -72,12 +72,34 @@ class RateQuote:
         return (on - self.as_of).days
 
 
-@dataclass(frozen=True, slots=True)
 class _PairSeries:
-    """Sorted dates and rates for one ordered pair (from -> to)."""
+    """Sorted dates and rates for one ordered pair (from -> to).
 
-    dates: tuple[date, ...]
-    rates: tuple[Decimal, ...]
+    A rate derived by inversion is kept as the published rate and divided (``1 / rate`` at
+    80 digits) the first time the pair is read: most pairs are read in one orientation only.
+    """
+
+    __slots__ = ("_inverted", "_rates", "_stored", "dates")
+
+    def __init__(
+        self, dates: tuple[date, ...], stored: tuple[Decimal, ...], inverted: tuple[bool, ...]
+    ) -> None:
+        self.dates = dates
+        self._stored, self._inverted = stored, inverted
+        self._rates: tuple[Decimal, ...] | None = None
+
+    @property
+    def rates(self) -> tuple[Decimal, ...]:
+        if self._rates is None:
+            if any(self._inverted):
+                with localcontext(ENGINE_CONTEXT):
+                    self._rates = tuple(
+                        _ONE / r if inv else r
+                        for r, inv in zip(self._stored, self._inverted, strict=True)
+                    )
+            else:
+                self._rates = self._stored
+        return self._rates
 
     def index_on(self, on: date) -> int:
         """Index of the last observation on or before ``on``; -1 when there is none."""
@@ -104,26 +126,54 @@ class RateTable:
         overrides: Iterable[RateRow | tuple[date, str, str, Decimal]] = (),
     ) -> None:
         # (from, to) -> {date: (rate, rank)}; rank = (is_override, is_direct): a higher rank
-        # replaces a lower one, an equal rank an earlier row.
+        # replaces a lower one, an equal rank an earlier row. A manual rate beats a published
+        # one; then a row in this orientation beats one derived by inversion; among equals the
+        # later row wins, as a re-imported rate corrects an earlier one. An inverse is staged
+        # as the published rate (rank is_direct False) and divided when first read
+        # (_PairSeries). One loop, codes normalised once each: 10 years of daily rates load
+        # in a few ms.
         staging: dict[tuple[str, str], dict[date, tuple[Decimal, tuple[bool, bool]]]] = {}
+        codes: dict[str, str] = {}
+
+        def code(raw: str) -> str:
+            found = codes.get(raw) if type(raw) is str else None
+            if found is None:
+                found = normalize_currency(raw)
+                if type(raw) is str:
+                    codes[raw] = found
+            return found
+
         with localcontext(ENGINE_CONTEXT):
             for override, source in ((False, rows), (True, overrides)):
+                direct, inverse = (override, True), (override, False)
                 for row in source:
                     on, base, quote, rate = (
                         (row.on, row.base, row.quote, row.rate) if isinstance(row, RateRow) else row
                     )
-                    base, quote = normalize_currency(base), normalize_currency(quote)
+                    base, quote = code(base), code(quote)
                     if not rate.is_finite() or rate <= 0:
                         raise ValueError(f"rate {base}/{quote} on {on} must be positive: {rate}")
                     if base == quote:
                         continue
-                    _stage(staging, (base, quote), on, rate, (override, True))
-                    _stage(staging, (quote, base), on, _ONE / rate, (override, False))
+                    forward = staging.get((base, quote))
+                    if forward is None:
+                        forward = staging[base, quote] = {}
+                        backward = staging.setdefault((quote, base), {})
+                    else:
+                        backward = staging[quote, base]
+                    existing = forward.get(on)
+                    if existing is None or direct >= existing[1]:
+                        forward[on] = (rate, direct)
+                    existing = backward.get(on)
+                    if existing is None or inverse >= existing[1]:
+                        backward[on] = (rate, inverse)
         self._pairs: dict[tuple[str, str], _PairSeries] = {}
         for key, by_date in staging.items():
             ordered = sorted(by_date.items())
             self._pairs[key] = _PairSeries(
-                dates=tuple(d for d, _ in ordered), rates=tuple(r for _, (r, _) in ordered)
+                tuple(d for d, _ in ordered),
+                tuple(r for _, (r, _) in ordered),
+                tuple(not rank[1] for _, (_, rank) in ordered),
             )
 
     @property
@@ -232,22 +282,6 @@ class RateTable:
                 current = RateQuote(obs_rates[j], obs_dates[j])
             out.append(current)
         return out
-
-
-def _stage(
-    staging: dict[tuple[str, str], dict[date, tuple[Decimal, tuple[bool, bool]]]],
-    key: tuple[str, str],
-    on: date,
-    rate: Decimal,
-    rank: tuple[bool, bool],
-) -> None:
-    by_date = staging.setdefault(key, {})
-    existing = by_date.get(on)
-    # A manual rate beats a published one; then a row in this orientation beats one derived
-    # by inversion; among equals the later row wins, as a re-imported rate corrects an
-    # earlier one.
-    if existing is None or rank >= existing[1]:
-        by_date[on] = (rate, rank)
 
 
 def _first_route(

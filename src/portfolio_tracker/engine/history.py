@@ -29,7 +29,7 @@ Conventions:
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -336,19 +336,30 @@ class _Book:
         opening = _ZERO
         per_day = [_ZERO] * self.n
         for ccy, by_day in self.flows.items():
+            # Only flows of days an asset can be valued are kept, so a rate exists.
+            rate_of = None if ccy == base else _rates_by_ordinal(rates, ccy, base, by_day)
             for ordinal, local in by_day.items():
-                if ccy == base:
-                    converted = local
-                else:
-                    # Only flows of days an asset can be valued are kept, so a rate exists.
-                    on = date.fromordinal(ordinal)
-                    converted = local * rates.rate_on(ccy, base, on).rate
+                converted = local if rate_of is None else local * rate_of[ordinal]
                 idx = ordinal - self.start_ordinal
                 if idx < 0:
                     opening += converted
                 else:
                     per_day[idx] += converted
         return opening, per_day
+
+
+def _rates_by_ordinal(
+    rates: RateTable, ccy: str, base: str, ordinals: Iterable[int]
+) -> dict[int, Decimal]:
+    """The rate ``ccy`` -> ``base`` of each day ordinal: one ``rate_series`` walk over the
+    sorted days (equal to ``rate_on`` day by day), not a bisection per day. A day without a
+    rate raises ``MissingRateError`` as ``rate_on`` would."""
+    ordered = sorted(ordinals)
+    days = list(map(date.fromordinal, ordered))
+    found: dict[int, Decimal] = {}
+    for ordinal, on, quote in zip(ordered, days, rates.rate_series(ccy, base, days), strict=True):
+        found[ordinal] = quote.rate if quote is not None else rates.rate_on(ccy, base, on).rate
+    return found
 
 
 def _held_before(

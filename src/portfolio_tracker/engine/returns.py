@@ -216,16 +216,20 @@ def _polish(
     lo, hi = Decimal(repr(bracket[0])) - slack, Decimal(repr(bracket[1])) + slack
     with localcontext(_XIRR_CONTEXT):
         x = Decimal(repr(x_float))
-        best_x, best_f = x, abs(_f_and_slope(days, amounts, x)[0])
-        for _ in range(8):
-            f, slope = _f_and_slope(days, amounts, x)
+        # Each x is evaluated once: its f ranks it against the best so far, and with its
+        # slope it makes the next step.
+        f, slope = _f_and_slope(days, amounts, x)
+        best_x, best_f = x, abs(f)
+        for step in range(8):
             if not slope:
                 break
             nxt = x - f / slope
             if not lo <= nxt <= hi:
                 break
             x = nxt
-            f_new = abs(_f_and_slope(days, amounts, x)[0])
+            # The slope at the last x would make no step: f alone.
+            f, slope = _f_and_slope(days, amounts, x, with_slope=step < 7)
+            f_new = abs(f)
             if f_new < best_f:
                 best_x, best_f = x, f_new
             if not f_new:
@@ -233,17 +237,26 @@ def _polish(
         return best_x.exp() - 1
 
 
-def _f_and_slope(days: list[int], amounts: list[Decimal], x: Decimal) -> tuple[Decimal, Decimal]:
-    """f(x) and f'(x); powers of v are built incrementally along the sorted days."""
+def _f_and_slope(
+    days: list[int], amounts: list[Decimal], x: Decimal, with_slope: bool = True
+) -> tuple[Decimal, Decimal]:
+    """f(x) and f'(x) (f'(x) = 0 when not ``with_slope``); powers of v are built
+    incrementally along the sorted days, ``v ** gap`` computed once per distinct gap."""
     v = (-x / _DAYS_PER_YEAR).exp()
     f = slope = _ZERO
     power, at = _ONE, 0
+    powers: dict[int, Decimal] = {}
     for k, c in zip(days, amounts, strict=True):
-        power *= v ** (k - at)
+        gap = k - at
+        step = powers.get(gap)
+        if step is None:
+            step = powers[gap] = v**gap
+        power *= step
         at = k
         term = c * power
         f += term
-        slope -= term * k / _DAYS_PER_YEAR
+        if with_slope:
+            slope -= term * k / _DAYS_PER_YEAR
     return f, slope
 
 

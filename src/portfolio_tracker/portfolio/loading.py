@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.assets.ledger import CONFIRMED, Basis, action_of, stored_trade
 from portfolio_tracker.db.models import (
     Asset,
-    ExchangeRate,
     ManualPrice,
     ManualRate,
     SellAllocation,
@@ -46,7 +45,7 @@ from portfolio_tracker.engine.observations import (
 )
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.vocabulary import AssetType, CostBasisMethod, Metal
-from portfolio_tracker.portfolio.stored_prices import read_feed_columns
+from portfolio_tracker.portfolio.stored_prices import read_feed_columns, read_rate_rows
 from portfolio_tracker.prices.sources import SPLIT_ADJUSTED_SOURCES, stored_series_of
 
 PriceRow = tuple[date, Decimal, str]  # day, close, currency
@@ -302,11 +301,7 @@ def load_rates(db: Session, user_id: uuid.UUID, currencies: Iterable[str], upto:
     """Every stored rate between the given currencies (and the pivots) up to ``upto``, with
     the user's manual rates of those currencies on top (they win their pair and day)."""
     wanted = sorted({*currencies, *PIVOT_CURRENCIES})
-    rows = db.execute(
-        select(ExchangeRate.day, ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate).where(
-            ExchangeRate.base.in_(wanted), ExchangeRate.quote.in_(wanted), ExchangeRate.day <= upto
-        )
-    )
+    rows = read_rate_rows(db.connection(), wanted, upto)
     manual = db.execute(
         select(ManualRate.day, ManualRate.base, ManualRate.quote, ManualRate.rate).where(
             ManualRate.user_id == user_id,

@@ -30,12 +30,13 @@ from sqlalchemy import Connection, String, bindparam, func, select, type_coerce
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from portfolio_tracker.db.models import PriceHistory
+from portfolio_tracker.db.models import ExchangeRate, PriceHistory
 from portfolio_tracker.engine.observations import PriceColumn
 
-__all__ = ["FeedKey", "read_feed_columns"]
+__all__ = ["FeedKey", "RateRow", "read_feed_columns", "read_rate_rows"]
 
 FeedKey = tuple[str, str]  # (source, symbol)
+RateRow = tuple[date, str, str, Decimal]  # day, base, quote, rate: 1 base = rate quote
 LoadMode = Literal["latest", "full"]
 
 _WHERE = (
@@ -60,8 +61,15 @@ def _rows() -> Select[date, Decimal, str]:
     return select(PriceHistory.day, PriceHistory.close, PriceHistory.currency).where(*_WHERE)
 
 
+def _rates() -> Select[date, str, str, Decimal]:
+    return select(ExchangeRate.day, ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate).where(
+        ExchangeRate.base == bindparam("base"), ExchangeRate.day <= bindparam("upto")
+    )
+
+
 _STATEMENTS: dict[str, Callable[[], Select[*tuple[Any, ...]]]] = {
     "joined": _joined,
+    "rates": _rates,
     "full": lambda: _rows().order_by(PriceHistory.day),
     "latest": lambda: _rows().order_by(PriceHistory.day.desc()).limit(2),
 }
@@ -151,6 +159,24 @@ def _rows_column(rows: Sequence[Any], sqlite: bool) -> PriceColumn | None:
     if currencies.count(first) == len(currencies):
         return PriceColumn("feed", days, closes, first, ascending=True)
     return PriceColumn("feed", days, closes, "", currencies, ascending=True)
+
+
+def read_rate_rows(conn: Connection, currencies: Iterable[str], upto: date) -> list[RateRow]:
+    """Every stored exchange rate between ``currencies`` up to ``upto`` (no order), read from
+    the DB-API cursor: one indexed query per base currency."""
+    wanted = set(currencies)
+    sqlite = conn.dialect.name == "sqlite"
+    bound = upto.isoformat() if sqlite else upto
+    out: list[RateRow] = []
+    for base in sorted(wanted):
+        rows = _driver_rows(conn, "rates", {"base": base, "upto": bound})
+        kept = [row for row in rows if row[2] in wanted]
+        if sqlite:
+            parse = date.fromisoformat
+            out.extend((parse(d), b, q, Decimal(r)) for d, b, q, r in kept)
+        else:
+            out.extend((d, b, q, r) for d, b, q, r in kept)
+    return out
 
 
 def _ascends(days: Sequence[date]) -> bool:
