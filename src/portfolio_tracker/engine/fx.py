@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from itertools import pairwise
+from itertools import pairwise, repeat
+from operator import is_
 
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.prices import PriceSeries
@@ -256,6 +257,48 @@ class RateTable:
             for i in range(len(dates)):
                 result.append(_first_route(routes, i))
         return result
+
+    def rates_on(self, from_ccy: str, to_ccy: str, dates: Sequence[date]) -> list[Decimal | None]:
+        """The rate of ``rate_on(from_ccy, to_ccy, d)`` for each of ``dates`` (any order),
+        None where that raises ``MissingRateError``: the same route (the pair, then the first
+        pivot with both legs) and the same product per date as ``rate_on`` and
+        ``rate_series``, without a ``RateQuote`` per date. For the figures of a daily history
+        or of a series converted day by day; one C-level bisection per date and leg.
+        """
+        src, dst = normalize_currency(from_ccy), normalize_currency(to_ccy)
+        if src == dst:
+            return [_ONE] * len(dates)
+        out = self._rates_of(src, dst, dates)
+        # An identity test: `None in out` would compare each Decimal with None (slow).
+        if not any(map(is_, out, repeat(None))):
+            return out
+        legs = [
+            (self._rates_of(src, pivot, dates), self._rates_of(pivot, dst, dates))
+            for pivot in PIVOT_CURRENCIES
+            if pivot not in (src, dst)
+            and (src, pivot) in self._pairs
+            and (pivot, dst) in self._pairs
+        ]
+        if legs:
+            with localcontext(ENGINE_CONTEXT):
+                for i, rate in enumerate(out):
+                    if rate is not None:
+                        continue
+                    for first, second in legs:
+                        a, b = first[i], second[i]
+                        if a is not None and b is not None:
+                            out[i] = a * b
+                            break
+        return out
+
+    def _rates_of(self, src: str, dst: str, dates: Sequence[date]) -> list[Decimal | None]:
+        """The pair's last rate on or before each date (None before its first)."""
+        series = self._pairs.get((src, dst))
+        if series is None:
+            return [None] * len(dates)
+        obs_rates = series.rates
+        at = map(bisect_right, repeat(series.dates), dates)
+        return [obs_rates[k - 1] if k else None for k in at]
 
     def _direct(self, src: str, dst: str, on: date) -> RateQuote | None:
         series = self._pairs.get((src, dst))

@@ -325,8 +325,8 @@ class _Book:
                 continue
             # Every day an asset adds a value to `acc` has a rate (valuable_from), so a
             # missing rate (factor 0) only meets days where `acc` is 0.
-            quotes = self.rates.rate_series(ccy, self.base, days)
-            factors = [_ZERO if q is None else q.rate for q in quotes]
+            rates = self.rates.rates_on(ccy, self.base, days)
+            factors = [_ZERO if r is None else r for r in rates]
             total = list(map(add, total, map(mul, acc, factors)))
         return total
 
@@ -351,14 +351,14 @@ class _Book:
 def _rates_by_ordinal(
     rates: RateTable, ccy: str, base: str, ordinals: Iterable[int]
 ) -> dict[int, Decimal]:
-    """The rate ``ccy`` -> ``base`` of each day ordinal: one ``rate_series`` walk over the
-    sorted days (equal to ``rate_on`` day by day), not a bisection per day. A day without a
-    rate raises ``MissingRateError`` as ``rate_on`` would."""
-    ordered = sorted(ordinals)
-    days = list(map(date.fromordinal, ordered))
+    """The rate ``ccy`` -> ``base`` of each day ordinal, as ``rate_on`` gives it (one
+    ``rates_on`` pass, not a lookup and quote per day). A day without a rate raises
+    ``MissingRateError`` as ``rate_on`` would."""
+    ordinals = list(ordinals)
+    days = list(map(date.fromordinal, ordinals))
     found: dict[int, Decimal] = {}
-    for ordinal, on, quote in zip(ordered, days, rates.rate_series(ccy, base, days), strict=True):
-        found[ordinal] = quote.rate if quote is not None else rates.rate_on(ccy, base, on).rate
+    for ordinal, on, rate in zip(ordinals, days, rates.rates_on(ccy, base, days), strict=True):
+        found[ordinal] = rate if rate is not None else rates.rate_on(ccy, base, on).rate
     return found
 
 

@@ -204,7 +204,7 @@ def observed_columns(
     (a feed) absorbs a few days of the others by bisection, and the days a lower-ranked
     column (the trades) shares with it are skipped with one set lookup each; currencies are
     normalised once per distinct code and only the closes in another currency than the
-    series' are converted (``RateTable.rate_series``, equal to ``rate_on`` day by day).
+    series' are converted (``RateTable.rates_on``, equal to ``rate_on`` day by day).
     Anything else (many interleaved days) merges through one dict per field. An invalid
     currency code falls back to ``observed_series`` itself, so that it raises (or not)
     exactly as the definition does.
@@ -291,12 +291,12 @@ class _Merged:
                 prices = list(prices)
                 with localcontext(ENGINE_CONTEXT):
                     for ccy, at in foreign.items():
-                        quotes = rates.rate_series(ccy, target, [days[i] for i in at])
-                        for i, quote in zip(at, quotes, strict=True):
-                            if quote is None:
+                        found = rates.rates_on(ccy, target, [days[i] for i in at])
+                        for i, rate in zip(at, found, strict=True):
+                            if rate is None:
                                 dropped.add(i)
                             else:
-                                prices[i] = prices[i] * quote.rate
+                                prices[i] = prices[i] * rate
         n = len(days)
         sources: Sequence[QuoteSource] = (
             self.sources if self.sources is not None else (self.source,) * n

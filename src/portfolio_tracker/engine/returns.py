@@ -42,6 +42,7 @@ _DAYS_PER_YEAR = 365
 # Digits of the refined XIRR. A rate near -100 % leaves 1 + r with few significant digits and
 # the discount factors amplify them, so the polish works with far more than the 1e-9 needed.
 _XIRR_CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999)
+_CONVERGED = Decimal("1e-30")
 
 
 class FlowPoint(Protocol):
@@ -136,8 +137,9 @@ def xirr(cashflows: Sequence[tuple[date, Decimal]]) -> Decimal | None:
 
     Flows on the same date are netted. Returns None when the flows do not change sign or
     no root exists in (-100 %, about 1e35 %); when several roots exist the one nearest 0 is
-    taken. The root is bracketed and bisected in floats on x = ln(1 + r) (scaled so that no
-    power overflows), then polished with Newton steps at 40 significant digits.
+    taken. The root is bracketed in floats on x = ln(1 + r) (scaled so that no power
+    overflows) and found there by Brent's method, then polished with Newton steps at 60
+    significant digits until a step is below 1e-30 (the next one is then at the precision).
     """
     flows = _netted(cashflows)
     if not any(cf > 0 for _, cf in flows) or not any(cf < 0 for _, cf in flows):
@@ -149,7 +151,7 @@ def xirr(cashflows: Sequence[tuple[date, Decimal]]) -> Decimal | None:
     bracket = _bracket(days, amounts)
     if bracket is None:
         return None
-    x = _bisect(days, amounts, *bracket)
+    x = _root_in(days, amounts, *bracket)
     return _polish(days, [cf for _, cf in flows], x, bracket)
 
 
@@ -163,10 +165,17 @@ def _netted(cashflows: Sequence[tuple[date, Decimal]]) -> list[tuple[date, Decim
 
 def _sign_at(days: list[int], amounts: list[float], x: float) -> int:
     """Sign of sum(c_i * exp(-x * t_i)), computed as a scaled sum so nothing overflows."""
+    total = _scaled_at(days, amounts, x)
+    return (total > 0) - (total < 0)
+
+
+def _scaled_at(days: list[int], amounts: list[float], x: float) -> float:
+    """sum(c_i * exp(-x * t_i)) times exp(-max_i(-x * t_i)): the same roots, no overflow, and
+    a smooth function of x on either side of 0 (the factor is 1 for x >= 0, exp(x * t_max)
+    for x <= 0), so a bracket from ``_bracket`` can be searched with its values."""
     exponents = [-x * d / _DAYS_PER_YEAR for d in days]
     top = max(exponents)
-    total = math.fsum(c * math.exp(e - top) for c, e in zip(amounts, exponents, strict=True))
-    return (total > 0) - (total < 0)
+    return math.fsum(c * math.exp(e - top) for c, e in zip(amounts, exponents, strict=True))
 
 
 def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | None:
@@ -190,20 +199,51 @@ def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | Non
     return None
 
 
-def _bisect(days: list[int], amounts: list[float], lo: float, hi: float) -> float:
-    lo_sign = _sign_at(days, amounts, lo)
+def _root_in(days: list[int], amounts: list[float], lo: float, hi: float) -> float:
+    """The root in [lo, hi] (where the sign changes) to about 1e-15, by Brent's method:
+    inverse quadratic or secant steps, a bisection whenever they would not shrink the
+    bracket fast enough. About 10 sums instead of the 50 of a bisection."""
+    a, b = lo, hi
+    fa, fb = _scaled_at(days, amounts, a), _scaled_at(days, amounts, b)
+    if fa == 0 or a == b:
+        return a
+    if fb == 0:
+        return b
+    c, fc = a, fa
+    d = e = b - a
     for _ in range(200):
-        mid = (lo + hi) / 2
-        if hi - lo <= 1e-15 * max(1.0, abs(mid)) or mid in (lo, hi):
+        if (fb > 0) == (fc > 0):  # keep the root between b and c
+            c, fc = a, fa
+            d = e = b - a
+        if abs(fc) < abs(fb):  # b is the best estimate so far
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol = 4.5e-16 * abs(b) + 5e-16
+        half = (c - b) / 2
+        if abs(half) <= tol or fb == 0:
             break
-        sign = _sign_at(days, amounts, mid)
-        if sign == 0:
-            return mid
-        if sign == lo_sign:
-            lo = mid
+        if abs(e) >= tol and abs(fa) > abs(fb):
+            s = fb / fa
+            if a == c:  # secant
+                p, q = 2 * half * s, 1 - s
+            else:  # inverse quadratic interpolation through a, b, c
+                q, r = fa / fc, fb / fc
+                p = s * (2 * half * q * (q - r) - (b - a) * (r - 1))
+                q = (q - 1) * (r - 1) * (s - 1)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if 2 * p < min(3 * half * q - abs(tol * q), abs(e * q)):
+                e, d = d, p / q
+            else:
+                d = e = half
         else:
-            hi = mid
-    return (lo + hi) / 2
+            d = e = half
+        a, fa = b, fb
+        b += d if abs(d) > tol else math.copysign(tol, half)
+        fb = _scaled_at(days, amounts, b)
+    return b
 
 
 def _polish(
@@ -223,16 +263,19 @@ def _polish(
         for step in range(8):
             if not slope:
                 break
-            nxt = x - f / slope
+            delta = f / slope
+            nxt = x - delta
             if not lo <= nxt <= hi:
                 break
             x = nxt
-            # The slope at the last x would make no step: f alone.
-            f, slope = _f_and_slope(days, amounts, x, with_slope=step < 7)
+            # Newton doubles the correct digits: after a step below 1e-30 x is at the
+            # precision, and its slope would make no step that counts: f alone.
+            last = step == 7 or abs(delta) <= _CONVERGED
+            f, slope = _f_and_slope(days, amounts, x, with_slope=not last)
             f_new = abs(f)
             if f_new < best_f:
                 best_x, best_f = x, f_new
-            if not f_new:
+            if not f_new or last:
                 break
         return best_x.exp() - 1
 
