@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_tracker.engine.fx import RateTable
+from portfolio_tracker.engine.history import _daily_closes
 from portfolio_tracker.engine.lots import Trade
 from portfolio_tracker.engine.observations import (
     Observation,
@@ -190,3 +191,29 @@ def test_an_unchecked_series_is_the_checked_one() -> None:
         PriceSeries("TRY", (day(1), T0), closes)
     with pytest.raises(ValueError, match="strictly ascend"):
         PriceSeries("TRY", (T0, T0), closes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-20, 60), max_size=40),
+    st.booleans(),
+    st.integers(-25, 50),
+    st.integers(1, 40),
+)
+def test_the_close_in_force_each_day_is_the_last_one_on_or_before_it(
+    offsets: list[int], daily: bool, start: int, n: int
+) -> None:
+    """history._daily_closes (a daily series seen from its first and last dates) is
+    ``price_on`` day by day, 0 before the first close."""
+    if daily and offsets:
+        offsets = list(range(min(offsets), min(offsets) + len(offsets)))
+    days = sorted({day(i) for i in offsets})
+    series = PriceSeries("TRY", tuple(days), tuple(D(k) + D("0.5") for k in range(len(days))))
+    closes, first_priced = _daily_closes(series, day(start).toordinal(), n)
+    expected = []
+    for i in range(n):
+        quote = series.price_on(day(start + i))
+        expected.append(D(0) if quote is None else quote.price)
+    assert closes == expected
+    priced = [i for i in range(n) if series.price_on(day(start + i)) is not None]
+    assert first_priced == (priced[0] if priced else n)

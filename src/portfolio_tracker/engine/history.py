@@ -388,14 +388,17 @@ def _daily_closes(series: PriceSeries, start_ordinal: int, n: int) -> tuple[list
     hi = bisect_right(obs, end)
     if lo >= hi:
         return [_ZERO] * n, n
-    offsets = list(map(sub, map(date.toordinal, obs[lo:hi]), repeat(start_ordinal)))
-    first_priced = max(offsets[0], 0)
-    offsets[0] = first_priced  # a close from before the range is in force from day 0
+    # A close from before the range is in force from day 0.
+    first_priced = max(obs[lo].toordinal() - start_ordinal, 0)
+    last_offset = obs[hi - 1].toordinal() - start_ordinal if hi - lo > 1 else first_priced
     window = series.closes[lo:hi]
-    if offsets[-1] - first_priced == len(offsets) - 1:
-        # One close a day without gaps (crypto, FX, metals): no per-day repeat objects.
-        tail = n - 1 - offsets[-1]
+    if last_offset - first_priced == hi - lo - 1:
+        # One close a day without gaps (crypto, FX, metals), seen from its first and last
+        # dates alone (they strictly ascend): no offsets, no per-day repeat objects.
+        tail = n - 1 - last_offset
         return [_ZERO] * first_priced + list(window) + [window[-1]] * tail, first_priced
+    offsets = list(map(sub, map(date.toordinal, obs[lo:hi]), repeat(start_ordinal)))
+    offsets[0] = first_priced
     spans = map(sub, [*offsets[1:], n], offsets)
     closes = list(chain(repeat(_ZERO, first_priced), *map(repeat, window, spans)))
     return closes, first_priced

@@ -46,15 +46,19 @@ _WHERE = (
 )
 
 
-def _joined() -> Select[Any, Any, Any, Any, Any]:
-    """SQLite: one row per series, its days and closes joined by commas (index order)."""
+def _joined() -> Select[Any, Any, Any]:
+    """SQLite: one row per series, its days and closes joined by commas (index order) and the
+    number of its rows in another currency than ``currency`` (cheaper than min and max)."""
     return select(
         func.group_concat(type_coerce(PriceHistory.day, String)),
         func.group_concat(type_coerce(PriceHistory.close, String)),
-        func.min(PriceHistory.currency),
-        func.max(PriceHistory.currency),
-        func.count(),
+        func.sum(PriceHistory.currency != bindparam("currency")),
     ).where(*_WHERE)
+
+
+def _currency() -> Select[str]:
+    """The currency of any one row of a series (none: the series has no rows)."""
+    return select(PriceHistory.currency).where(*_WHERE).limit(1)
 
 
 def _rows() -> Select[date, Decimal, str]:
@@ -69,6 +73,7 @@ def _rates() -> Select[date, str, str, Decimal]:
 
 _STATEMENTS: dict[str, Callable[[], Select[*tuple[Any, ...]]]] = {
     "joined": _joined,
+    "currency": _currency,
     "rates": _rates,
     "full": lambda: _rows().order_by(PriceHistory.day),
     "latest": lambda: _rows().order_by(PriceHistory.day.desc()).limit(2),
@@ -124,25 +129,29 @@ def read_feed_columns(
 def _joined_column(
     conn: Connection, params: dict[str, Any], shared: dict[str, tuple[date, ...]]
 ) -> PriceColumn | None:
-    [(days_text, closes_text, low_ccy, high_ccy, count)] = _driver_rows(conn, "joined", params)
-    if not count:
+    found = _driver_rows(conn, "currency", params)
+    if not found:
         return None
-    if low_ccy != high_ccy:  # rare: the currency of each day is needed
+    currency = found[0][0]
+    [(days_text, closes_text, others)] = _driver_rows(
+        conn, "joined", {**params, "currency": currency}
+    )
+    if others:  # rare: the currency of each day is needed
         return _rows_column(_driver_rows(conn, "full", params), sqlite=True)
     days = shared.get(days_text)
     closes = list(map(Decimal, closes_text.split(",")))
     if days is None:
         parsed = list(map(date.fromisoformat, days_text.split(",")))
-        if len(parsed) != count or len(closes) != count:
+        if len(parsed) != len(closes):
             return _rows_column(_driver_rows(conn, "full", params), sqlite=True)
         if not _ascends(parsed):
-            order = sorted(range(count), key=parsed.__getitem__)
+            order = sorted(range(len(parsed)), key=parsed.__getitem__)
             days = tuple(parsed[i] for i in order)
-            return PriceColumn("feed", days, [closes[i] for i in order], low_ccy, ascending=True)
+            return PriceColumn("feed", days, [closes[i] for i in order], currency, ascending=True)
         days = shared[days_text] = tuple(parsed)
-    if len(closes) != len(days):
+    elif len(closes) != len(days):
         return _rows_column(_driver_rows(conn, "full", params), sqlite=True)
-    return PriceColumn("feed", days, closes, low_ccy, ascending=True)
+    return PriceColumn("feed", days, closes, currency, ascending=True)
 
 
 def _rows_column(rows: Sequence[Any], sqlite: bool) -> PriceColumn | None:
