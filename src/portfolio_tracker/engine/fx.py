@@ -144,24 +144,30 @@ class RateTable:
                     codes[raw] = found
             return found
 
+        # Rows come grouped by pair (one query per base currency): the previous row's codes
+        # and pair tables are reused while the raw codes repeat.
+        last: tuple[object, object] | None = None
+        base = quote = ""
+        forward: dict[date, tuple[Decimal, tuple[bool, bool]]] = {}
+        backward: dict[date, tuple[Decimal, tuple[bool, bool]]] = {}
         with localcontext(ENGINE_CONTEXT):
             for override, source in ((False, rows), (True, overrides)):
                 direct, inverse = (override, True), (override, False)
                 for row in source:
-                    on, base, quote, rate = (
+                    on, raw_base, raw_quote, rate = (
                         (row.on, row.base, row.quote, row.rate) if isinstance(row, RateRow) else row
                     )
-                    base, quote = code(base), code(quote)
+                    if last is None or raw_base != last[0] or raw_quote != last[1]:
+                        last = None
+                        base, quote = code(raw_base), code(raw_quote)
+                        if base != quote:
+                            forward = staging.setdefault((base, quote), {})
+                            backward = staging.setdefault((quote, base), {})
+                        last = (raw_base, raw_quote)
                     if not rate.is_finite() or rate <= 0:
                         raise ValueError(f"rate {base}/{quote} on {on} must be positive: {rate}")
                     if base == quote:
                         continue
-                    forward = staging.get((base, quote))
-                    if forward is None:
-                        forward = staging[base, quote] = {}
-                        backward = staging.setdefault((quote, base), {})
-                    else:
-                        backward = staging[quote, base]
                     existing = forward.get(on)
                     if existing is None or direct >= existing[1]:
                         forward[on] = (rate, direct)
@@ -170,11 +176,14 @@ class RateTable:
                         backward[on] = (rate, inverse)
         self._pairs: dict[tuple[str, str], _PairSeries] = {}
         for key, by_date in staging.items():
-            ordered = sorted(by_date.items())
+            if not by_date:
+                continue
+            days = sorted(by_date)
+            staged = list(map(by_date.__getitem__, days))
             self._pairs[key] = _PairSeries(
-                tuple(d for d, _ in ordered),
-                tuple(r for _, (r, _) in ordered),
-                tuple(not rank[1] for _, (_, rank) in ordered),
+                tuple(days),
+                tuple(rate for rate, _ in staged),
+                tuple(not rank[1] for _, rank in staged),
             )
 
     @property
