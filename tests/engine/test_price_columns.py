@@ -25,6 +25,7 @@ from portfolio_tracker.engine.observations import (
     PriceColumn,
     observed_columns,
     observed_series,
+    trade_column,
     trade_observations,
 )
 from portfolio_tracker.engine.prices import PriceSeries, QuoteSource
@@ -181,6 +182,9 @@ def test_trade_observations_are_values_with_the_days_last_price() -> None:
     assert str(observed[1].price) == "12.25"
     with pytest.raises(AttributeError):
         observed[0].price = D(1)  # type: ignore[misc]
+    column = trade_column(trades, "usd")
+    assert [column] == PriceColumn.of_observations(observed)
+    assert column.observations() == observed
 
 
 def test_an_unchecked_series_is_the_checked_one() -> None:

@@ -210,3 +210,6 @@ def test_build_series_is_its_plain_definition(data: st.DataObject) -> None:
     assert _exact_series(build_series(asset, raw, rates, traded, actions)) == expected
     # A second asset on the same feed reuses its per-unit closes and gets the same series.
     assert _exact_series(build_series(asset, raw, rates, traded, actions)) == expected
+    # The trades' prices given as one column (a cache without an object per day).
+    for column in PriceColumn.of_observations(traded):
+        assert _exact_series(build_series(asset, raw, rates, column, actions)) == expected

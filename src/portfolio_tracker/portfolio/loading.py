@@ -389,12 +389,13 @@ def build_series(
     asset: AssetInfo,
     raw: RawPrices,
     rates: RateTable,
-    traded: Iterable[Observation],
+    traded: Iterable[Observation] | PriceColumn,
     actions: Sequence[CorporateAction] = (),
 ) -> PriceSeries | None:
     """The asset's per-unit price series from every observation of its price: feed closes
-    (converted from spot for metals), its manual prices and its own trades (``traded``,
-    ``Ledger.trade_observations``), ranked on one day manual > feed > trade. None when
+    (converted from spot for metals), its manual prices and its own trades (``traded``:
+    ``Ledger.trade_observations``, or the same as one column, ``engine.observations.
+    trade_column``), ranked on one day manual > feed > trade. None when
     nothing prices it. Currencies are reconciled by ``engine.observations.observed_columns``
     (the same series as ``observed_series`` of these observations, in columns).
 
@@ -407,10 +408,13 @@ def build_series(
     """
     spec = raw.specs[asset.key]
     factor = spec.per_unit_factor
-    observed = traded if isinstance(traded, Sequence) else list(traded)
+    if isinstance(traded, PriceColumn):
+        own = [traded]
+    else:
+        own = PriceColumn.of_observations(traded if isinstance(traded, Sequence) else list(traded))
     with localcontext(ENGINE_CONTEXT):
         periods = current_units(actions)
-        columns = [_adjusted(c, periods) for c in PriceColumn.of_observations(observed)]
+        columns = [_adjusted(c, periods) for c in own]
         for feed in spec.feeds:
             column = raw.per_unit(feed, factor) if factor is not None else raw.feeds.get(feed)
             if column is not None:

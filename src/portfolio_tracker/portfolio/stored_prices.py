@@ -78,8 +78,8 @@ _STATEMENTS: dict[str, Callable[[], Select[*tuple[Any, ...]]]] = {
     "full": lambda: _rows().order_by(PriceHistory.day),
     "latest": lambda: _rows().order_by(PriceHistory.day.desc()).limit(2),
 }
-# (statement, dialect name) -> the statement compiled for that dialect
-_COMPILED: dict[tuple[str, str], SQLCompiler] = {}
+# (statement, dialect, driver, paramstyle) -> the statement compiled for them
+_COMPILED: dict[tuple[str, str, str, str], SQLCompiler] = {}
 
 
 def _driver_rows(conn: Connection, statement: str, params: dict[str, Any]) -> list[Any]:
@@ -88,10 +88,11 @@ def _driver_rows(conn: Connection, statement: str, params: dict[str, Any]) -> li
     The SQL is compiled once per dialect; parameters (``params`` and the statement's own,
     such as a LIMIT) are passed as the driver takes them, without bind processors.
     """
-    key = (statement, conn.dialect.name)
+    dialect = conn.dialect
+    key = (statement, dialect.name, dialect.driver, dialect.paramstyle)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        compiled = _COMPILED[key] = _STATEMENTS[statement]().compile(dialect=conn.dialect)
+        compiled = _COMPILED[key] = _STATEMENTS[statement]().compile(dialect=dialect)
     bound = compiled.construct_params(params)
     values: Any = (
         tuple(bound[name] for name in compiled.positiontup or ()) if compiled.positional else bound
@@ -136,7 +137,9 @@ def _joined_column(
     [(days_text, closes_text, others)] = _driver_rows(
         conn, "joined", {**params, "currency": currency}
     )
-    if others:  # rare: the currency of each day is needed
+    if others or days_text is None:
+        # Rare: the currency of each day is needed, or the rows went between the two reads
+        # (SQLite reads outside a write see the latest commit, statement by statement).
         return _rows_column(_driver_rows(conn, "full", params), sqlite=True)
     days = shared.get(days_text)
     closes = list(map(Decimal, closes_text.split(",")))
