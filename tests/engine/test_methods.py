@@ -343,7 +343,7 @@ def test_the_generic_replay_gives_fifo_exactly_the_tuned_loops_figures(
     history: list[Trade],
 ) -> None:
     with decimal.localcontext(ENGINE_CONTEXT):
-        assert _replay(history, CostBasisMethod.fifo, [], {}) == run_fifo(history)
+        assert _replay(history, CostBasisMethod.fifo, [], {}).result == run_fifo(history)
 
 
 @given(with_actions())

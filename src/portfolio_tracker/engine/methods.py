@@ -40,7 +40,8 @@ from __future__ import annotations
 import gc
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from typing import Literal
@@ -68,8 +69,12 @@ from portfolio_tracker.engine.vocabulary import CostBasisMethod
 __all__ = [
     "AllocationError",
     "Allocations",
+    "LotRecord",
+    "LotState",
     "LotsResult",
+    "Replay",
     "check_lots",
+    "replay_lots",
     "run_lots",
 ]
 
@@ -123,6 +128,60 @@ class _Lot:
         self.den = _ONE
 
 
+@dataclass(frozen=True, slots=True)
+class LotRecord:
+    """One open lot in the middle of a replay, as a value (``LotState``): the buy it came from
+    (id, calendar day, quantity, price and fee as recorded), what is left of it (quantity in
+    post-action units, cost in the asset currency) and the product of every corporate action's
+    numerator (``num``) and denominator (``den``) applied since the buy."""
+
+    buy_id: str
+    day: date
+    quantity: Decimal
+    price_per_unit: Decimal
+    fee: Decimal
+    remaining: Decimal
+    cost: Decimal
+    num: Decimal = _ONE
+    den: Decimal = _ONE
+
+
+@dataclass(frozen=True, slots=True)
+class LotState:
+    """Everything a replay carries from one trade to the next (a checkpoint): the method it
+    ran under, the open lots in buy order, the quantity held, the average pool's cost (the
+    sum of the lots' costs under ``average``; 0 otherwise), the realised P&L so far (asset
+    currency) and the ids of the corporate actions applied so far (those whose ex-date is on
+    or before the day of the last trade replayed). ``replay_lots(start=...)`` resumes from it:
+    replaying the trades after a checkpoint from it gives the figures of a replay from the
+    first trade (tests/engine/test_checkpoints.py)."""
+
+    method: CostBasisMethod
+    lots: tuple[LotRecord, ...]
+    held: Decimal
+    pool_cost: Decimal
+    realized: Decimal
+    applied: tuple[str, ...] = ()
+
+
+def empty_state(method: CostBasisMethod | str) -> LotState:
+    """The state before any trade."""
+    return LotState(CostBasisMethod(method), (), _ZERO, _ZERO, _ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What ``replay_lots`` gives: the figures after the last trade (``result``; its
+    ``realizations`` are those of the replayed trades only, its ``realized_pnl`` includes the
+    start's), the state after the trade at each requested index (``snapshots``: (index,
+    state), ascending) and the state after the last trade, before the corporate actions later
+    than it are applied (``end``: the checkpoint to resume from)."""
+
+    result: LotsResult
+    snapshots: tuple[tuple[int, LotState], ...]
+    end: LotState
+
+
 def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     value = amount * part / whole
     rounded = value.quantize(_QUANTUM)
@@ -154,7 +213,7 @@ def run_lots(
     try:
         ordered = order_trades(trades)
         with localcontext(ENGINE_CONTEXT):
-            return _replay(ordered, chosen, pending, allocations or {})
+            return _replay(ordered, chosen, pending, allocations or {}).result
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -175,13 +234,55 @@ def check_lots(
         check_history(trades, actions)
 
 
+def replay_lots(
+    trades: Iterable[Trade],
+    method: CostBasisMethod | str = CostBasisMethod.fifo,
+    *,
+    actions: Iterable[CorporateAction] = (),
+    allocations: Allocations | None = None,
+    start: LotState | None = None,
+    marks: Collection[int] = (),
+) -> Replay:
+    """``run_lots`` from a checkpoint (``start``; None: from nothing) over the trades after it,
+    keeping the state after the trades at the indices ``marks`` (0-based, in the order of
+    trades) and at the end (``Replay``).
+
+    ``actions`` are all of the asset's confirmed actions: those the start has applied are
+    skipped. Raises as ``run_lots`` does, and ValueError when ``start`` does not fit (another
+    method, or an applied action that is not in ``actions``): a stale checkpoint is never
+    resumed silently.
+    """
+    chosen = CostBasisMethod(method)
+    pending = order_actions(actions)
+    if start is not None:
+        if start.method != chosen:
+            raise ValueError(f"checkpoint of method {start.method}, not {chosen}")
+        known = {a.id for a in pending}
+        if any(applied not in known for applied in start.applied):
+            raise ValueError("checkpoint applied a corporate action that is gone")
+        done = set(start.applied)
+        pending = [a for a in pending if a.id not in done]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ordered = order_trades(trades)
+        with localcontext(ENGINE_CONTEXT):
+            return _replay(ordered, chosen, pending, allocations or {}, start, marks)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
 def _replay(
     ordered: list[Trade],
     method: CostBasisMethod,
     pending: list[CorporateAction],
     allocations: Allocations,
-) -> LotsResult:
-    """The generic replay of run_lots (any method, actions); under ENGINE_CONTEXT."""
+    start: LotState | None = None,
+    marks: Collection[int] = (),
+) -> Replay:
+    """The generic replay of run_lots (any method, actions, from a checkpoint); under
+    ENGINE_CONTEXT."""
     average = method == CostBasisMethod.average
     specific = method == CostBasisMethod.specific
     alive: dict[str, _Lot] = {}  # open lots by buy id, in buy order
@@ -194,6 +295,47 @@ def _replay(
     realizations: list[Realization] = []
     pending = list(reversed(pending))  # popped from the end: earliest first
     seq = 0
+    applied: list[str] = []
+    if start is not None:
+        held, pool_cost, realized = start.held, start.pool_cost, start.realized
+        applied.extend(start.applied)
+        for record in start.lots:
+            lot = _resumed_lot(record)
+            alive[record.buy_id] = lot
+            if method == CostBasisMethod.lifo:
+                stack.append(lot)
+            elif method == CostBasisMethod.hifo:
+                # The buy's unit cost, as when it was bought: the order never changes (doc).
+                unit = (record.quantity * record.price_per_unit + record.fee) / record.quantity
+                heapq.heappush(heap, (-unit, seq, lot))
+            else:
+                queue.append(lot)
+            seq += 1
+    snapshots: list[tuple[int, LotState]] = []
+    wanted = set(marks)
+
+    def snapshot() -> LotState:
+        return LotState(
+            method,
+            tuple(
+                LotRecord(
+                    lot.buy.id,
+                    lot.buy.day,
+                    lot.buy.quantity,
+                    lot.buy.price_per_unit,
+                    lot.buy.fee,
+                    lot.remaining,
+                    lot.cost,
+                    lot.num,
+                    lot.den,
+                )
+                for lot in alive.values()
+            ),
+            held,
+            pool_cost if average else _ZERO,
+            realized,
+            tuple(applied),
+        )
 
     def next_lot() -> _Lot:
         # Lots used up elsewhere (specific allocations) stay in the containers until reached.
@@ -224,6 +366,7 @@ def _replay(
 
     def apply(action: CorporateAction) -> None:
         nonlocal held
+        applied.append(action.id)
         lots = list(alive.values())
         for lot, quantity in zip(
             lots, scale_lots([x.remaining for x in lots], action), strict=True
@@ -233,7 +376,7 @@ def _replay(
             lot.den *= action.denominator
         held = scale_quantity(held, action)
 
-    for t in ordered:
+    for index, t in enumerate(ordered):
         while pending and pending[-1].ex_date <= t.day:
             apply(pending.pop())
         q = t.quantity
@@ -257,6 +400,8 @@ def _replay(
             seq += 1
             held += q
             pool_cost += lot.cost
+            if index in wanted:
+                snapshots.append((index, snapshot()))
             continue
         if q > held:
             raise OversellError(t.id, t.day, q, held)
@@ -281,9 +426,25 @@ def _replay(
         pnl = proceeds - cost
         realized += pnl
         realizations.append(Realization(t.id, t.day, q, proceeds, cost, pnl, tuple(pieces)))
+        if index in wanted:
+            snapshots.append((index, snapshot()))
+    end = snapshot()
     while pending:
         apply(pending.pop())
-    return _result(list(alive.values()), realizations, realized, pool_cost if average else None)
+    result = _result(list(alive.values()), realizations, realized, pool_cost if average else None)
+    return Replay(result, tuple(snapshots), end)
+
+
+def _resumed_lot(record: LotRecord) -> _Lot:
+    buy = Trade(
+        record.buy_id, "buy", record.quantity, record.price_per_unit, record.fee, record.day, 0
+    )
+    lot = _Lot(buy)
+    lot.remaining = record.remaining
+    lot.cost = record.cost
+    lot.num = record.num
+    lot.den = record.den
+    return lot
 
 
 def _allocated(
