@@ -113,8 +113,38 @@ class Asset(Base):
     # Counts the writes to this asset's transactions: bumping it is how a write takes the
     # asset's lock (see the trade-history lock). It orders nothing.
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # The `next_sequence` the asset's stored segments (AssetSegment) were last brought up to
+    # date at; any other value (a write that did not maintain them: an import, a corporate
+    # action, a change of method) means they are rebuilt from the transactions before use.
+    state_sequence: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AssetSegment(Base):
+    """A stretch of whole days of one asset's history, from `start_day` to the next segment's
+    (the first segment also holds any earlier day): a cache of its transactions (the state
+    layer, `portfolio_tracker.state`; figures in engine.segments), rebuilt by
+    `portfolio-tracker rebuild-state`.
+
+    `summary` (JSON) stays true whatever changes in other segments: trade count, net quantity,
+    lowest running net, last trade's order key and one entry per day (net quantity, flow,
+    last price). `lots` (JSON, NULL when a change on or before its days made it stale) holds
+    the segment's realised flows by day and, at intervals, the engine's checkpoint after its
+    last trade."""
+
+    __tablename__ = "asset_segments"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    trades: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    lots: Mapped[str | None] = mapped_column(Text)
 
 
 class Transaction(Base):

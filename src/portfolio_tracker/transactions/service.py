@@ -1,16 +1,19 @@
 """Recording, editing and deleting transactions without ever breaking the history.
 
-Every write takes the asset's lock, replays the asset's history with the change applied
-(under the asset's cost-basis method and confirmed corporate actions), and writes only if no
-sell ever exceeds what is held at its moment (else OversellError) and, under `specific`,
-every sell's allocations still name lots with the quantity (else InvalidInput); nothing is
-written otherwise.
+Every write takes the asset's lock and writes only if, with the change applied, no sell ever
+exceeds what is held at its moment (else HistoryBroken, 422) and, under `specific`, every
+sell's allocations still name lots with the quantity (else InvalidInput); nothing is written
+otherwise. The check reads the asset's stored segment sums (`state.store.record_change`, in
+the same database transaction, which also brings them up to date): an append or an edit of
+an old trade reads one segment's trades, never the whole history. An asset with corporate
+actions, or `specific` allocations, is replayed in full under its method instead.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
@@ -35,6 +38,7 @@ from portfolio_tracker.engine.methods import AllocationError
 from portfolio_tracker.engine.money import to_plain_str
 from portfolio_tracker.engine.vocabulary import CostBasisMethod
 from portfolio_tracker.errors import HistoryBroken, InvalidInput, NotFound
+from portfolio_tracker.state.store import record_change
 from portfolio_tracker.transactions.dates import resolve_trade_date, store_trade_date
 from portfolio_tracker.transactions.schemas import (
     AllocationIn,
@@ -63,14 +67,7 @@ def _replay(
     try:
         basis.check(history)
     except OversellError as exc:
-        sell = "this sell" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
-        raise HistoryBroken(
-            exc,
-            f"{change} would make {sell}, on {exc.day.isoformat()}, sell more than is held, "
-            f"by {to_plain_str(exc.shortfall)} (held {to_plain_str(exc.held)}, selling "
-            f"{to_plain_str(exc.requested)})",
-            loc,
-        ) from exc
+        raise _oversold(exc, change, changed_id, loc) from exc
     except AllocationError as exc:
         if exc.sell_id == changed_id and given is not None:
             where: list[str | int] = ["body", "allocations"]
@@ -83,6 +80,50 @@ def _replay(
         raise InvalidInput(
             f"{change} would leave the allocations of {sell} unmet: {_reason(exc)}", loc
         ) from exc
+
+
+def _oversold(
+    exc: OversellError, change: str, changed_id: str, loc: list[str | int]
+) -> HistoryBroken:
+    sell = "this sell" if exc.sell_id == changed_id else f"the later sell {exc.sell_id}"
+    return HistoryBroken(
+        exc,
+        f"{change} would make {sell}, on {exc.day.isoformat()}, sell more than is held, "
+        f"by {to_plain_str(exc.shortfall)} (held {to_plain_str(exc.held)}, selling "
+        f"{to_plain_str(exc.requested)})",
+        loc,
+    )
+
+
+def _needs_replay(basis: Basis) -> bool:
+    """Whether a write must replay the asset's history to be checked: corporate actions
+    rescale the quantity held (the stored segment sums cannot follow them) and `specific`
+    allocations need the lots. Otherwise the stored segments check it
+    (`state.store.record_change`)."""
+    return bool(basis.actions) or (
+        basis.method == CostBasisMethod.specific and bool(basis.allocations)
+    )
+
+
+def _record(
+    db: Session,
+    user_id: uuid.UUID,
+    asset_id: uuid.UUID,
+    sequence: int,
+    days: set[date],
+    *,
+    appended: Trade | None = None,
+    check: bool,
+    change: str,
+    changed_id: str,
+    loc: list[str | int],
+) -> None:
+    """Bring the asset's stored state up to date with the flushed write and, with `check`,
+    refuse it (HistoryBroken) when a sell would exceed what is held."""
+    try:
+        record_change(db, user_id, asset_id, sequence, days, appended, check=check)
+    except OversellError as exc:
+        raise _oversold(exc, change, changed_id, loc) from exc
 
 
 def _reason(exc: AllocationError) -> str:
@@ -179,7 +220,7 @@ def get_owned(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID) -> Tra
 
 
 def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate) -> Transaction:
-    lock_asset(db, user_id, body.asset_id)
+    sequence = lock_asset(db, user_id, body.asset_id)
     when = resolve_trade_date(db, user_id, body.transaction_date)
     row = Transaction(
         id=uuid.uuid4(),
@@ -195,18 +236,33 @@ def create_transaction(db: Session, user_id: uuid.UUID, body: TransactionCreate)
     store_trade_date(row, when)
     basis = load_basis(db, body.asset_id)
     chosen = _chosen(body.allocations, row.type, basis)
-    _replay(
-        [*load_trades(db, body.asset_id), trade_of(row)],
-        "this trade",
-        str(row.id),
-        ["body", "quantity"],
-        basis.with_allocations(str(row.id), chosen),
-        chosen,
-    )
+    basis = basis.with_allocations(str(row.id), chosen)
+    replayed = _needs_replay(basis)
+    if replayed:
+        _replay(
+            [*load_trades(db, body.asset_id), trade_of(row)],
+            "this trade",
+            str(row.id),
+            ["body", "quantity"],
+            basis,
+            chosen,
+        )
     db.add(row)
+    db.flush()  # the allocations and the stored state read the row
     if chosen:
-        db.flush()  # the allocations refer to the row
         _store_allocations(db, user_id, row.id, chosen)
+    _record(
+        db,
+        user_id,
+        body.asset_id,
+        sequence,
+        {row.trade_date},
+        appended=trade_of(row),
+        check=not replayed,
+        change="this trade",
+        changed_id=str(row.id),
+        loc=["body", "quantity"],
+    )
     db.commit()
     return row
 
@@ -231,9 +287,12 @@ def update_transaction(
     source_asset = row.asset_id
     target_asset = body.asset_id or source_asset
     # Lock in a fixed order so two moves between the same assets cannot deadlock.
-    for asset_id in sorted({source_asset, target_asset}):
-        lock_asset(db, user_id, asset_id)
+    sequences = {
+        asset_id: lock_asset(db, user_id, asset_id)
+        for asset_id in sorted({source_asset, target_asset})
+    }
     db.refresh(row)  # another writer may have changed it before we held the lock
+    old_day = row.trade_date
     # A move or an edit keeps the entry number: the trade keeps its place among equal dates.
     given_date = changes.pop("transaction_date", None)
     if given_date is not None:
@@ -247,42 +306,72 @@ def update_transaction(
     # becomes a buy (they would name lots it can no longer take).
     dropped = target_asset != source_asset or row.type != "sell"
     chosen: list[tuple[str, Decimal]] | None = None
+    replayed: dict[uuid.UUID, bool] = {}
     for asset_id in {source_asset, target_asset}:
-        history = [t for t in load_trades(db, asset_id) if t.id != edited_id]
         basis = load_basis(db, asset_id)
+        given: list[tuple[str, Decimal]] | None = None
         if asset_id == target_asset:
-            history.append(edited)
             chosen = _chosen(body.allocations, row.type, basis)
             if chosen is None:
                 kept = None if dropped else basis.allocations.get(edited_id)
-                _replay(
-                    history, "this edit", edited_id, loc, basis.with_allocations(edited_id, kept)
-                )
+                basis = basis.with_allocations(edited_id, kept)
             else:
                 basis = basis.with_allocations(edited_id, chosen)
-                _replay(history, "this edit", edited_id, loc, basis, chosen)
+                given = chosen
         else:
-            _replay(history, "this edit", edited_id, loc, basis.with_allocations(edited_id, None))
+            basis = basis.with_allocations(edited_id, None)
+        replayed[asset_id] = _needs_replay(basis)
+        if replayed[asset_id]:
+            history = [t for t in load_trades(db, asset_id) if t.id != edited_id]
+            if asset_id == target_asset:
+                history.append(edited)
+            _replay(history, "this edit", edited_id, loc, basis, given)
+    db.flush()
     if chosen is not None:
         _store_allocations(db, user_id, row.id, chosen)
     elif dropped:
         _store_allocations(db, user_id, row.id, ())
+    for asset_id in sorted({source_asset, target_asset}):
+        days = {old_day} if asset_id == source_asset else set()
+        if asset_id == target_asset:
+            days.add(row.trade_date)
+        _record(
+            db,
+            user_id,
+            asset_id,
+            sequences[asset_id],
+            days,
+            check=not replayed[asset_id],
+            change="this edit",
+            changed_id=edited_id,
+            loc=loc,
+        )
     db.commit()
     return row
 
 
 def delete_transaction(db: Session, user_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
     row = get_owned(db, user_id, transaction_id)
-    lock_asset(db, user_id, row.asset_id)
-    remaining = [t for t in load_trades(db, row.asset_id) if t.id != str(row.id)]
+    sequence = lock_asset(db, user_id, row.asset_id)
     basis = load_basis(db, row.asset_id).with_allocations(str(row.id), None)
+    replayed = _needs_replay(basis)
     # A DELETE has no body: the refusal names the path parameter.
-    _replay(
-        remaining,
-        "deleting this transaction",
-        str(row.id),
-        ["path", "transaction_id"],
-        basis,
-    )
+    loc: list[str | int] = ["path", "transaction_id"]
+    if replayed:
+        remaining = [t for t in load_trades(db, row.asset_id) if t.id != str(row.id)]
+        _replay(remaining, "deleting this transaction", str(row.id), loc, basis)
+    asset_id, day, row_id = row.asset_id, row.trade_date, str(row.id)
     db.delete(row)
+    db.flush()
+    _record(
+        db,
+        user_id,
+        asset_id,
+        sequence,
+        {day},
+        check=not replayed,
+        change="deleting this transaction",
+        changed_id=row_id,
+        loc=loc,
+    )
     db.commit()

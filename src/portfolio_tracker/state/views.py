@@ -1,0 +1,444 @@
+"""An asset's figures from its stored segments: the engine's checkpoint, the trades after it
+and the segments' summaries, instead of a replay of the whole history.
+
+``asset_figures`` is what the portfolio summary and history read. Per asset:
+
+1. In this process's cache, by the asset's ``next_sequence`` (a write anywhere bumps it, so
+   an answer is never older than the data it was read with).
+2. Otherwise from the segments: the last fresh checkpoint, the realised flows of the segments
+   up to it, and a replay of the trades after it only (after an append: the last segment's).
+   What the replay learns (flows and checkpoints of the stale segments) is written back by a
+   background thread, guarded by the sequence, so no reader ever waits on a write and a
+   write-back never overwrites a newer change.
+3. Segments not trusted (``store.trusted``): a replay of the whole history, and the
+   segments are rebuilt in the background the same way.
+
+The figures equal a full replay of the transactions: tests/state/test_incremental.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from portfolio_tracker.assets.ledger import Basis
+from portfolio_tracker.db.models import Asset, AssetSegment
+from portfolio_tracker.engine.lots import Realization, Trade
+from portfolio_tracker.engine.methods import LotsResult, LotState, replay_lots
+from portfolio_tracker.engine.segments import (
+    DayMove,
+    day_moves,
+    merge_flows,
+    plan_segments,
+    realized_flows,
+    summarize_segment,
+)
+from portfolio_tracker.engine.vocabulary import CostBasisMethod
+from portfolio_tracker.state.codec import decode_days, decode_lots, encode_lots, encode_summary
+from portfolio_tracker.state.store import SEGMENT_SIZE, load_trades_between
+
+log = logging.getLogger(__name__)
+
+# The last few days with a priced trade, for the summary's price (today's and yesterday's
+# observation are among the last two days at or before today; one more covers a trade dated
+# after today in the user's time zone).
+RECENT_PRICED_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFigures:
+    """One asset after every trade: its lots (``LotsResult`` with corporate actions applied;
+    ``realizations`` left empty, see ``flows``), realised P&L by day (``engine.segments.
+    realized_flows``), the JSON of its segments' day moves (``moves()`` decodes them) and
+    its last few priced trade days."""
+
+    sequence: int
+    lots: LotsResult
+    flows: Mapping[date, Decimal]
+    days_texts: tuple[str, ...]
+    recent_prices: tuple[DayMove, ...]
+    first_day: date | None
+
+    def moves(self) -> list[DayMove]:
+        out: list[DayMove] = []
+        for text in self.days_texts:
+            out.extend(decode_days(text))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRef:
+    """What the reader knows of an asset: its id, id text (the ledger's key), sequences."""
+
+    id: uuid.UUID
+    key: str
+    next_sequence: int
+    state_sequence: int | None
+
+
+class FiguresCache:
+    """This process's figures, by asset id; a thread-safe LRU (sync routes run on a pool)."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max = max_entries
+        self._items: OrderedDict[uuid.UUID, AssetFigures] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, asset_id: uuid.UUID, sequence: int) -> AssetFigures | None:
+        with self._lock:
+            found = self._items.get(asset_id)
+            if found is None or found.sequence != sequence:
+                return None
+            self._items.move_to_end(asset_id)
+            return found
+
+    def set(self, asset_id: uuid.UUID, figures: AssetFigures) -> None:
+        with self._lock:
+            held = self._items.get(asset_id)
+            if held is not None and held.sequence > figures.sequence:
+                return  # a slower reader of an older state
+            self._items[asset_id] = figures
+            self._items.move_to_end(asset_id)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def asset_refs(db: Session, user_id: uuid.UUID) -> dict[str, AssetRef]:
+    """The user's assets' sequences, by the ledger's asset key (``str(id)``)."""
+    rows = db.execute(
+        select(Asset.id, Asset.next_sequence, Asset.state_sequence).where(Asset.user_id == user_id)
+    )
+    return {str(i): AssetRef(i, str(i), n, s) for i, n, s in rows}
+
+
+def asset_figures(
+    db: Session,
+    refs: Iterable[AssetRef],
+    bases: Mapping[str, Basis],
+    cache: FiguresCache,
+    writer: WriteBack | None = None,
+) -> dict[str, AssetFigures]:
+    """Each asset's figures (module doc). ``bases``: the assets' methods, actions and
+    allocations with ids as the ledger reads them (``portfolio.loading.load_bases``; absent:
+    FIFO). Raises what the engine raises for a history that does not replay."""
+    out: dict[str, AssetFigures] = {}
+    missing: list[AssetRef] = []
+    for ref in refs:
+        found = cache.get(ref.id, ref.next_sequence)
+        if found is None:
+            missing.append(ref)
+        else:
+            out[ref.key] = found
+    if not missing:
+        return out
+    segments = _segments_of(db, [r.id for r in missing if r.state_sequence == r.next_sequence])
+    for ref in missing:
+        basis = bases.get(ref.key) or _FIFO
+        figures = None
+        if ref.state_sequence == ref.next_sequence:
+            try:
+                figures, lots_out = _from_segments(db, ref, basis, segments.get(ref.id, []))
+            except ValueError:  # a checkpoint that does not fit: replay from the start
+                log.warning("stale checkpoint of asset %s; replaying its history", ref.id)
+            else:
+                if lots_out and writer is not None:
+                    writer.submit_lots(ref.id, ref.next_sequence, lots_out)
+        if figures is None:
+            figures, rows = _from_scratch(db, ref, basis)
+            if writer is not None:
+                writer.submit_rebuild(ref.id, ref.next_sequence, rows)
+        cache.set(ref.id, figures)
+        out[ref.key] = figures
+    return out
+
+
+_FIFO = Basis()
+
+
+@dataclass(slots=True)
+class _Row:
+    start_day: date
+    trades: int
+    summary: str
+    lots: str | None
+
+
+def _segments_of(db: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[_Row]]:
+    found: dict[uuid.UUID, list[_Row]] = {}
+    if not asset_ids:
+        return found
+    rows = db.execute(
+        select(
+            AssetSegment.asset_id,
+            AssetSegment.start_day,
+            AssetSegment.trades,
+            AssetSegment.summary,
+            AssetSegment.lots,
+        )
+        .where(AssetSegment.asset_id.in_(asset_ids))
+        .order_by(AssetSegment.asset_id, AssetSegment.start_day)
+    )
+    for asset_id, start, trades, summary, lots in rows:
+        found.setdefault(asset_id, []).append(_Row(start, trades, summary, lots))
+    return found
+
+
+def _recent(moves: Iterable[DayMove]) -> tuple[DayMove, ...]:
+    priced = [m for m in moves if m.price is not None]
+    return tuple(priced[-RECENT_PRICED_DAYS:])
+
+
+def _recent_of_rows(rows: Sequence[_Row]) -> tuple[DayMove, ...]:
+    out: list[DayMove] = []
+    for row in reversed(rows):
+        out = [m for m in decode_days(row.summary) if m.price is not None] + out
+        if len(out) >= RECENT_PRICED_DAYS:
+            break
+    return tuple(out[-RECENT_PRICED_DAYS:])
+
+
+def _keep_state(since: int, state: LotState, last: bool) -> bool:
+    """Whether a segment keeps its checkpoint: the last one always; others once at least
+    max(SEGMENT_SIZE, open lots) trades have passed since the previous kept one, so that the
+    checkpoints of an asset never hold more lots in all than it has trades."""
+    return last or since >= max(SEGMENT_SIZE, len(state.lots))
+
+
+def _replay_segments(
+    tail: list[Trade],
+    bounds: list[int],
+    basis: Basis,
+    start: LotState | None,
+) -> tuple[LotsResult, list[tuple[dict[date, Decimal], LotState | None]]]:
+    """Replay ``tail`` (cut into segments at ``bounds``: each segment's first index, ascending)
+    from ``start``; each segment's realised flows and kept checkpoint."""
+    ends = [b - 1 for b in bounds[1:]] + [len(tail) - 1]
+    replay = replay_lots(
+        tail,
+        basis.method,
+        actions=basis.actions,
+        allocations=basis.allocations,
+        start=start,
+        marks=ends,
+    )
+    states = dict(replay.snapshots)
+    segment_of_sell = {}
+    k = 0
+    for i, t in enumerate(tail):
+        while i > ends[k]:
+            k += 1
+        if t.kind == "sell":
+            segment_of_sell[t.id] = k
+    mine: list[list[Realization]] = [[] for _ in ends]
+    for r in replay.result.realizations:
+        mine[segment_of_sell[r.sell_id]].append(r)
+    per_segment: list[tuple[dict[date, Decimal], LotState | None]] = []
+    since = 0
+    for k, end in enumerate(ends):
+        since += end - (ends[k - 1] if k else -1)
+        state = states[end]
+        kept = _keep_state(since, state, k == len(ends) - 1)
+        if kept:
+            since = 0
+        per_segment.append((realized_flows(mine[k]), state if kept else None))
+    return replay.result, per_segment
+
+
+def _from_segments(
+    db: Session, ref: AssetRef, basis: Basis, rows: list[_Row]
+) -> tuple[AssetFigures, dict[date, str]]:
+    """Figures from trusted segments; the lots JSON to write back, by segment start."""
+    resume = -1  # index of the segment whose checkpoint the replay starts from
+    state: LotState | None = None
+    decoded = []
+    for i, row in enumerate(rows):
+        if row.lots is None:
+            break
+        lots = decode_lots(row.lots)
+        decoded.append(lots)
+        if lots.state is not None and _fits(lots.state, basis):
+            resume, state = i, lots.state
+    flows = merge_flows(d.flows for d in decoded[: resume + 1])
+    lo = rows[resume + 1].start_day if resume + 1 < len(rows) and resume >= 0 else None
+    tail = load_trades_between(db, ref.id, lo) if resume + 1 < len(rows) else []
+    to_write: dict[date, str] = {}
+    if tail:
+        bounds = _bounds(tail, [r.start_day for r in rows[resume + 1 :]])
+        result, per_segment = _replay_segments(tail, bounds, basis, state)
+        for row, (seg_flows, seg_state) in zip(rows[resume + 1 :], per_segment, strict=True):
+            flows = merge_flows([flows, seg_flows])
+            if row.lots is None or seg_state is not None:
+                to_write[row.start_day] = encode_lots(seg_flows, seg_state)
+    else:
+        result = replay_lots(
+            [],
+            basis.method,
+            actions=basis.actions,
+            allocations=basis.allocations,
+            start=state,
+        ).result
+    first = decode_days(rows[0].summary)[0].day if rows else None
+    figures = AssetFigures(
+        ref.next_sequence,
+        replace(result, realizations=()),
+        flows,
+        tuple(r.summary for r in rows),
+        _recent_of_rows(rows),
+        first,
+    )
+    return figures, to_write
+
+
+def _fits(state: LotState, basis: Basis) -> bool:
+    return state.method == CostBasisMethod(basis.method)
+
+
+def _bounds(tail: list[Trade], starts: list[date]) -> list[int]:
+    """Index in ``tail`` of each segment's first trade (segments start on ``starts``)."""
+    out = []
+    i = 0
+    for k, start in enumerate(starts):
+        if k == 0:
+            out.append(0)
+            continue
+        while i < len(tail) and tail[i].day < start:
+            i += 1
+        out.append(i)
+    return out
+
+
+def _from_scratch(
+    db: Session, ref: AssetRef, basis: Basis
+) -> tuple[AssetFigures, list[tuple[date, int, str, str]]]:
+    """Figures from every trade, and the segment rows to store: (start, trades, summary
+    JSON, lots JSON)."""
+    trades = load_trades_between(db, ref.id)
+    starts = plan_segments(trades, SEGMENT_SIZE)
+    rows: list[tuple[date, int, str, str]] = []
+    if not trades:
+        result = replay_lots([], basis.method, actions=basis.actions).result
+        figures = AssetFigures(ref.next_sequence, result, {}, (), (), None)
+        return figures, rows
+    result, per_segment = _replay_segments(trades, starts, basis, None)
+    summaries = []
+    for a, b in zip(starts, [*starts[1:], len(trades)], strict=True):
+        chunk = trades[a:b]
+        summaries.append(encode_summary(summarize_segment(chunk), day_moves(chunk)))
+    flows: dict[date, Decimal] = {}
+    for k, (seg_flows, seg_state) in enumerate(per_segment):
+        flows = merge_flows([flows, seg_flows])
+        a = starts[k]
+        b = starts[k + 1] if k + 1 < len(starts) else len(trades)
+        rows.append((trades[a].day, b - a, summaries[k], encode_lots(seg_flows, seg_state)))
+    figures = AssetFigures(
+        ref.next_sequence,
+        replace(result, realizations=()),
+        flows,
+        tuple(summaries),
+        _recent(day_moves(trades)),
+        trades[0].day,
+    )
+    return figures, rows
+
+
+# --- write-back -----------------------------------------------------------------------------
+
+
+class WriteBack:
+    """Writes what readers learned (module doc) on one background thread, each write in its
+    own transaction, guarded: only while the asset's ``next_sequence`` is still the one the
+    reader read at, which the same statement locks until commit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-write-back")
+        self._pending: set[uuid.UUID] = set()
+        self._lock = threading.Lock()
+        self._last: Future[None] | None = None
+
+    def submit_lots(self, asset_id: uuid.UUID, sequence: int, lots: dict[date, str]) -> None:
+        self._submit(asset_id, lambda: self._write_lots(asset_id, sequence, lots))
+
+    def submit_rebuild(
+        self, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
+    ) -> None:
+        self._submit(asset_id, lambda: self._write_rebuild(asset_id, sequence, rows))
+
+    def _submit(self, asset_id: uuid.UUID, job: object) -> None:
+        with self._lock:
+            if asset_id in self._pending:
+                return  # another reader's write-back of this asset is queued
+            self._pending.add(asset_id)
+
+        def run() -> None:
+            try:
+                job()  # type: ignore[operator]
+            except Exception:  # a cache write: never fatal
+                log.warning("state write-back failed", exc_info=True)
+            finally:
+                with self._lock:
+                    self._pending.discard(asset_id)
+
+        self._last = self._pool.submit(run)
+
+    def drain(self) -> None:
+        """Wait for every queued write-back (tests, shutdown)."""
+        self._pool.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _guard(self, db: Session, asset_id: uuid.UUID, sequence: int, *, rebuild: bool) -> bool:
+        condition = [Asset.id == asset_id, Asset.next_sequence == sequence]
+        if not rebuild:
+            condition.append(Asset.state_sequence == sequence)
+        done = db.execute(update(Asset).where(and_(*condition)).values(state_sequence=sequence))
+        return bool(getattr(done, "rowcount", 0))
+
+    def _write_lots(self, asset_id: uuid.UUID, sequence: int, lots: dict[date, str]) -> None:
+        with Session(self._engine) as db:
+            if not self._guard(db, asset_id, sequence, rebuild=False):
+                return
+            for start, text in lots.items():
+                db.execute(
+                    update(AssetSegment)
+                    .where(AssetSegment.asset_id == asset_id, AssetSegment.start_day == start)
+                    .values(lots=text)
+                )
+            db.commit()
+
+    def _write_rebuild(
+        self, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
+    ) -> None:
+        with Session(self._engine) as db:
+            if not self._guard(db, asset_id, sequence, rebuild=True):
+                return
+            user_id = db.scalar(select(Asset.user_id).where(Asset.id == asset_id))
+            db.execute(delete(AssetSegment).where(AssetSegment.asset_id == asset_id))
+            for start, trades, summary, lots in rows:
+                db.add(
+                    AssetSegment(
+                        asset_id=asset_id,
+                        start_day=start,
+                        user_id=user_id,
+                        trades=trades,
+                        summary=summary,
+                        lots=lots,
+                    )
+                )
+            db.commit()
