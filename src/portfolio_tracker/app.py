@@ -45,6 +45,7 @@ from portfolio_tracker.prices.service import PriceService
 from portfolio_tracker.redis_guard import RedisGuard
 from portfolio_tracker.reports.routes import router as reports_router
 from portfolio_tracker.settings import Settings, get_settings
+from portfolio_tracker.state.views import WriteBack
 from portfolio_tracker.transactions.routes import router as transactions_router
 from portfolio_tracker.transfer.routes import router as transfer_router
 from portfolio_tracker.usersettings.routes import router as settings_router
@@ -140,6 +141,7 @@ def create_app(
         ),
     )
     app.state.portfolio_cache = PortfolioCache.from_redis_url(settings.redis_url, redis_guard)
+    app.state.portfolio_cache.writer = WriteBack(engine)
     install_error_handlers(app)
     # Middleware, innermost first (each one added wraps those added before it).
     # An oversized body is refused before anything reads it.

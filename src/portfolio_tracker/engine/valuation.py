@@ -33,7 +33,7 @@ Conventions (the service authors code against these):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -82,6 +82,9 @@ class HoldingInput:
     quote: PriceQuote | None
     previous_quote: PriceQuote | None = None
     trades: Sequence[Trade] = ()
+    # Realised P&L by day (engine.segments.realized_flows) when ``fifo.realizations`` are
+    # not given (the stored state keeps flows, not every realisation); same figure.
+    realized_flows: Mapping[date, Decimal] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +212,10 @@ def _holding_row(
     to_base = converters.get(currency)
     if to_base is None:
         to_base = converters[currency] = _ToBase(rates, currency, base)
-    realized = _realized_in_base(h, to_base)
+    if h.realized_flows is not None:
+        realized = _flows_in_base(h.realized_flows, h.fifo.realized_pnl, to_base)
+    else:
+        realized = _realized_in_base(h, to_base)
     cost = _cost_in_base(h, to_base)
     valued, reason = _market_value(h, rates, base, on)
     fx_rate = valued.fx_rate if valued else None
@@ -301,6 +307,23 @@ def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
                     rate = known(day)
                     buy_rate = on_date(day) if rate is None else rate
                 total -= piece.cost * buy_rate
+    except MissingRateError:
+        return None
+    return total
+
+
+def _flows_in_base(
+    flows: Mapping[date, Decimal], local: Decimal, to_base: _ToBase
+) -> Decimal | None:
+    """Realised P&L in base from its flows by day (each at its day's rate): equal to
+    converting every sell's proceeds and every piece's cost at their own days."""
+    if to_base.identity:
+        return local
+    total = _ZERO
+    on_date = to_base.on_date
+    try:
+        for day, amount in flows.items():
+            total += amount * on_date(day)
     except MissingRateError:
         return None
     return total

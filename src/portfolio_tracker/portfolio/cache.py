@@ -9,9 +9,9 @@ new key and misses: invalidation needs no messages between processes.
   several app processes share the work (JSON text, TTL, keys ``pt:portfolio:...``), and to an
   in-process LRU otherwise. Redis errors are misses (see `RedisGuard`: logged once, then
   Redis is left alone for a cool-down).
-* The ledger snapshot (assets, trades, FIFO results) is kept in-process only, keyed by
-  (user, user data version): it does not change when prices do, so a new price only reloads
-  a few price rows.
+* Each asset's figures (``state.views.AssetFigures``: lots, realised flows, day moves) are
+  kept in-process only, keyed by the asset's write sequence: a write to one asset recomputes
+  that asset alone (from its stored checkpoint), and a new price reloads only price rows.
 """
 
 from __future__ import annotations
@@ -20,20 +20,19 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 import redis
 
-from portfolio_tracker.portfolio.loading import Ledger
 from portfolio_tracker.redis_guard import RedisGuard
+from portfolio_tracker.state.views import FiguresCache, WriteBack
 
 log = logging.getLogger(__name__)
 
 REDIS_KEY_PREFIX = "pt:portfolio:"
 REDIS_TTL_SECONDS = 24 * 3600
 MEMORY_RESULT_ENTRIES = 256
-LEDGER_ENTRIES = 4  # a 100k-transaction ledger is ~100 MB of Python objects
+FIGURES_ENTRIES = 4096  # assets; a figure holds open lots and flows, never every trade
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -135,11 +134,14 @@ class RedisResultStore:
 
 
 class PortfolioCache:
-    """What one app process keeps: the shared result store and its own ledger snapshots."""
+    """What one app process keeps: the shared result store, its own per-asset figures and
+    the background writer of what readers learn about stored state (``writer``: set by the
+    app; None in one-off processes, whose reads then write nothing back)."""
 
-    def __init__(self, results: ResultStore, ledger_entries: int = LEDGER_ENTRIES) -> None:
+    def __init__(self, results: ResultStore, figures_entries: int = FIGURES_ENTRIES) -> None:
         self.results = results
-        self._ledgers: LruCache[tuple[uuid.UUID, int], Ledger] = LruCache(ledger_entries)
+        self.figures = FiguresCache(figures_entries)
+        self.writer: WriteBack | None = None
 
     @classmethod
     def from_redis_url(
@@ -150,20 +152,15 @@ class PortfolioCache:
         )
         return cls(store)
 
-    def ledger(self, user_id: uuid.UUID, user_version: int, load: Callable[[], Ledger]) -> Ledger:
-        key = (user_id, user_version)
-        found = self._ledgers.get(key)
-        if found is None:
-            found = load()
-            self._ledgers.set(key, found)
-        return found
-
     def clear(self) -> None:
         self.results.clear()
-        self._ledgers.clear()
+        self.figures.clear()
 
     def close(self) -> None:
-        """Release the result store's connections (app shutdown)."""
+        """Finish the queued write-backs and release the result store's connections (app
+        shutdown)."""
+        if self.writer is not None:
+            self.writer.close()
         close = getattr(self.results, "close", None)
         if callable(close):
             close()

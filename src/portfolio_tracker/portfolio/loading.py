@@ -129,12 +129,11 @@ def asset_info(row: Any) -> AssetInfo:
     )
 
 
-def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
-    """One user's assets and every trade, in two queries of plain columns."""
-    conn = db.connection()  # Core results: no ORM row layer on 100k rows
-    assets = tuple(
+def load_assets(db: Session, user_id: uuid.UUID) -> tuple[AssetInfo, ...]:
+    """One user's assets in the order they were created (one query of plain columns)."""
+    return tuple(
         asset_info(row)
-        for row in conn.execute(
+        for row in db.connection().execute(
             select(
                 Asset.id,
                 Asset.name,
@@ -150,6 +149,12 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
             .order_by(Asset.created_at, Asset.id)
         )
     )
+
+
+def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
+    """One user's assets and every trade, in two queries of plain columns."""
+    conn = db.connection()  # Core results: no ORM row layer on 100k rows
+    assets = load_assets(db, user_id)
     sqlite = conn.dialect.name == "sqlite"
     # Ids as text (a UUID object per row costs 3 µs); SQLite's days and times as their stored
     # text, parsed in C. The asset id's text differs by backend, so it is mapped back.
@@ -192,6 +197,31 @@ def load_ledger(db: Session, user_id: uuid.UUID) -> Ledger:
                 at = parse_time(at)
         bucket.append(stored_trade(tx_id, kind, quantity, price, fee, day, entry, at))
     return Ledger(assets, trades, load_bases(db, user_id, assets))
+
+
+def load_trades_on(db: Session, user_id: uuid.UUID, day: date) -> dict[str, list[Trade]]:
+    """The user's trades of one calendar day (the day change reads them), by asset key, in
+    the order of trades."""
+    found: dict[str, list[Trade]] = {}
+    rows = db.execute(
+        select(
+            Transaction.asset_id,
+            Transaction.id,
+            Transaction.type,
+            Transaction.quantity,
+            Transaction.price_per_unit,
+            Transaction.fee,
+            Transaction.trade_date,
+            Transaction.entry_number,
+            Transaction.trade_time,
+        )
+        .where(Transaction.user_id == user_id, Transaction.trade_date == day)
+        .order_by(*TRADE_ORDER)
+    )
+    for asset_id, tx_id, kind, quantity, price, fee, on, entry, at in rows:
+        trade = stored_trade(str(tx_id), kind, quantity, price, fee, on, entry, at)
+        found.setdefault(str(asset_id), []).append(trade)
+    return found
 
 
 def load_bases(db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo]) -> dict[str, Basis]:

@@ -2,11 +2,16 @@
 
 Order matters for freshness: the data versions are read FIRST and the rows after, so the
 rows behind a cached answer are never older than the versions in its key.
+
+The trades come in through the stored state (``state.views``): each asset's lots and
+realised flows from its last checkpoint plus the trades after it, and its day moves for the
+history, so no read replays a whole history (issue 11). Prices and rates are read as stored.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -14,7 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from portfolio_tracker.assets.ledger import Basis
 from portfolio_tracker.db.versions import read_versions
+from portfolio_tracker.engine.actions import CorporateAction
 from portfolio_tracker.engine.dates import user_today
 from portfolio_tracker.engine.history import (
     HistoryAsset,
@@ -23,9 +30,11 @@ from portfolio_tracker.engine.history import (
     build_history,
     period_end_indices,
 )
-from portfolio_tracker.engine.money import ENGINE_CONTEXT
+from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
+from portfolio_tracker.engine.observations import Observation
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
+from portfolio_tracker.engine.segments import DayMove, history_trades
 from portfolio_tracker.engine.valuation import (
     HoldingInput,
     PortfolioSummary,
@@ -36,12 +45,14 @@ from portfolio_tracker.metrics import record_cache
 from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
 from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
 from portfolio_tracker.portfolio.loading import (
-    Ledger,
+    AssetInfo,
+    load_assets,
+    load_bases,
     load_benchmark_rows,
     load_feed_rows,
-    load_ledger,
     load_prices,
     load_rates,
+    load_trades_on,
 )
 from portfolio_tracker.portfolio.loading import build_series as build_asset_series
 from portfolio_tracker.portfolio.schemas import (
@@ -53,6 +64,13 @@ from portfolio_tracker.portfolio.schemas import (
     HistoryPointOut,
     HoldingOut,
     PortfolioOut,
+)
+from portfolio_tracker.state.store import load_trades_between
+from portfolio_tracker.state.views import (
+    RECENT_PRICED_DAYS,
+    AssetFigures,
+    asset_figures,
+    asset_refs,
 )
 from portfolio_tracker.usersettings.service import get_settings, not_after_today
 
@@ -75,8 +93,51 @@ def viewer(db: Session, user_id: uuid.UUID, currency: str | None) -> Viewer:
     return Viewer(user_id, versions, currency or settings.base_currency, tz, user_today(tz))
 
 
-def _ledger(db: Session, cache: PortfolioCache, who: Viewer) -> Ledger:
-    return cache.ledger(who.user_id, who.versions[0], lambda: load_ledger(db, who.user_id))
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """The user's assets (creation order), each one's figures (by asset key) and the bases
+    of those not plain FIFO."""
+
+    assets: tuple[AssetInfo, ...]
+    figures: dict[str, AssetFigures]
+    bases: dict[str, Basis]
+
+    def actions(self, key: str) -> tuple[CorporateAction, ...]:
+        basis = self.bases.get(key)
+        return basis.actions if basis else ()
+
+    @property
+    def first_trade_day(self) -> date | None:
+        firsts = [f.first_day for f in self.figures.values() if f.first_day is not None]
+        return min(firsts) if firsts else None
+
+
+def holdings_of(db: Session, cache: PortfolioCache, user_id: uuid.UUID) -> Holdings:
+    """Every asset of the user with its figures from the stored state (``state.views``)."""
+    refs = asset_refs(db, user_id)
+    assets = load_assets(db, user_id)
+    bases = load_bases(db, user_id, assets)
+    figures = asset_figures(
+        db, [refs[a.key] for a in assets if a.key in refs], bases, cache.figures, cache.writer
+    )
+    return Holdings(assets, figures, bases)
+
+
+def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:
+    """The prices the user's own trades observed: each day's last trade price above 0
+    (``engine.observations.trade_observations``, from the stored day moves)."""
+    ccy = normalize_currency(currency)
+    return [Observation(m.day, m.price, ccy, "trade") for m in moves if m.price is not None]
+
+
+def _recent_traded(figures: AssetFigures, currency: str, today: date) -> list[Observation]:
+    """The trade observations that can price ``today`` and the day before: the last few
+    priced days, or every one when those all lie after yesterday (a trade dated after today
+    in the user's time zone)."""
+    recent = figures.recent_prices
+    if len(recent) == RECENT_PRICED_DAYS and recent[0].day >= today - timedelta(days=1):
+        return _traded(figures.moves(), currency)
+    return _traded(recent, currency)
 
 
 # --- summary -------------------------------------------------------------------------------
@@ -99,26 +160,28 @@ def portfolio_summary(
 
 
 def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
-    ledger = _ledger(db, cache, who)
-    raw = load_prices(db, who.user_id, ledger.assets, who.today, "latest")
-    currencies = {who.base_currency, *(a.currency for a in ledger.assets), *raw.currencies()}
+    held = holdings_of(db, cache, who.user_id)
+    raw = load_prices(db, who.user_id, held.assets, who.today, "latest")
+    currencies = {who.base_currency, *(a.currency for a in held.assets), *raw.currencies()}
     rates = load_rates(db, who.user_id, currencies, who.today)
+    todays = load_trades_on(db, who.user_id, who.today)
     holdings = []
     yesterday = who.today - timedelta(days=1)
-    for asset in ledger.assets:
-        series = build_asset_series(
-            asset, raw, rates, ledger.trade_observations(asset), ledger.actions(asset.key)
-        )
+    for asset in held.assets:
+        figures = held.figures[asset.key]
+        traded = _recent_traded(figures, asset.currency, who.today)
+        series = build_asset_series(asset, raw, rates, traded, held.actions(asset.key))
         holdings.append(
             HoldingInput(
                 asset_id=asset.key,
                 name=asset.name,
                 asset_type=asset.type,
                 currency=asset.currency,
-                fifo=ledger.fifo(asset.key),
+                fifo=figures.lots,
                 quote=series.price_on(who.today) if series else None,
                 previous_quote=series.price_on(yesterday) if series else None,
-                trades=ledger.trades.get(asset.key, ()),
+                trades=todays.get(asset.key, ()),
+                realized_flows=figures.flows,
             )
         )
     return summarize_portfolio(holdings, rates, who.base_currency, who.today)
@@ -246,7 +309,7 @@ def check_range(query: HistoryQuery, who: Viewer) -> None:
         raise InvalidInput("the range may span at most 30 years", ["query", "from"])
 
 
-def history_range(query: HistoryQuery, ledger: Ledger, who: Viewer) -> tuple[date, date]:
+def history_range(query: HistoryQuery, ledger: Holdings, who: Viewer) -> tuple[date, date]:
     """Explicit dates as given; `from` defaults to the first trade's day (at most 30 years
     back), `to` to today."""
     end = query.end or who.today
@@ -259,10 +322,10 @@ def history_range(query: HistoryQuery, ledger: Ledger, who: Viewer) -> tuple[dat
 
 
 def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery) -> HistoryOut:
-    ledger = _ledger(db, cache, who)
-    start, end = history_range(q, ledger, who)
+    held = holdings_of(db, cache, who.user_id)
+    start, end = history_range(q, held, who)
     base = who.base_currency
-    raw = load_prices(db, who.user_id, ledger.assets, end, "full")
+    raw = load_prices(db, who.user_id, held.assets, end, "full")
     cpi_symbol = "CPI-TR" if base == "TRY" else "CPI-US"
     cpi_rows = load_feed_rows(db, "index", cpi_symbol, end, "full")
     bench_label: str | None = None
@@ -271,18 +334,22 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         bench_label, bench_rows = _benchmark_rows(db, q.benchmark, base, cpi_symbol, end)
     currencies = {
         base,
-        *(a.currency for a in ledger.assets),
+        *(a.currency for a in held.assets),
         *raw.currencies(),
         *(ccy for _, _, ccy in bench_rows[-1:]),
     }
     rates = load_rates(db, who.user_id, currencies, end)
     assets = []
-    for asset in ledger.assets:
-        trades = ledger.trades.get(asset.key)
-        if not trades:
+    for asset in held.assets:
+        figures = held.figures[asset.key]
+        if figures.first_day is None:
             continue
-        traded = ledger.trade_observations(asset)
-        actions = ledger.actions(asset.key)
+        moves = figures.moves()
+        actions = held.actions(asset.key)
+        # A day's trades as one (engine.segments.history_trades); with corporate actions
+        # each trade is rescaled by its own day's factor, so those assets read their trades.
+        trades = load_trades_between(db, asset.id) if actions else history_trades(moves)
+        traded = _traded(moves, asset.currency)
         series = build_asset_series(asset, raw, rates, traded, actions)
         assets.append(
             HistoryAsset(
@@ -292,7 +359,7 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
     cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
     history = build_history(assets, rates, base, start, end, "day")
     daily = history.points
-    names = {a.key: a.name for a in ledger.assets}
+    names = {a.key: a.name for a in held.assets}
     cumulative = twr_series(daily)
     total_twr = cumulative[-1]
     comparison = None

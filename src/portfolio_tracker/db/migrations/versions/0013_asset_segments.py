@@ -48,9 +48,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("asset_id", "start_day", name=op.f("pk_asset_segments")),
     )
-    op.create_index(
-        op.f("ix_asset_segments_user_id"), "asset_segments", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_asset_segments_user_id"), "asset_segments", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
