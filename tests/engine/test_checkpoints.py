@@ -152,3 +152,40 @@ def test_plan_segments_never_splits_a_day() -> None:
     trades = [trade(f"t{i}", "buy", "1", day=d, entry=i) for i, d in enumerate(days)]
     assert plan_segments(trades, 2) == [0, 3]
     assert plan_segments([], 2) == []
+
+
+@given(histories(max_places=2, max_digits=3), st.data())
+def test_the_history_from_day_moves_equals_the_history_from_trades(
+    history: list[Trade], data: st.DataObject
+) -> None:
+    """engine.history reads DaySeries (the stored state) exactly like the trades: values,
+    flows, invested, exclusions, on ranges that start before, inside and after the trades and
+    with a price series that starts late (the entry flow)."""
+    import decimal
+    from datetime import timedelta
+
+    from portfolio_tracker.engine.fx import RateTable
+    from portfolio_tracker.engine.history import HistoryAsset, build_history
+    from portfolio_tracker.engine.money import ENGINE_CONTEXT
+    from portfolio_tracker.engine.prices import PriceSeries
+    from portfolio_tracker.engine.segments import DaySeries
+
+    if not history:
+        return
+    ordered = order_trades(history)
+    first, last = ordered[0].day, ordered[-1].day
+    span = (last - first).days
+    start = first + timedelta(days=data.draw(st.integers(-3, span + 3)))
+    end = start + timedelta(days=data.draw(st.integers(0, span + 6)))
+    priced_from = first + timedelta(days=data.draw(st.integers(-2, span + 2)))
+    days = [priced_from + timedelta(days=i) for i in range(0, span + 10, 2)]
+    with decimal.localcontext(ENGINE_CONTEXT):
+        prices = PriceSeries.from_points(((d, D(5) + i) for i, d in enumerate(days)), "TRY")
+        by_trades = build_history(
+            [HistoryAsset("x", "TRY", ordered, prices)], RateTable(()), "TRY", start, end
+        )
+        series = DaySeries.of_moves(day_moves(ordered))
+        by_days = build_history(
+            [HistoryAsset("x", "TRY", (), prices, days=series)], RateTable(()), "TRY", start, end
+        )
+    assert by_days == by_trades

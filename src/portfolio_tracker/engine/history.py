@@ -28,7 +28,7 @@ Conventions:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,6 +43,7 @@ from portfolio_tracker.engine.lots import Trade, order_trades
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.observations import valuable_from
 from portfolio_tracker.engine.prices import PriceSeries
+from portfolio_tracker.engine.segments import DaySeries
 from portfolio_tracker.engine.valuation import UnpricedReason
 
 __all__ = [
@@ -79,6 +80,14 @@ class HistoryAsset:
     trades: Sequence[Trade]
     prices: PriceSeries
     actions: Sequence[CorporateAction] = ()
+    # The trades summed per day (engine.segments.DaySeries, from the stored state) instead of
+    # ``trades``: the same quantities and flows per day, without reading every trade. Only
+    # without corporate actions (each trade would need its own day's factor).
+    days: DaySeries | None = None
+
+    def __post_init__(self) -> None:
+        if self.days is not None and self.actions:
+            raise ValueError("day moves cannot carry corporate actions: give the trades")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +229,10 @@ class _Book:
         then, at the value of its first valuable day (module doc)."""
         if from_ordinal >= self.start_ordinal + self.n:
             return  # it enters after the range, if ever
-        held = _held_before(asset.trades, from_ordinal, asset.actions)
+        if asset.days is not None:
+            held = _held_before_days(asset.days, from_ordinal)
+        else:
+            held = _held_before(asset.trades, from_ordinal, asset.actions)
         if held:
             quote = asset.prices.require_on(date.fromordinal(from_ordinal))
             entry = self.flows.setdefault(asset.prices.currency, {})
@@ -255,6 +267,35 @@ class _Book:
                     )
                 )
 
+    def _quantities_of_days(
+        self, days: DaySeries, currency: str, from_ordinal: int
+    ) -> tuple[list[Decimal], dict[int, Decimal]]:
+        """``_quantities`` from day moves: the same figures, with C-level passes (held per
+        trade day by accumulate, per range day by repeat spans) and one loop over the days'
+        flows."""
+        n, start = self.n, self.start_ordinal
+        ordinals = days.ordinals
+        k_end = bisect_left(ordinals, start + n)  # days after the range are not seen
+        flows = self.flows.setdefault(normalize_currency(currency), {})
+        get = flows.get
+        left_out: dict[int, Decimal] = {}
+        for ordinal, flow in zip(ordinals[:k_end], days.flows[:k_end], strict=True):
+            if ordinal >= from_ordinal:
+                flows[ordinal] = get(ordinal, _ZERO) + flow  # other assets share it
+            else:
+                left_out[ordinal] = flow
+        held = list(accumulate(days.quantities[:k_end]))
+        k_start = bisect_left(ordinals, start)
+        before = held[k_start - 1] if k_start else _ZERO
+        offsets = [o - start for o in ordinals[k_start:k_end]]
+        if not offsets:
+            return [before] * n, left_out
+        spans = map(sub, [*offsets[1:], n], offsets)
+        quantities = list(
+            chain(repeat(before, offsets[0]), *map(repeat, held[k_start:k_end], spans))
+        )
+        return quantities, left_out
+
     def _quantities(
         self, asset: HistoryAsset, from_ordinal: int
     ) -> tuple[list[Decimal], dict[int, Decimal]]:
@@ -266,6 +307,8 @@ class _Book:
         are kept in locals and written once when the day changes. Days are ordinals (ints):
         no date object per trade, and cheap dict keys.
         """
+        if asset.days is not None:
+            return self._quantities_of_days(asset.days, asset.currency, from_ordinal)
         n, start_ordinal = self.n, self.start_ordinal
         end_ordinal = start_ordinal + n
         flows = self.flows.setdefault(normalize_currency(asset.currency), {})
@@ -360,6 +403,12 @@ def _rates_by_ordinal(
     for ordinal, on, rate in zip(ordinals, days, rates.rates_on(ccy, base, days), strict=True):
         found[ordinal] = rate if rate is not None else rates.rate_on(ccy, base, on).rate
     return found
+
+
+def _held_before_days(days: DaySeries, ordinal: int) -> Decimal:
+    """Quantity held at the end of the day before ``ordinal``, from day moves."""
+    k = bisect_left(days.ordinals, ordinal)
+    return sum(days.quantities[:k], _ZERO)
 
 
 def _held_before(

@@ -34,10 +34,10 @@ from portfolio_tracker.engine.money import ENGINE_CONTEXT
 
 __all__ = [
     "DayMove",
+    "DaySeries",
     "SegmentSummary",
     "day_moves",
     "first_short_segment",
-    "history_trades",
     "plan_segments",
     "realized_flows",
     "summarize_segment",
@@ -146,35 +146,26 @@ def day_moves(ordered: Iterable[Trade]) -> list[DayMove]:
     return out
 
 
-def history_trades(moves: Iterable[DayMove]) -> list[Trade]:
-    """Each day move as one trade the daily value history (``engine.history``) reads exactly
-    like the day's trades: a "buy" of the day's net quantity when it is >= 0 (else a "sell"
-    of its opposite), at price 0 with the day's net flow as its fee, so quantity held and
-    flow per day are the same sums. For that reader only: the fee may be negative and the
-    quantity 0, which a recorded trade never has, so they are built through the slots
-    without ``Trade``'s checks. No corporate action may apply (each trade would need its
-    own day's factor: the caller passes the real trades then)."""
-    out: list[Trade] = []
-    for i, m in enumerate(moves):
-        t: Trade = object.__new__(Trade)
-        kind = "buy" if m.quantity >= 0 else "sell"
-        quantity = m.quantity if kind == "buy" else -m.quantity
-        for name, value in (
-            ("id", f"day-{m.day.isoformat()}"),
-            ("kind", kind),
-            ("quantity", quantity),
-            ("price_per_unit", _ZERO),
-            ("fee", m.flow),
-            ("day", m.day),
-            ("entry", i),
-            ("time_of_day", None),
-        ):
-            _SETTERS[name](t, value)
-        out.append(t)
-    return out
+@dataclass(frozen=True, slots=True)
+class DaySeries:
+    """An asset's day moves as parallel lists, ascending by day (``engine.history`` reads
+    them instead of trades): day ordinals, net quantities, net flows and last trade prices
+    (None: no trade at a price above 0 that day)."""
 
+    ordinals: list[int]
+    quantities: list[Decimal]
+    flows: list[Decimal]
+    prices: list[Decimal | None]
 
-_SETTERS = {name: getattr(Trade, name).__set__ for name in Trade.__slots__}
+    @classmethod
+    def of_moves(cls, moves: Iterable[DayMove]) -> DaySeries:
+        out = cls([], [], [], [])
+        for m in moves:
+            out.ordinals.append(m.day.toordinal())
+            out.quantities.append(m.quantity)
+            out.flows.append(m.flow)
+            out.prices.append(m.price)
+        return out
 
 
 def realized_flows(realizations: Iterable[Realization]) -> dict[date, Decimal]:

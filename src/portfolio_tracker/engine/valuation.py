@@ -53,13 +53,22 @@ __all__ = [
     "HoldingInput",
     "HoldingRow",
     "PortfolioSummary",
+    "RealizedInBase",
     "UnpricedReason",
+    "realized_in_base",
     "summarize_portfolio",
 ]
 
 UnpricedReason = Literal["no_price", "no_rate"]
 _ZERO = Decimal(0)
 _NO_DAY = date.min  # before any trade's day
+
+
+@dataclass(frozen=True, slots=True)
+class RealizedInBase:
+    """A holding's realised P&L in the base currency (None: a rate was missing)."""
+
+    amount: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +91,10 @@ class HoldingInput:
     quote: PriceQuote | None
     previous_quote: PriceQuote | None = None
     trades: Sequence[Trade] = ()
-    # Realised P&L by day (engine.segments.realized_flows) when ``fifo.realizations`` are
-    # not given (the stored state keeps flows, not every realisation); same figure.
-    realized_flows: Mapping[date, Decimal] | None = None
+    # The realised P&L in the base currency when the caller has it already
+    # (``realized_in_base`` over the stored state's flows: it keeps flows, not every
+    # realisation); None: converted from ``fifo.realizations`` here.
+    realized_base: RealizedInBase | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +222,8 @@ def _holding_row(
     to_base = converters.get(currency)
     if to_base is None:
         to_base = converters[currency] = _ToBase(rates, currency, base)
-    if h.realized_flows is not None:
-        realized = _flows_in_base(h.realized_flows, h.fifo.realized_pnl, to_base)
+    if h.realized_base is not None:
+        realized = h.realized_base.amount
     else:
         realized = _realized_in_base(h, to_base)
     cost = _cost_in_base(h, to_base)
@@ -312,21 +322,33 @@ def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
     return total
 
 
-def _flows_in_base(
-    flows: Mapping[date, Decimal], local: Decimal, to_base: _ToBase
-) -> Decimal | None:
-    """Realised P&L in base from its flows by day (each at its day's rate): equal to
-    converting every sell's proceeds and every piece's cost at their own days."""
-    if to_base.identity:
-        return local
+def realized_in_base(
+    flows: Mapping[date, Decimal],
+    rates: RateTable,
+    currency: str,
+    base_currency: str,
+    by_date: dict[date, Decimal] | None = None,
+) -> RealizedInBase:
+    """Realised P&L in ``base_currency`` from its flows by day in ``currency``
+    (``engine.segments.realized_flows``), each at its day's rate: the figure of converting
+    every sell's proceeds and every consumed piece's cost at their own days (module doc).
+    Its amount is None when a rate is missing. ``by_date``: the rates from ``currency`` into
+    ``base_currency`` already looked up in ``rates``, by day, shared by the caller across
+    assets of one currency (filled here)."""
+    to_base = _ToBase(rates, normalize_currency(currency), normalize_currency(base_currency))
+    if by_date is not None:
+        to_base.by_date = by_date
     total = _ZERO
     on_date = to_base.on_date
-    try:
-        for day, amount in flows.items():
-            total += amount * on_date(day)
-    except MissingRateError:
-        return None
-    return total
+    with localcontext(ENGINE_CONTEXT):
+        try:
+            if to_base.identity:
+                return RealizedInBase(sum(flows.values(), _ZERO))
+            for day, amount in flows.items():
+                total += amount * on_date(day)
+        except MissingRateError:
+            return RealizedInBase(None)
+    return RealizedInBase(total)
 
 
 def _day_change(

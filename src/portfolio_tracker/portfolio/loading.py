@@ -224,6 +224,17 @@ def load_trades_on(db: Session, user_id: uuid.UUID, day: date) -> dict[str, list
     return found
 
 
+def manual_rates_key(db: Session, user_id: uuid.UUID) -> int:
+    """A digest of the user's manual rates: figures converted at the user's rates are kept
+    while it and the stored prices version stay the same."""
+    rows = db.execute(
+        select(ManualRate.day, ManualRate.base, ManualRate.quote, ManualRate.rate)
+        .where(ManualRate.user_id == user_id)
+        .order_by(ManualRate.day, ManualRate.base, ManualRate.quote)
+    )
+    return hash(tuple(tuple(row) for row in rows))
+
+
 def load_bases(db: Session, user_id: uuid.UUID, assets: Sequence[AssetInfo]) -> dict[str, Basis]:
     """Each asset's Basis (``assets.ledger``) for the assets that are not plain FIFO: two
     small owner-scoped queries of plain columns (confirmed actions; allocations of the

@@ -11,7 +11,7 @@ history, so no read replays a whole history (issue 11). Prices and rates are rea
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -23,6 +23,7 @@ from portfolio_tracker.assets.ledger import Basis
 from portfolio_tracker.db.versions import read_versions
 from portfolio_tracker.engine.actions import CorporateAction
 from portfolio_tracker.engine.dates import user_today
+from portfolio_tracker.engine.fx import RateTable
 from portfolio_tracker.engine.history import (
     HistoryAsset,
     HistoryPoint,
@@ -34,10 +35,12 @@ from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.observations import Observation
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
-from portfolio_tracker.engine.segments import DayMove, history_trades
+from portfolio_tracker.engine.segments import DayMove, DaySeries
 from portfolio_tracker.engine.valuation import (
     HoldingInput,
     PortfolioSummary,
+    RealizedInBase,
+    realized_in_base,
     summarize_portfolio,
 )
 from portfolio_tracker.errors import InvalidInput
@@ -53,6 +56,7 @@ from portfolio_tracker.portfolio.loading import (
     load_prices,
     load_rates,
     load_trades_on,
+    manual_rates_key,
 )
 from portfolio_tracker.portfolio.loading import build_series as build_asset_series
 from portfolio_tracker.portfolio.schemas import (
@@ -130,13 +134,24 @@ def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:
     return [Observation(m.day, m.price, ccy, "trade") for m in moves if m.price is not None]
 
 
+def _traded_days(days: DaySeries, currency: str) -> list[Observation]:
+    """``_traded`` over the day moves of the history (parallel lists)."""
+    ccy = normalize_currency(currency)
+    day = date.fromordinal
+    return [
+        Observation(day(o), p, ccy, "trade")
+        for o, p in zip(days.ordinals, days.prices, strict=True)
+        if p is not None
+    ]
+
+
 def _recent_traded(figures: AssetFigures, currency: str, today: date) -> list[Observation]:
     """The trade observations that can price ``today`` and the day before: the last few
     priced days, or every one when those all lie after yesterday (a trade dated after today
     in the user's time zone)."""
     recent = figures.recent_prices
     if len(recent) == RECENT_PRICED_DAYS and recent[0].day >= today - timedelta(days=1):
-        return _traded(figures.moves(), currency)
+        return _traded_days(figures.days(), currency)
     return _traded(recent, currency)
 
 
@@ -159,12 +174,37 @@ def portfolio_summary(
     return body
 
 
+def _realized(
+    figures: AssetFigures,
+    currency: str,
+    rates: RateTable,
+    who: Viewer,
+    rates_key: Hashable,
+    memos: dict[str, dict[date, Decimal]],
+) -> RealizedInBase:
+    """The asset's realised P&L in the viewer's base currency, from its flows by day; kept
+    with the figures for as long as the rates it was converted at are the same. ``memos``:
+    rates by day per currency, shared by the assets of one summary."""
+    ccy = normalize_currency(currency)
+    if ccy == normalize_currency(who.base_currency):
+        return RealizedInBase(figures.lots.realized_pnl)
+    key = ("realized", who.base_currency, rates_key)
+    found: RealizedInBase | None = figures.memo.get(key)
+    if found is None:
+        by_date = memos.setdefault(ccy, {})
+        found = realized_in_base(figures.flows(), rates, ccy, who.base_currency, by_date)
+        figures.memo[key] = found
+    return found
+
+
 def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
     held = holdings_of(db, cache, who.user_id)
     raw = load_prices(db, who.user_id, held.assets, who.today, "latest")
     currencies = {who.base_currency, *(a.currency for a in held.assets), *raw.currencies()}
     rates = load_rates(db, who.user_id, currencies, who.today)
     todays = load_trades_on(db, who.user_id, who.today)
+    rates_key = (who.versions[1], manual_rates_key(db, who.user_id))
+    memos: dict[str, dict[date, Decimal]] = {}
     holdings = []
     yesterday = who.today - timedelta(days=1)
     for asset in held.assets:
@@ -181,7 +221,7 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
                 quote=series.price_on(who.today) if series else None,
                 previous_quote=series.price_on(yesterday) if series else None,
                 trades=todays.get(asset.key, ()),
-                realized_flows=figures.flows,
+                realized_base=_realized(figures, asset.currency, rates, who, rates_key, memos),
             )
         )
     return summarize_portfolio(holdings, rates, who.base_currency, who.today)
@@ -344,18 +384,17 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         figures = held.figures[asset.key]
         if figures.first_day is None:
             continue
-        moves = figures.moves()
+        days = figures.days()
         actions = held.actions(asset.key)
-        # A day's trades as one (engine.segments.history_trades); with corporate actions
-        # each trade is rescaled by its own day's factor, so those assets read their trades.
-        trades = load_trades_between(db, asset.id) if actions else history_trades(moves)
-        traded = _traded(moves, asset.currency)
+        traded = _traded_days(days, asset.currency)
         series = build_asset_series(asset, raw, rates, traded, actions)
-        assets.append(
-            HistoryAsset(
-                asset.key, asset.currency, trades, series or PriceSeries(base, (), ()), actions
-            )
-        )
+        prices = series or PriceSeries(base, (), ())
+        if actions:
+            # Each trade is rescaled by its own day's factor: these assets read their trades.
+            trades = load_trades_between(db, asset.id)
+            assets.append(HistoryAsset(asset.key, asset.currency, trades, prices, actions))
+        else:
+            assets.append(HistoryAsset(asset.key, asset.currency, (), prices, days=days))
     cpi = PriceSeries.from_points(((d, c) for d, c, _ in cpi_rows), "XXX", cpi_symbol)
     history = build_history(assets, rates, base, start, end, "day")
     daily = history.points

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from portfolio_tracker.engine.methods import LotRecord, LotState
-from portfolio_tracker.engine.segments import DayMove, SegmentSummary
+from portfolio_tracker.engine.segments import DayMove, DaySeries, SegmentSummary
 from portfolio_tracker.engine.vocabulary import CostBasisMethod
 
 _ONE = Decimal(1)
@@ -34,21 +34,19 @@ class SegmentLots:
 
 
 def encode_summary(summary: SegmentSummary, days: list[DayMove]) -> str:
+    """The summary and day moves: the days as parallel fields, ordinals as a JSON list and
+    Decimals as comma-joined text (a price that is None as an empty item), so that a reader
+    splits and converts them with C-level maps."""
     last = summary.last
     return json.dumps(
         {
             "net": _text(summary.net),
             "low": _text(summary.low),
             "last": [last[0].toordinal(), last[1], last[2]] if last else None,
-            "days": [
-                [
-                    m.day.toordinal(),
-                    _text(m.quantity),
-                    _text(m.flow),
-                    None if m.price is None else _text(m.price),
-                ]
-                for m in days
-            ],
+            "d": [m.day.toordinal() for m in days],
+            "q": ",".join(_text(m.quantity) for m in days),
+            "f": ",".join(_text(m.flow) for m in days),
+            "p": ",".join("" if m.price is None else _text(m.price) for m in days),
         },
         separators=(",", ":"),
     )
@@ -65,18 +63,49 @@ def decode_summary(trades: int, text: str) -> SegmentSummary:
     )
 
 
+def _price(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def decode_days_into(text: str, into: DaySeries) -> None:
+    """Append a summary JSON's day moves to ``into`` (segments come in day order)."""
+    data = json.loads(text)
+    ordinals: list[int] = data["d"]
+    if not ordinals:
+        return
+    into.ordinals.extend(ordinals)
+    into.quantities.extend(map(Decimal, data["q"].split(",")))
+    into.flows.extend(map(Decimal, data["f"].split(",")))
+    into.prices.extend(map(_price, data["p"].split(",")))
+
+
 def decode_days(text: str) -> list[DayMove]:
+    series = DaySeries([], [], [], [])
+    decode_days_into(text, series)
     from_ordinal = date.fromordinal
     return [
-        DayMove(from_ordinal(d), Decimal(q), Decimal(f), None if p is None else Decimal(p))
-        for d, q, f, p in json.loads(text)["days"]
+        DayMove(from_ordinal(d), q, f, p)
+        for d, q, f, p in zip(
+            series.ordinals, series.quantities, series.flows, series.prices, strict=True
+        )
     ]
 
 
+def first_day(text: str) -> date | None:
+    """The first day of a segment's summary JSON (None when it has no day)."""
+    ordinals = json.loads(text)["d"]
+    return date.fromordinal(ordinals[0]) if ordinals else None
+
+
+def state_marker(method: CostBasisMethod) -> str:
+    """Text found in a lots JSON exactly when it keeps a checkpoint of ``method``
+    (``encode_lots`` writes the state first, its method first), so that a reader finds the
+    checkpoint to resume from without parsing every segment."""
+    return f'{{"state":{{"method":"{method.value}"'
+
+
 def encode_lots(flows: dict[date, Decimal], state: LotState | None) -> str:
-    body: dict[str, Any] = {
-        "flows": [[day.toordinal(), _text(amount)] for day, amount in sorted(flows.items())]
-    }
+    body: dict[str, Any] = {}
     if state is not None:
         body["state"] = {
             "method": state.method.value,
@@ -102,39 +131,79 @@ def encode_lots(flows: dict[date, Decimal], state: LotState | None) -> str:
                 for lot in state.lots
             ],
         }
+    body["flows"] = [[day.toordinal(), _text(amount)] for day, amount in sorted(flows.items())]
     return json.dumps(body, separators=(",", ":"))
 
 
-def decode_lots(text: str) -> SegmentLots:
-    data = json.loads(text)
+def parse_lots(text: str) -> dict[str, Any]:
+    """A segment's lots JSON, parsed but not yet turned into values (``flows_of``,
+    ``state_of``): a cold read needs the flows of every segment but one checkpoint."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def merge_raw_flows(parts: list[list[list[Any]]], into: dict[int, Decimal]) -> None:
+    """Add parsed flows ([[ordinal, amount text], ...]) into ``into`` (by day ordinal)."""
+    get = into.get
+    zero = Decimal(0)
+    for part in parts:
+        for day, amount in part:
+            into[day] = get(day, zero) + Decimal(amount)
+
+
+def state_of(parsed: dict[str, Any]) -> LotState | None:
+    """The checkpoint in a parsed lots JSON, None when the segment keeps none."""
+    raw = parsed.get("state")
+    if raw is None:
+        return None
     from_ordinal = date.fromordinal
-    flows = {from_ordinal(d): Decimal(a) for d, a in data["flows"]}
-    raw = data.get("state")
-    state = None
-    if raw is not None:
-        lots = []
-        for entry in raw["lots"]:
-            buy_id, day, q, p, fee, remaining, cost = entry[:7]
-            num, den = (Decimal(entry[7]), Decimal(entry[8])) if len(entry) > 7 else (_ONE, _ONE)
-            lots.append(
-                LotRecord(
-                    buy_id,
-                    from_ordinal(day),
-                    Decimal(q),
-                    Decimal(p),
-                    Decimal(fee),
-                    Decimal(remaining),
-                    Decimal(cost),
-                    num,
-                    den,
-                )
+    lots = []
+    for entry in raw["lots"]:
+        buy_id, day, q, p, fee, remaining, cost = entry[:7]
+        num, den = (Decimal(entry[7]), Decimal(entry[8])) if len(entry) > 7 else (_ONE, _ONE)
+        lots.append(
+            LotRecord(
+                buy_id,
+                from_ordinal(day),
+                Decimal(q),
+                Decimal(p),
+                Decimal(fee),
+                Decimal(remaining),
+                Decimal(cost),
+                num,
+                den,
             )
-        state = LotState(
-            CostBasisMethod(raw["method"]),
-            tuple(lots),
-            Decimal(raw["held"]),
-            Decimal(raw["pool"]),
-            Decimal(raw["realized"]),
-            tuple(raw["applied"]),
         )
-    return SegmentLots(flows, state)
+    return LotState(
+        CostBasisMethod(raw["method"]),
+        tuple(lots),
+        Decimal(raw["held"]),
+        Decimal(raw["pool"]),
+        Decimal(raw["realized"]),
+        tuple(raw["applied"]),
+    )
+
+
+def decode_lots(text: str) -> SegmentLots:
+    parsed = parse_lots(text)
+    flows: dict[int, Decimal] = {}
+    merge_raw_flows([parsed["flows"]], flows)
+    return SegmentLots({date.fromordinal(d): a for d, a in flows.items()}, state_of(parsed))
+
+
+def recent_priced(text: str, count: int) -> list[DayMove]:
+    """The last ``count`` days with a price in a segment's summary JSON, oldest first."""
+    data = json.loads(text)
+    ordinals = data["d"]
+    if not ordinals:
+        return []
+    quantities, flows, prices = data["q"].split(","), data["f"].split(","), data["p"].split(",")
+    out: list[DayMove] = []
+    for i in range(len(ordinals) - 1, -1, -1):
+        if prices[i]:
+            day = date.fromordinal(ordinals[i])
+            out.append(DayMove(day, Decimal(quantities[i]), Decimal(flows[i]), Decimal(prices[i])))
+            if len(out) == count:
+                break
+    out.reverse()
+    return out

@@ -22,11 +22,12 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Engine
@@ -36,19 +37,31 @@ from portfolio_tracker.assets.ledger import Basis
 from portfolio_tracker.db.models import Asset, AssetSegment
 from portfolio_tracker.engine.lots import Realization, Trade
 from portfolio_tracker.engine.methods import LotsResult, LotState, replay_lots
+from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.segments import (
     DayMove,
+    DaySeries,
     day_moves,
-    merge_flows,
     plan_segments,
     realized_flows,
     summarize_segment,
 )
 from portfolio_tracker.engine.vocabulary import CostBasisMethod
-from portfolio_tracker.state.codec import decode_days, decode_lots, encode_lots, encode_summary
+from portfolio_tracker.state.codec import (
+    decode_days_into,
+    encode_lots,
+    encode_summary,
+    first_day,
+    merge_raw_flows,
+    parse_lots,
+    recent_priced,
+    state_marker,
+    state_of,
+)
 from portfolio_tracker.state.store import SEGMENT_SIZE, load_trades_between
 
 log = logging.getLogger(__name__)
+_ZERO = Decimal(0)
 
 # The last few days with a priced trade, for the summary's price (today's and yesterday's
 # observation are among the last two days at or before today; one more covers a trade dated
@@ -59,21 +72,41 @@ RECENT_PRICED_DAYS = 3
 @dataclass(frozen=True, slots=True)
 class AssetFigures:
     """One asset after every trade: its lots (``LotsResult`` with corporate actions applied;
-    ``realizations`` left empty, see ``flows``), realised P&L by day (``engine.segments.
-    realized_flows``), the JSON of its segments' day moves (``moves()`` decodes them) and
-    its last few priced trade days."""
+    ``realizations`` left empty, see ``flows``), its realised P&L by day (``flows()``, from
+    ``flow_parts``: parsed JSON lists and the replay's dicts, merged at first use), the JSON
+    of its segments' day moves (``moves()`` decodes them) and its last few priced trade days.
+    ``memo`` keeps what readers derive from these (e.g. the realised P&L in a currency)."""
 
     sequence: int
     lots: LotsResult
-    flows: Mapping[date, Decimal]
+    flow_parts: tuple[str | dict[date, Decimal], ...]  # lots JSON texts or replayed flows
     days_texts: tuple[str, ...]
     recent_prices: tuple[DayMove, ...]
     first_day: date | None
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
-    def moves(self) -> list[DayMove]:
-        out: list[DayMove] = []
+    def flows(self) -> dict[date, Decimal]:
+        """Realised P&L by calendar day (``engine.segments.realized_flows``)."""
+        found: dict[date, Decimal] | None = self.memo.get("flows")
+        if found is None:
+            by_ordinal: dict[int, Decimal] = {}
+            with localcontext(ENGINE_CONTEXT):
+                texts = [p for p in self.flow_parts if isinstance(p, str)]
+                merge_raw_flows([parse_lots(t)["flows"] for t in texts], by_ordinal)
+                for part in self.flow_parts:
+                    if isinstance(part, dict):
+                        for day, amount in part.items():
+                            key = day.toordinal()
+                            by_ordinal[key] = by_ordinal.get(key, _ZERO) + amount
+            found = {date.fromordinal(d): a for d, a in by_ordinal.items()}
+            self.memo["flows"] = found
+        return found
+
+    def days(self) -> DaySeries:
+        """Every day move, as parallel lists (``engine.segments.DaySeries``)."""
+        out = DaySeries([], [], [], [])
         for text in self.days_texts:
-            out.extend(decode_days(text))
+            decode_days_into(text, out)
         return out
 
 
@@ -206,10 +239,10 @@ def _recent(moves: Iterable[DayMove]) -> tuple[DayMove, ...]:
 def _recent_of_rows(rows: Sequence[_Row]) -> tuple[DayMove, ...]:
     out: list[DayMove] = []
     for row in reversed(rows):
-        out = [m for m in decode_days(row.summary) if m.price is not None] + out
+        out = recent_priced(row.summary, RECENT_PRICED_DAYS - len(out)) + out
         if len(out) >= RECENT_PRICED_DAYS:
             break
-    return tuple(out[-RECENT_PRICED_DAYS:])
+    return tuple(out)
 
 
 def _keep_state(since: int, state: LotState, last: bool) -> bool:
@@ -264,16 +297,19 @@ def _from_segments(
 ) -> tuple[AssetFigures, dict[date, str]]:
     """Figures from trusted segments; the lots JSON to write back, by segment start."""
     resume = -1  # index of the segment whose checkpoint the replay starts from
-    state: LotState | None = None
-    decoded = []
+    # Only the checkpoint to resume from is parsed now; the flows texts are parsed when a
+    # reader needs them in another currency (AssetFigures.flows).
+    marker = state_marker(CostBasisMethod(basis.method))
+    valid = 0
     for i, row in enumerate(rows):
         if row.lots is None:
             break
-        lots = decode_lots(row.lots)
-        decoded.append(lots)
-        if lots.state is not None and _fits(lots.state, basis):
-            resume, state = i, lots.state
-    flows = merge_flows(d.flows for d in decoded[: resume + 1])
+        valid = i + 1
+        if marker in row.lots:
+            resume = i
+    state = state_of(parse_lots(rows[resume].lots or "")) if resume >= 0 else None
+    parts: list[str | dict[date, Decimal]] = [r.lots or "" for r in rows[: resume + 1]]
+    del valid
     lo = rows[resume + 1].start_day if resume + 1 < len(rows) and resume >= 0 else None
     tail = load_trades_between(db, ref.id, lo) if resume + 1 < len(rows) else []
     to_write: dict[date, str] = {}
@@ -281,7 +317,7 @@ def _from_segments(
         bounds = _bounds(tail, [r.start_day for r in rows[resume + 1 :]])
         result, per_segment = _replay_segments(tail, bounds, basis, state)
         for row, (seg_flows, seg_state) in zip(rows[resume + 1 :], per_segment, strict=True):
-            flows = merge_flows([flows, seg_flows])
+            parts.append(seg_flows)
             if row.lots is None or seg_state is not None:
                 to_write[row.start_day] = encode_lots(seg_flows, seg_state)
     else:
@@ -292,20 +328,16 @@ def _from_segments(
             allocations=basis.allocations,
             start=state,
         ).result
-    first = decode_days(rows[0].summary)[0].day if rows else None
+    first = first_day(rows[0].summary) if rows else None
     figures = AssetFigures(
         ref.next_sequence,
         replace(result, realizations=()),
-        flows,
+        tuple(parts),
         tuple(r.summary for r in rows),
         _recent_of_rows(rows),
         first,
     )
     return figures, to_write
-
-
-def _fits(state: LotState, basis: Basis) -> bool:
-    return state.method == CostBasisMethod(basis.method)
 
 
 def _bounds(tail: list[Trade], starts: list[date]) -> list[int]:
@@ -332,23 +364,21 @@ def _from_scratch(
     rows: list[tuple[date, int, str, str]] = []
     if not trades:
         result = replay_lots([], basis.method, actions=basis.actions).result
-        figures = AssetFigures(ref.next_sequence, result, {}, (), (), None)
+        figures = AssetFigures(ref.next_sequence, result, (), (), (), None)
         return figures, rows
     result, per_segment = _replay_segments(trades, starts, basis, None)
     summaries = []
     for a, b in zip(starts, [*starts[1:], len(trades)], strict=True):
         chunk = trades[a:b]
         summaries.append(encode_summary(summarize_segment(chunk), day_moves(chunk)))
-    flows: dict[date, Decimal] = {}
     for k, (seg_flows, seg_state) in enumerate(per_segment):
-        flows = merge_flows([flows, seg_flows])
         a = starts[k]
         b = starts[k + 1] if k + 1 < len(starts) else len(trades)
         rows.append((trades[a].day, b - a, summaries[k], encode_lots(seg_flows, seg_state)))
     figures = AssetFigures(
         ref.next_sequence,
         replace(result, realizations=()),
-        flows,
+        tuple(f for f, _ in per_segment),
         tuple(summaries),
         _recent(day_moves(trades)),
         trades[0].day,
