@@ -213,6 +213,31 @@ def export_file(
         typer.echo(f"wrote {output}")
 
 
+@app.command("rebuild-state")
+def rebuild_state_command(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this account (its email).")
+    ] = None,
+) -> None:
+    """Rebuild the stored portfolio state (per-asset segments and checkpoints) from the
+    transactions: of every account, or of one with --user. Safe while the app runs."""
+    from portfolio_tracker.portfolio.state_rebuild import rebuild_state
+
+    sessions = _session_factory()
+    user_id = None
+    if user is not None:
+        with sessions() as db:
+            user_id = _user_id(db, user)
+    report = rebuild_state(sessions, user_id)
+    typer.echo(
+        f"rebuilt {report.assets} assets of {report.users} accounts: "
+        f"{report.segments} segments"
+        + (f"; {report.skipped} assets kept changing, run again" if report.skipped else "")
+    )
+    if report.skipped:
+        raise typer.Exit(1)
+
+
 @app.command("purge-sessions")
 def purge_sessions() -> None:
     """Delete the sessions that can no longer be used (idle or past their absolute lifetime)."""

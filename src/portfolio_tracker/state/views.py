@@ -456,19 +456,44 @@ class WriteBack:
         self, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
     ) -> None:
         with Session(self._engine) as db:
-            if not self._guard(db, asset_id, sequence, rebuild=True):
-                return
-            user_id = db.scalar(select(Asset.user_id).where(Asset.id == asset_id))
-            db.execute(delete(AssetSegment).where(AssetSegment.asset_id == asset_id))
-            for start, trades, summary, lots in rows:
-                db.add(
-                    AssetSegment(
-                        asset_id=asset_id,
-                        start_day=start,
-                        user_id=user_id,
-                        trades=trades,
-                        summary=summary,
-                        lots=lots,
-                    )
-                )
-            db.commit()
+            if store_rebuild(db, asset_id, sequence, rows):
+                db.commit()
+
+
+def rebuild_rows(
+    db: Session, ref: AssetRef, basis: Basis
+) -> tuple[AssetFigures, list[tuple[date, int, str, str]]]:
+    """The asset's figures and segment rows (start, trades, summary JSON, lots JSON) from
+    every one of its transactions (``portfolio-tracker rebuild-state``)."""
+    return _from_scratch(db, ref, basis)
+
+
+def store_rebuild(
+    db: Session, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
+) -> bool:
+    """Replace the asset's segments by ``rows`` and trust them at ``sequence``, in the
+    caller's transaction, only if the asset's ``next_sequence`` is still ``sequence`` (the
+    statement that checks it locks the asset until commit); False, writing nothing, when a
+    write came in between."""
+    done = db.execute(
+        update(Asset)
+        .where(Asset.id == asset_id, Asset.next_sequence == sequence)
+        .values(state_sequence=sequence)
+    )
+    if not getattr(done, "rowcount", 0):
+        return False
+    user_id = db.scalar(select(Asset.user_id).where(Asset.id == asset_id))
+    db.execute(delete(AssetSegment).where(AssetSegment.asset_id == asset_id))
+    for start, trades, summary, lots in rows:
+        db.add(
+            AssetSegment(
+                asset_id=asset_id,
+                start_day=start,
+                user_id=user_id,
+                trades=trades,
+                summary=summary,
+                lots=lots,
+            )
+        )
+    db.flush()
+    return True
