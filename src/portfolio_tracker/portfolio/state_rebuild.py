@@ -36,8 +36,7 @@ def rebuild_state(
 ) -> RebuildReport:
     """Rebuild the stored state of one user's assets, or of everyone's (module doc)."""
     with sessions() as db:
-        everyone = user_id is None
-        users = list(db.scalars(select(Asset.user_id).distinct())) if everyone else [user_id]
+        users = list(db.scalars(select(Asset.user_id).distinct())) if user_id is None else [user_id]
     assets = segments = skipped = 0
     for user in users:
         with sessions() as db:
