@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-
 from tests.state.test_incremental import assert_state_equals_replay
 
 if TYPE_CHECKING:
