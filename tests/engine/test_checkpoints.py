@@ -4,6 +4,7 @@ the segment summaries decide the oversell check exactly as a replay does."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from decimal import Decimal
 
 from hypothesis import given
@@ -113,9 +114,9 @@ def test_segment_summaries_find_the_first_oversell_as_a_replay_does(
 ) -> None:
     starts = plan_segments(trades, size)
     bounds = [*starts, len(trades)]
-    segments = [trades[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    segments = [trades[a:b] for a, b in itertools.pairwise(bounds)]
     assert sum(len(s) for s in segments) == len(trades)
-    for a, b in zip(segments, segments[1:], strict=False):
+    for a, b in itertools.pairwise(segments):
         assert a[-1].day < b[0].day  # whole days
     summaries = [summarize_segment(s) for s in segments]
     short = first_short_segment(summaries)
