@@ -190,3 +190,38 @@ def test_the_history_from_day_moves_equals_the_history_from_trades(
             [HistoryAsset("x", "TRY", (), prices, days=series)], RateTable(()), "TRY", start, end
         )
     assert by_days == by_trades
+
+
+@given(histories(), st.sampled_from([CostBasisMethod.fifo, CostBasisMethod.specific]), st.data())
+def test_the_row_replay_gives_the_generic_replays_figures_flows_and_checkpoints(
+    history: list[Trade], method: CostBasisMethod, data: st.DataObject
+) -> None:
+    from portfolio_tracker.engine.methods import replay_fifo_rows
+
+    ordered = order_trades(history)
+    rows = [(t.id, t.kind, t.quantity, t.price_per_unit, t.fee, t.day) for t in ordered]
+    top = max(len(ordered) - 1, 0)
+    marks = sorted(set(data.draw(st.lists(st.integers(0, top), max_size=4)))) if ordered else []
+    cut = data.draw(st.integers(0, len(ordered)))
+    head = replay_lots(ordered[:cut], method)
+    fast_head = replay_fifo_rows(rows[:cut], method)
+    assert fast_head.end == head.end
+    generic = replay_lots(
+        ordered[cut:], method, start=head.end, marks=[m - cut for m in marks if m >= cut]
+    )
+    fast = replay_fifo_rows(
+        rows[cut:], method, start=fast_head.end, marks=[m - cut for m in marks if m >= cut]
+    )
+    assert fast.result == dataclasses.replace(generic.result, realizations=())
+    assert fast.end == generic.end
+    assert list(fast.snapshots.items()) == list(generic.snapshots)
+    assert merge_flows(fast.flows) == realized_flows(generic.result.realizations)
+    # Each stretch holds the flows of the sells up to its mark.
+    ends = [m - cut for m in marks if m >= cut]
+    bounds = [*ends, len(rows) - cut - 1]
+    sells_before = 0
+    for k, end in enumerate(bounds):
+        n_sells = sum(1 for r in rows[cut : cut + end + 1] if r[1] == "sell")
+        mine = generic.result.realizations[sells_before:n_sells]
+        assert merge_flows([fast.flows[k]]) == realized_flows(mine)
+        sells_before = n_sells

@@ -44,7 +44,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Literal
+from typing import Any, Literal
 
 from portfolio_tracker.engine.actions import (
     CorporateAction,
@@ -69,11 +69,14 @@ from portfolio_tracker.engine.vocabulary import CostBasisMethod
 __all__ = [
     "AllocationError",
     "Allocations",
+    "FlowReplay",
     "LotRecord",
     "LotState",
     "LotsResult",
     "Replay",
+    "TradeRow",
     "check_lots",
+    "replay_fifo_rows",
     "replay_lots",
     "run_lots",
 ]
@@ -232,6 +235,134 @@ def check_lots(
         run_lots(trades, method, actions=actions, allocations=allocations)
     else:
         check_history(trades, actions)
+
+
+TradeRow = tuple[str, str, Decimal, Decimal, Decimal, date]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowReplay:
+    """What ``replay_fifo_rows`` gives: the figures after the last row (``result``, with no
+    ``realizations``: their realised P&L is in ``flows``), the realised flows by day of each
+    stretch of rows (one dict per stretch: the rows up to and including each mark, then the
+    rest), the state after each marked row and the state after the last row."""
+
+    result: LotsResult
+    flows: tuple[dict[date, Decimal], ...]
+    snapshots: dict[int, LotState]
+    end: LotState
+
+
+def replay_fifo_rows(
+    rows: Sequence[TradeRow],
+    method: CostBasisMethod | str = CostBasisMethod.fifo,
+    *,
+    start: LotState | None = None,
+    marks: Collection[int] = (),
+) -> FlowReplay:
+    """FIFO matching from a checkpoint over trades given as plain rows (id, "buy"/"sell",
+    quantity, price per unit, fee, calendar day) already in the order of trades, with no
+    corporate action and no allocations: the figures of ``replay_lots`` (same arithmetic,
+    the module doc's exactness) without a Trade or a Realization object per row, and the
+    realised P&L as flows by day (``engine.segments.realized_flows``) per stretch between
+    ``marks``. ``method`` is recorded in the states: ``fifo`` or ``specific`` without
+    allocations, which match as FIFO. Raises OversellError at the first oversell, ValueError
+    for another method or a checkpoint of another method or with actions applied."""
+    chosen = CostBasisMethod(method)
+    if chosen not in (CostBasisMethod.fifo, CostBasisMethod.specific):
+        raise ValueError(f"{chosen} does not match as FIFO")
+    if start is not None and (start.method != chosen or start.applied):
+        raise ValueError("checkpoint of another method or with corporate actions")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # no cycles: a collection could free nothing (see engine.lots.run_fifo)
+    try:
+        with localcontext(ENGINE_CONTEXT):
+            return _fifo_rows(rows, chosen, start, set(marks))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _fifo_rows(
+    rows: Sequence[TradeRow], method: CostBasisMethod, start: LotState | None, marks: set[int]
+) -> FlowReplay:
+    # An open lot is a list [buy id, day, quantity, price, fee, remaining, remaining cost].
+    lots: deque[list[Any]] = deque()
+    held = realized = _ZERO
+    if start is not None:
+        held, realized = start.held, start.realized
+        for r in start.lots:
+            lots.append([r.buy_id, r.day, r.quantity, r.price_per_unit, r.fee, r.remaining, r.cost])
+    flows: dict[date, Decimal] = {}
+    stretches: list[dict[date, Decimal]] = []
+    snapshots: dict[int, LotState] = {}
+    zero = _ZERO
+    quantum = _QUANTUM
+
+    def state() -> LotState:
+        return LotState(
+            method,
+            tuple(LotRecord(*lot) for lot in lots),
+            held,
+            zero,
+            realized,
+        )
+
+    for index, (tx_id, kind, q, price, fee, day) in enumerate(rows):
+        if kind == "buy":
+            lots.append([tx_id, day, q, price, fee, q, q * price + fee])
+            held += q
+        else:
+            if q > held:
+                raise OversellError(tx_id, day, q, held)
+            proceeds = q * price - fee
+            flows[day] = flows.get(day, zero) + proceeds
+            need = q
+            cost = zero
+            while need:
+                lot = lots[0]
+                remaining: Decimal = lot[5]
+                lot_cost: Decimal = lot[6]
+                if remaining <= need:
+                    piece = lot_cost
+                    need -= remaining
+                    lots.popleft()
+                else:
+                    piece = lot_cost * need / remaining
+                    rounded = piece.quantize(quantum)
+                    if rounded != piece:
+                        piece = rounded
+                    lot[5] = remaining - need
+                    lot[6] = lot_cost - piece
+                    need = zero
+                buy_day: date = lot[1]
+                flows[buy_day] = flows.get(buy_day, zero) - piece
+                cost += piece
+            held -= q
+            realized += proceeds - cost
+        if index in marks:
+            snapshots[index] = state()
+            stretches.append(flows)
+            flows = {}
+    stretches.append(flows)
+    end = state()
+    open_lots = []
+    quantity = cost_basis = zero
+    for lot in lots:
+        buy_id, bought, bq, unit_price, buy_fee, left, left_cost = lot
+        per_unit = (bq * unit_price + buy_fee) / bq
+        open_lots.append(OpenLot(buy_id, bought, bq, left, unit_price, per_unit, left_cost))
+        quantity += left
+        cost_basis += left_cost
+    result = LotsResult(
+        open_lots=tuple(open_lots),
+        realizations=(),
+        quantity=quantity,
+        cost_basis=cost_basis,
+        average_cost=cost_basis / quantity if quantity else None,
+        realized_pnl=realized,
+    )
+    return FlowReplay(result, tuple(stretches), snapshots, end)
 
 
 def replay_lots(

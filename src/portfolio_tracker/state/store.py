@@ -36,6 +36,7 @@ from portfolio_tracker.assets.ledger import stored_trade
 from portfolio_tracker.db.models import Asset, AssetSegment, Transaction
 from portfolio_tracker.db.trade_order import TRADE_ORDER
 from portfolio_tracker.engine.lots import OversellError, Trade, trade_order_key
+from portfolio_tracker.engine.methods import TradeRow
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.segments import (
     DayMove,
@@ -119,6 +120,52 @@ def load_trades_between(
     return trades_of_rows(rows, sqlite)
 
 
+def load_rows_between(
+    db: Session, asset_id: uuid.UUID, lo: date | None = None, hi: date | None = None
+) -> list[TradeRow]:
+    """``load_trades_between`` as plain rows (id, kind, quantity, price, fee, day): what the
+    FIFO row replay reads (``engine.methods.replay_fifo_rows``), converted by C-level maps."""
+    conn = db.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    query = select(
+        sa_cast(Transaction.id, String),
+        Transaction.type,
+        _as_text(Transaction.quantity, sqlite),
+        _as_text(Transaction.price_per_unit, sqlite),
+        _as_text(Transaction.fee, sqlite),
+        _as_text(Transaction.trade_date, sqlite),
+    ).where(Transaction.asset_id == asset_id)
+    if lo is not None:
+        query = query.where(Transaction.trade_date >= lo)
+    if hi is not None:
+        query = query.where(Transaction.trade_date < hi)
+    rows = conn.execute(query.order_by(*TRADE_ORDER)).all()
+    if not rows:
+        return []
+    ids, kinds, quantities, prices, fees, days = zip(*rows, strict=True)
+    if not sqlite:
+        return list(zip(ids, kinds, quantities, prices, fees, days, strict=True))
+    parsed: dict[str, date] = {}
+
+    def day_of(text: str) -> date:
+        found = parsed.get(text)
+        if found is None:
+            found = parsed[text] = date.fromisoformat(text)
+        return found
+
+    return list(
+        zip(
+            ids,
+            kinds,
+            map(Decimal, quantities),
+            map(Decimal, prices),
+            map(Decimal, fees),
+            map(day_of, days),
+            strict=True,
+        )
+    )
+
+
 def trades_of_rows(rows: Iterable[Sequence[Any]], sqlite: bool) -> list[Trade]:
     """Rows of (id, type, quantity, price, fee, day, time, entry) as Trades (SQLite: text)."""
     out: list[Trade] = []
@@ -169,6 +216,8 @@ def _write_planned(
     db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, ordered: list[Trade]
 ) -> None:
     starts = plan_segments(ordered, SEGMENT_SIZE)
+    if not starts:
+        return
     for a, b in zip(starts, [*starts[1:], len(ordered)], strict=True):
         _insert(db, user_id, asset_id, ordered[a:b])
 
@@ -184,7 +233,11 @@ def rebuild(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, sequence: int)
 
 
 def _trust(db: Session, asset_id: uuid.UUID, sequence: int) -> None:
-    db.execute(update(Asset).where(Asset.id == asset_id).values(state_sequence=sequence))
+    db.execute(
+        update(Asset)
+        .where(Asset.id == asset_id)
+        .values(state_sequence=sequence, updated_at=Asset.updated_at)
+    )
 
 
 def _owner(segments: list[Segment], day: date) -> int:

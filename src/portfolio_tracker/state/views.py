@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session
 from portfolio_tracker.assets.ledger import Basis
 from portfolio_tracker.db.models import Asset, AssetSegment
 from portfolio_tracker.engine.lots import Realization, Trade
-from portfolio_tracker.engine.methods import LotsResult, LotState, replay_lots
+from portfolio_tracker.engine.methods import (
+    LotsResult,
+    LotState,
+    TradeRow,
+    replay_fifo_rows,
+    replay_lots,
+)
 from portfolio_tracker.engine.money import ENGINE_CONTEXT
 from portfolio_tracker.engine.segments import (
     DayMove,
@@ -58,7 +64,11 @@ from portfolio_tracker.state.codec import (
     state_marker,
     state_of,
 )
-from portfolio_tracker.state.store import SEGMENT_SIZE, load_trades_between
+from portfolio_tracker.state.store import (
+    SEGMENT_SIZE,
+    load_rows_between,
+    load_trades_between,
+)
 
 log = logging.getLogger(__name__)
 _ZERO = Decimal(0)
@@ -252,34 +262,57 @@ def _keep_state(since: int, state: LotState, last: bool) -> bool:
     return last or since >= max(SEGMENT_SIZE, len(state.lots))
 
 
+def _fifo_like(basis: Basis) -> bool:
+    """Whether the asset matches as plain FIFO (the fast row replay applies)."""
+    method = CostBasisMethod(basis.method)
+    return not basis.actions and (
+        method == CostBasisMethod.fifo
+        or (method == CostBasisMethod.specific and not basis.allocations)
+    )
+
+
+Segmented = tuple[LotsResult, list[tuple[dict[date, Decimal], LotState | None]]]
+
+
 def _replay_segments(
-    tail: list[Trade],
+    tail: list[Trade] | list[TradeRow],
+    days: list[date],
     bounds: list[int],
     basis: Basis,
     start: LotState | None,
-) -> tuple[LotsResult, list[tuple[dict[date, Decimal], LotState | None]]]:
-    """Replay ``tail`` (cut into segments at ``bounds``: each segment's first index, ascending)
-    from ``start``; each segment's realised flows and kept checkpoint."""
+) -> Segmented:
+    """Replay ``tail`` (trades, or rows when ``_fifo_like``; their ``days``) cut into segments
+    at ``bounds`` (each segment's first index, ascending) from ``start``: the figures, and
+    each segment's realised flows and kept checkpoint."""
     ends = [b - 1 for b in bounds[1:]] + [len(tail) - 1]
-    replay = replay_lots(
-        tail,
-        basis.method,
-        actions=basis.actions,
-        allocations=basis.allocations,
-        start=start,
-        marks=ends,
-    )
-    states = dict(replay.snapshots)
-    segment_of_sell = {}
-    k = 0
-    for i, t in enumerate(tail):
-        while i > ends[k]:
-            k += 1
-        if t.kind == "sell":
-            segment_of_sell[t.id] = k
-    mine: list[list[Realization]] = [[] for _ in ends]
-    for r in replay.result.realizations:
-        mine[segment_of_sell[r.sell_id]].append(r)
+    if _fifo_like(basis):
+        fast = replay_fifo_rows(tail, basis.method, start=start, marks=ends)  # type: ignore[arg-type]
+        flows = list(fast.flows[: len(ends)])
+        states = fast.snapshots
+        result = fast.result
+    else:
+        trades: list[Trade] = tail  # type: ignore[assignment]
+        replay = replay_lots(
+            trades,
+            basis.method,
+            actions=basis.actions,
+            allocations=basis.allocations,
+            start=start,
+            marks=ends,
+        )
+        states = dict(replay.snapshots)
+        segment_of_sell = {}
+        k = 0
+        for i, t in enumerate(trades):
+            while i > ends[k]:
+                k += 1
+            if t.kind == "sell":
+                segment_of_sell[t.id] = k
+        mine: list[list[Realization]] = [[] for _ in ends]
+        for r in replay.result.realizations:
+            mine[segment_of_sell[r.sell_id]].append(r)
+        flows = [realized_flows(m) for m in mine]
+        result = replace(replay.result, realizations=())
     per_segment: list[tuple[dict[date, Decimal], LotState | None]] = []
     since = 0
     for k, end in enumerate(ends):
@@ -288,13 +321,29 @@ def _replay_segments(
         kept = _keep_state(since, state, k == len(ends) - 1)
         if kept:
             since = 0
-        per_segment.append((realized_flows(mine[k]), state if kept else None))
-    return replay.result, per_segment
+        per_segment.append((flows[k], state if kept else None))
+    del days
+    return result, per_segment
+
+
+def _load_tail(
+    db: Session, ref: AssetRef, basis: Basis, lo: date | None
+) -> tuple[list[Trade] | list[TradeRow], list[date]]:
+    """The asset's trades from ``lo`` on: plain rows when it matches as FIFO, else Trades;
+    and each one's day."""
+    if _fifo_like(basis):
+        rows = load_rows_between(db, ref.id, lo)
+        return rows, [r[5] for r in rows]
+    trades = load_trades_between(db, ref.id, lo)
+    return trades, [t.day for t in trades]
+
+
+LotsToWrite = tuple[dict[date, Decimal], LotState | None]  # encoded by the writer
 
 
 def _from_segments(
     db: Session, ref: AssetRef, basis: Basis, rows: list[_Row]
-) -> tuple[AssetFigures, dict[date, str]]:
+) -> tuple[AssetFigures, dict[date, LotsToWrite]]:
     """Figures from trusted segments; the lots JSON to write back, by segment start."""
     resume = -1  # index of the segment whose checkpoint the replay starts from
     # Only the checkpoint to resume from is parsed now; the flows texts are parsed when a
@@ -311,15 +360,15 @@ def _from_segments(
     parts: list[str | dict[date, Decimal]] = [r.lots or "" for r in rows[: resume + 1]]
     del valid
     lo = rows[resume + 1].start_day if resume + 1 < len(rows) and resume >= 0 else None
-    tail = load_trades_between(db, ref.id, lo) if resume + 1 < len(rows) else []
-    to_write: dict[date, str] = {}
+    tail, days = _load_tail(db, ref, basis, lo) if resume + 1 < len(rows) else ([], [])
+    to_write: dict[date, LotsToWrite] = {}
     if tail:
-        bounds = _bounds(tail, [r.start_day for r in rows[resume + 1 :]])
-        result, per_segment = _replay_segments(tail, bounds, basis, state)
+        bounds = _bounds(days, [r.start_day for r in rows[resume + 1 :]])
+        result, per_segment = _replay_segments(tail, days, bounds, basis, state)
         for row, (seg_flows, seg_state) in zip(rows[resume + 1 :], per_segment, strict=True):
             parts.append(seg_flows)
             if row.lots is None or seg_state is not None:
-                to_write[row.start_day] = encode_lots(seg_flows, seg_state)
+                to_write[row.start_day] = (seg_flows, seg_state)
     else:
         result = replay_lots(
             [],
@@ -340,15 +389,16 @@ def _from_segments(
     return figures, to_write
 
 
-def _bounds(tail: list[Trade], starts: list[date]) -> list[int]:
-    """Index in ``tail`` of each segment's first trade (segments start on ``starts``)."""
+def _bounds(days: list[date], starts: list[date]) -> list[int]:
+    """Index in ``days`` (the tail's, ascending) of each segment's first trade (segments
+    start on ``starts``; the first one at index 0)."""
     out = []
     i = 0
     for k, start in enumerate(starts):
         if k == 0:
             out.append(0)
             continue
-        while i < len(tail) and tail[i].day < start:
+        while i < len(days) and days[i] < start:
             i += 1
         out.append(i)
     return out
@@ -358,7 +408,7 @@ def _from_scratch(
     db: Session, ref: AssetRef, basis: Basis
 ) -> tuple[AssetFigures, list[tuple[date, int, str, str]]]:
     """Figures from every trade, and the segment rows to store: (start, trades, summary
-    JSON, lots JSON)."""
+    JSON, lots JSON). (A rebuild: rare, so the segments are encoded here.)"""
     trades = load_trades_between(db, ref.id)
     starts = plan_segments(trades, SEGMENT_SIZE)
     rows: list[tuple[date, int, str, str]] = []
@@ -366,7 +416,11 @@ def _from_scratch(
         result = replay_lots([], basis.method, actions=basis.actions).result
         figures = AssetFigures(ref.next_sequence, result, (), (), (), None)
         return figures, rows
-    result, per_segment = _replay_segments(trades, starts, basis, None)
+    days = [t.day for t in trades]
+    tail: list[Trade] | list[TradeRow] = trades
+    if _fifo_like(basis):
+        tail = [(t.id, str(t.kind), t.quantity, t.price_per_unit, t.fee, t.day) for t in trades]
+    result, per_segment = _replay_segments(tail, days, starts, basis, None)
     summaries = []
     for a, b in zip(starts, [*starts[1:], len(trades)], strict=True):
         chunk = trades[a:b]
@@ -377,7 +431,7 @@ def _from_scratch(
         rows.append((trades[a].day, b - a, summaries[k], encode_lots(seg_flows, seg_state)))
     figures = AssetFigures(
         ref.next_sequence,
-        replace(result, realizations=()),
+        result,
         tuple(f for f, _ in per_segment),
         tuple(summaries),
         _recent(day_moves(trades)),
@@ -401,7 +455,9 @@ class WriteBack:
         self._lock = threading.Lock()
         self._last: Future[None] | None = None
 
-    def submit_lots(self, asset_id: uuid.UUID, sequence: int, lots: dict[date, str]) -> None:
+    def submit_lots(
+        self, asset_id: uuid.UUID, sequence: int, lots: dict[date, LotsToWrite]
+    ) -> None:
         self._submit(asset_id, lambda: self._write_lots(asset_id, sequence, lots))
 
     def submit_rebuild(
@@ -437,14 +493,21 @@ class WriteBack:
         condition = [Asset.id == asset_id, Asset.next_sequence == sequence]
         if not rebuild:
             condition.append(Asset.state_sequence == sequence)
-        done = db.execute(update(Asset).where(and_(*condition)).values(state_sequence=sequence))
+        done = db.execute(
+            update(Asset)
+            .where(and_(*condition))
+            .values(state_sequence=sequence, updated_at=Asset.updated_at)
+        )
         return bool(getattr(done, "rowcount", 0))
 
-    def _write_lots(self, asset_id: uuid.UUID, sequence: int, lots: dict[date, str]) -> None:
+    def _write_lots(
+        self, asset_id: uuid.UUID, sequence: int, lots: dict[date, LotsToWrite]
+    ) -> None:
+        texts = {start: encode_lots(flows, state) for start, (flows, state) in lots.items()}
         with Session(self._engine) as db:
             if not self._guard(db, asset_id, sequence, rebuild=False):
                 return
-            for start, text in lots.items():
+            for start, text in texts.items():
                 db.execute(
                     update(AssetSegment)
                     .where(AssetSegment.asset_id == asset_id, AssetSegment.start_day == start)
@@ -478,7 +541,7 @@ def store_rebuild(
     done = db.execute(
         update(Asset)
         .where(Asset.id == asset_id, Asset.next_sequence == sequence)
-        .values(state_sequence=sequence)
+        .values(state_sequence=sequence, updated_at=Asset.updated_at)
     )
     if not getattr(done, "rowcount", 0):
         return False
