@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
@@ -34,6 +37,7 @@ from portfolio_tracker.manual_rates.routes import router as manual_rates_router
 from portfolio_tracker.notifications.routes import router as notifications_router
 from portfolio_tracker.portfolio.cache import PortfolioCache
 from portfolio_tracker.portfolio.routes import router as portfolio_router
+from portfolio_tracker.portfolio.warmup import warm_up
 from portfolio_tracker.prices.deps import PriceStack
 from portfolio_tracker.prices.feed_settings import FeedSettings
 from portfolio_tracker.prices.providers.registry import PriceFeeds, build_price_feeds
@@ -56,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 # Routes that take uploads (and so MAX_UPLOAD_BYTES instead of MAX_BODY_BYTES): path prefixes.
 UPLOAD_PATHS = ("/api/import", "/import")
+WARM_UP_SECONDS = 5
 
 API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
 
@@ -93,6 +98,14 @@ def create_app(
         scheduler = None
         if settings.run_jobs_in_app:
             scheduler = start_in_app_scheduler(app.state.core, app.state.prices.service)
+        # Before serving: the portfolio code path's first-use costs (portfolio.warmup). At
+        # most a few seconds, so that a database slow to answer never holds the start.
+        warming = asyncio.to_thread(
+            warm_up, app.state.core.session_factory, app.state.portfolio_cache
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(warming), timeout=WARM_UP_SECONDS)
+        await _warm_request_path(app)
         yield
         if scheduler is not None:
             scheduler.stop()
@@ -183,6 +196,24 @@ def create_app(
         app.include_router(router)
     install_web(app)  # pages, static files, HTML error pages (after the API's handlers)
     return app
+
+
+async def _warm_request_path(app: FastAPI) -> None:
+    """One signed-out API request through the whole stack before serving (middleware,
+    routing, the session lookup, the error handlers: their first-use costs), answered 401.
+    Never raises."""
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://warm-up") as client:
+            await asyncio.wait_for(
+                client.get(
+                    "/api/portfolio",
+                    headers={"Authorization": "Bearer warm-up", "X-Request-ID": "warm-up"},
+                ),
+                timeout=WARM_UP_SECONDS,
+            )
+    except Exception:  # a warm-up only
+        logger.warning("request path warm-up failed", exc_info=True)
 
 
 def _close_connections(app: FastAPI) -> None:
