@@ -10,6 +10,7 @@ history, so no read replays a whole history (issue 11). Prices and rates are rea
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ from portfolio_tracker.state.views import (
 from portfolio_tracker.usersettings.service import get_settings, not_after_today
 
 MAX_RANGE_DAYS = 30 * 366
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,26 @@ def holdings_of(db: Session, cache: PortfolioCache, user_id: uuid.UUID) -> Holdi
         db, [refs[a.key] for a in assets if a.key in refs], bases, cache.figures, cache.writer
     )
     return Holdings(assets, figures, bases)
+
+
+def refresh_figures(
+    db: Session, cache: PortfolioCache, user_id: uuid.UUID, asset_ids: Iterable[uuid.UUID]
+) -> None:
+    """After a committed write: compute the written assets' figures into this process's
+    cache (and queue their checkpoints' write-back), so that the next read of the portfolio
+    pays nothing for the write. Never raises: the write is done, a failure here only leaves
+    the work to that read."""
+    try:
+        wanted = {str(a) for a in asset_ids}
+        refs = asset_refs(db, user_id)
+        assets = tuple(a for a in load_assets(db, user_id) if a.key in wanted)
+        bases = load_bases(db, user_id, assets)
+        chosen = [refs[a.key] for a in assets if a.key in refs]
+        asset_figures(db, chosen, bases, cache.figures, cache.writer)
+        db.rollback()  # ends the read transaction
+    except Exception:
+        log.warning("refreshing the figures after a write failed", exc_info=True)
+        db.rollback()
 
 
 def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:

@@ -12,6 +12,8 @@ from portfolio_tracker.api.deps import DbSession
 from portfolio_tracker.api.errors import NOT_AUTHENTICATED, Responses
 from portfolio_tracker.api.routing import api_router
 from portfolio_tracker.db.models import Transaction
+from portfolio_tracker.portfolio.deps import Cache
+from portfolio_tracker.portfolio.service import refresh_figures
 from portfolio_tracker.prices.deps import Backfill
 from portfolio_tracker.transactions import service
 from portfolio_tracker.transactions.schemas import (
@@ -69,6 +71,7 @@ def create_transaction(
     principal: CurrentUser,
     db: DbSession,
     backfill: Backfill,
+    cache: Cache,
 ) -> TransactionOut:
     """Record a buy or a sell. A sell that exceeds the quantity held at its date is refused;
     so are `allocations` that do not add up to the sell's quantity or name a lot that is not
@@ -77,6 +80,7 @@ def create_transaction(
     background after the answer."""
     row = service.create_transaction(db, principal.user.id, body)
     out = _out(db, principal.user.id, row)
+    refresh_figures(db, cache, principal.user.id, [out.asset_id])
     backfill.trade_day(out.asset_id, out.trade_date)
     return out
 
@@ -96,10 +100,13 @@ def update_transaction(
     principal: CurrentUser,
     db: DbSession,
     backfill: Backfill,
+    cache: Cache,
 ) -> TransactionOut:
     """Edit a transaction; refused (and nothing written) if any later sell would oversell."""
+    before = service.get_owned(db, principal.user.id, transaction_id).asset_id
     row = service.update_transaction(db, principal.user.id, transaction_id, body)
     out = _out(db, principal.user.id, row)
+    refresh_figures(db, cache, principal.user.id, {before, out.asset_id})
     backfill.trade_day(out.asset_id, out.trade_date)
     return out
 
@@ -107,6 +114,10 @@ def update_transaction(
 @router.delete(
     "/{transaction_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**ERRORS, **OVERSELL}
 )
-def delete_transaction(transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> None:
+def delete_transaction(
+    transaction_id: uuid.UUID, principal: CurrentUser, db: DbSession, cache: Cache
+) -> None:
     """Delete a transaction; refused if a later sell would then exceed the holding."""
+    asset_id = service.get_owned(db, principal.user.id, transaction_id).asset_id
     service.delete_transaction(db, principal.user.id, transaction_id)
+    refresh_figures(db, cache, principal.user.id, [asset_id])
