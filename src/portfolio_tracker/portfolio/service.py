@@ -76,6 +76,8 @@ from portfolio_tracker.state.views import (
     AssetFigures,
     asset_figures,
     asset_refs,
+    flows_of_text,
+    text_digest,
 )
 from portfolio_tracker.usersettings.service import get_settings, not_after_today
 
@@ -197,6 +199,7 @@ def portfolio_summary(
 
 
 def _realized(
+    cache: PortfolioCache,
     figures: AssetFigures,
     currency: str,
     rates: RateTable,
@@ -204,18 +207,39 @@ def _realized(
     rates_key: Hashable,
     memos: dict[str, dict[date, Decimal]],
 ) -> RealizedInBase:
-    """The asset's realised P&L in the viewer's base currency, from its flows by day; kept
-    with the figures for as long as the rates it was converted at are the same. ``memos``:
-    rates by day per currency, shared by the assets of one summary."""
+    """The asset's realised P&L in the viewer's base currency: the sum over its segments of
+    their realised flows, each at its day's rate (the conversion is linear). A stored
+    segment's figure is kept (``FiguresCache.part_get``, by its text) for as long as the
+    rates it was converted at are the same, so a write converts only what it changed.
+    ``memos``: rates by day per currency, shared by the assets of one summary."""
     ccy = normalize_currency(currency)
-    if ccy == normalize_currency(who.base_currency):
+    base = normalize_currency(who.base_currency)
+    if ccy == base:
         return RealizedInBase(figures.lots.realized_pnl)
-    key = ("realized", who.base_currency, rates_key)
+    key = ("realized", base, rates_key)
     found: RealizedInBase | None = figures.memo.get(key)
-    if found is None:
-        by_date = memos.setdefault(ccy, {})
-        found = realized_in_base(figures.flows(), rates, ccy, who.base_currency, by_date)
-        figures.memo[key] = found
+    if found is not None:
+        return found
+    by_date = memos.setdefault(ccy, {})
+    total = Decimal(0)
+    with localcontext(ENGINE_CONTEXT):
+        for part in figures.flow_parts:
+            if isinstance(part, str):
+                part_key = (text_digest(part), ccy, key)
+                converted = cache.figures.part_get(part_key)
+                if converted is None:
+                    flows = flows_of_text(part)
+                    converted = realized_in_base(flows, rates, ccy, base, by_date)
+                    cache.figures.part_set(part_key, converted)
+            else:
+                converted = realized_in_base(part, rates, ccy, base, by_date)
+            if converted.amount is None:
+                total_or_none = RealizedInBase(None)
+                figures.memo[key] = total_or_none
+                return total_or_none
+            total += converted.amount
+    found = RealizedInBase(total)
+    figures.memo[key] = found
     return found
 
 
@@ -233,6 +257,7 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
         figures = held.figures[asset.key]
         traded = _recent_traded(figures, asset.currency, who.today)
         series = build_asset_series(asset, raw, rates, traded, held.actions(asset.key))
+        realized = _realized(cache, figures, asset.currency, rates, who, rates_key, memos)
         holdings.append(
             HoldingInput(
                 asset_id=asset.key,
@@ -243,7 +268,7 @@ def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> Portfoli
                 quote=series.price_on(who.today) if series else None,
                 previous_quote=series.price_on(yesterday) if series else None,
                 trades=todays.get(asset.key, ()),
-                realized_base=_realized(figures, asset.currency, rates, who, rates_key, memos),
+                realized_base=realized,
             )
         )
     return summarize_portfolio(holdings, rates, who.base_currency, who.today)

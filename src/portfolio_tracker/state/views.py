@@ -18,6 +18,7 @@ The figures equal a full replay of the transactions: tests/state/test_incrementa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -133,10 +134,28 @@ class AssetRef:
 class FiguresCache:
     """This process's figures, by asset id; a thread-safe LRU (sync routes run on a pool)."""
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 4096, part_entries: int = 65536) -> None:
         self._max = max_entries
         self._items: OrderedDict[uuid.UUID, AssetFigures] = OrderedDict()
         self._lock = threading.Lock()
+        # What readers derive from one stored segment's lots JSON (e.g. its realised P&L in
+        # a currency at given rates), by a digest of that text: it survives writes to other
+        # segments of the asset, which make new figures but leave the text as it was.
+        self._part_max = part_entries
+        self._parts: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def part_get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+            return found
+
+    def part_set(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._parts[key] = value
+            while len(self._parts) > self._part_max:
+                self._parts.popitem(last=False)
 
     def get(self, asset_id: uuid.UUID, sequence: int) -> AssetFigures | None:
         with self._lock:
@@ -159,6 +178,20 @@ class FiguresCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._parts.clear()
+
+
+def text_digest(text: str) -> bytes:
+    """A collision-resistant key for a stored JSON text (``FiguresCache.part_get``)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def flows_of_text(text: str) -> dict[date, Decimal]:
+    """The realised flows in one segment's lots JSON, by day."""
+    by_ordinal: dict[int, Decimal] = {}
+    with localcontext(ENGINE_CONTEXT):
+        merge_raw_flows([parse_lots(text)["flows"]], by_ordinal)
+    return {date.fromordinal(d): a for d, a in by_ordinal.items()}
 
 
 def asset_refs(db: Session, user_id: uuid.UUID) -> dict[str, AssetRef]:
