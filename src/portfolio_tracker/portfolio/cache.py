@@ -20,10 +20,12 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
 import redis
 
+from portfolio_tracker.engine.fx import RateTable
 from portfolio_tracker.redis_guard import RedisGuard
 from portfolio_tracker.state.views import FiguresCache, WriteBack
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 REDIS_KEY_PREFIX = "pt:portfolio:"
 REDIS_TTL_SECONDS = 24 * 3600
 MEMORY_RESULT_ENTRIES = 256
+RATE_TABLES = 16
 FIGURES_ENTRIES = 4096  # assets; a figure holds open lots and flows, never every trade
 
 K = TypeVar("K")
@@ -142,6 +145,9 @@ class PortfolioCache:
         self.results = results
         self.figures = FiguresCache(figures_entries)
         self.writer: WriteBack | None = None
+        # Rate tables (immutable once built) by (prices version, manual rates digest,
+        # currencies, last day): a write of trades leaves them valid.
+        self.rates: LruCache[Hashable, RateTable] = LruCache(RATE_TABLES)
 
     @classmethod
     def from_redis_url(
@@ -155,6 +161,7 @@ class PortfolioCache:
     def clear(self) -> None:
         self.results.clear()
         self.figures.clear()
+        self.rates.clear()
 
     def close(self) -> None:
         """Finish the queued write-backs and release the result store's connections (app

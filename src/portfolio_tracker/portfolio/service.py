@@ -243,13 +243,33 @@ def _realized(
     return found
 
 
+def _rates(
+    db: Session,
+    cache: PortfolioCache,
+    who: Viewer,
+    currencies: Iterable[str],
+    upto: date,
+    rates_key: Hashable,
+) -> RateTable:
+    """The rate table of these currencies up to ``upto`` (``loading.load_rates``), kept in
+    this process while the stored rates (prices version) and the user's manual rates
+    (``rates_key``) stay the same."""
+    wanted = frozenset(currencies)
+    key = (rates_key, wanted, upto)
+    found = cache.rates.get(key)
+    if found is None:
+        found = load_rates(db, who.user_id, wanted, upto)
+        cache.rates.set(key, found)
+    return found
+
+
 def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
     held = holdings_of(db, cache, who.user_id)
     raw = load_prices(db, who.user_id, held.assets, who.today, "latest")
     currencies = {who.base_currency, *(a.currency for a in held.assets), *raw.currencies()}
-    rates = load_rates(db, who.user_id, currencies, who.today)
-    todays = load_trades_on(db, who.user_id, who.today)
     rates_key = (who.versions[1], manual_rates_key(db, who.user_id))
+    rates = _rates(db, cache, who, currencies, who.today, rates_key)
+    todays = load_trades_on(db, who.user_id, who.today)
     memos: dict[str, dict[date, Decimal]] = {}
     holdings = []
     yesterday = who.today - timedelta(days=1)
@@ -425,7 +445,8 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
         *raw.currencies(),
         *(ccy for _, _, ccy in bench_rows[-1:]),
     }
-    rates = load_rates(db, who.user_id, currencies, end)
+    rates_key = (who.versions[1], manual_rates_key(db, who.user_id))
+    rates = _rates(db, cache, who, currencies, end, rates_key)
     assets = []
     for asset in held.assets:
         figures = held.figures[asset.key]

@@ -29,7 +29,9 @@ from typing import Any
 
 from sqlalchemy import String, delete, select, update
 from sqlalchemy import cast as sa_cast
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import type_coerce
 
 from portfolio_tracker.assets.ledger import stored_trade
@@ -139,7 +141,8 @@ def load_rows_between(
         query = query.where(Transaction.trade_date >= lo)
     if hi is not None:
         query = query.where(Transaction.trade_date < hi)
-    rows = conn.execute(query.order_by(*TRADE_ORDER)).all()
+    query = query.order_by(*TRADE_ORDER)
+    rows = _sqlite_rows(conn, query) if sqlite else conn.execute(query).all()
     if not rows:
         return []
     ids, kinds, quantities, prices, fees, days = zip(*rows, strict=True)
@@ -164,6 +167,29 @@ def load_rows_between(
             strict=True,
         )
     )
+
+
+def _sqlite_rows(conn: Connection, query: Select[Any]) -> list[Any]:
+    """The rows of ``query`` from the DB-API cursor of the same connection (and transaction),
+    without SQLAlchemy's per-row result objects: a 29,000-trade asset reads in about half the
+    time. The SQL is SQLAlchemy's; the parameters are bound as SQLite stores them (a UUID as
+    its 32 hex digits, a day as ISO text), which is what its column types would send."""
+    compiled = query.compile(dialect=conn.dialect)
+    names = compiled.positiontup or ()
+    params = [_sqlite_param(compiled.params[name]) for name in names]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(str(compiled), params).fetchall())
+    finally:
+        cursor.close()
+
+
+def _sqlite_param(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def trades_of_rows(rows: Iterable[Sequence[Any]], sqlite: bool) -> list[Trade]:
