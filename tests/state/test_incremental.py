@@ -111,7 +111,7 @@ def check_segments(db: Session, user_id: uuid.UUID) -> None:
             mine = [t for t in trades if (lo is None or t.day >= lo) and (hi is None or t.day < hi)]
             assert mine, "an empty segment was kept"
             assert segment.summary == summarize_segment(mine)
-            assert segment.days() == day_moves(mine)
+            assert segment.days(db) == day_moves(mine)
 
 
 def assert_state_equals_replay(engine: Engine, user_id: uuid.UUID) -> None:
@@ -290,7 +290,8 @@ def test_a_refused_write_leaves_the_stored_state_as_it_was(
     app.state.portfolio_cache.writer.drain()
     with Session(engine) as db:
         before = [
-            (s.start_day, s.summary, s.lots_text) for s in store.load_segments(db, uuid.UUID(asset))
+            (s.start_day, s.summary, s.lots_text, s.days(db))
+            for s in store.load_segments(db, uuid.UUID(asset))
         ]
     first = alice.get(f"/api/transactions?asset_id={asset}").json()[0]["id"]
     refused = alice.put(f"/api/transactions/{first}", json={"quantity": "0.5"})
@@ -298,7 +299,8 @@ def test_a_refused_write_leaves_the_stored_state_as_it_was(
     assert "the later sell" in refused.json()["detail"][0]["msg"]
     with Session(engine) as db:
         after = [
-            (s.start_day, s.summary, s.lots_text) for s in store.load_segments(db, uuid.UUID(asset))
+            (s.start_day, s.summary, s.lots_text, s.days(db))
+            for s in store.load_segments(db, uuid.UUID(asset))
         ]
     assert after == before
     assert_state_equals_replay(engine, uuid.UUID(alice.id))

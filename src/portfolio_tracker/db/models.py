@@ -127,11 +127,11 @@ class AssetSegment(Base):
     layer, `portfolio_tracker.state`; figures in engine.segments), rebuilt by
     `portfolio-tracker rebuild-state`.
 
-    `summary` (JSON) stays true whatever changes in other segments: trade count, net quantity,
-    lowest running net, last trade's order key and one entry per day (net quantity, flow,
-    last price). `lots` (JSON, NULL when a change on or before its days made it stale) holds
-    the segment's realised flows by day and, at intervals, the engine's checkpoint after its
-    last trade."""
+    `head` and `summary` (JSON) stay true whatever changes in other segments: `head` the net
+    quantity, lowest running net and last trade's order key (what the oversell check reads),
+    `summary` one entry per day (net quantity, flow, last price). `lots` (JSON, NULL when a
+    change on or before its days made it stale) holds the segment's realised flows by day
+    and, at intervals, the engine's checkpoint after its last trade."""
 
     __tablename__ = "asset_segments"
 
@@ -143,6 +143,7 @@ class AssetSegment(Base):
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     trades: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
     lots: Mapped[str | None] = mapped_column(Text)
 

@@ -33,16 +33,26 @@ class SegmentLots:
     state: LotState | None
 
 
-def encode_summary(summary: SegmentSummary, days: list[DayMove]) -> str:
-    """The summary and day moves: the days as parallel fields, ordinals as a JSON list and
-    Decimals as comma-joined text (a price that is None as an empty item), so that a reader
-    splits and converts them with C-level maps."""
+def encode_head(summary: SegmentSummary) -> str:
+    """The summary's figures (not its trade count, a column of its own): small, so that the
+    oversell check of a write reads every segment's quickly."""
     last = summary.last
     return json.dumps(
         {
             "net": _text(summary.net),
             "low": _text(summary.low),
             "last": [last[0].toordinal(), last[1], last[2]] if last else None,
+        },
+        separators=(",", ":"),
+    )
+
+
+def encode_summary(days: list[DayMove]) -> str:
+    """The day moves: parallel fields, ordinals as a JSON list and Decimals as comma-joined
+    text (a price that is None as an empty item), so that a reader splits and converts them
+    with C-level maps."""
+    return json.dumps(
+        {
             "d": [m.day.toordinal() for m in days],
             "q": ",".join(_text(m.quantity) for m in days),
             "f": ",".join(_text(m.flow) for m in days),
@@ -52,7 +62,9 @@ def encode_summary(summary: SegmentSummary, days: list[DayMove]) -> str:
     )
 
 
-def decode_summary(trades: int, text: str) -> SegmentSummary:
+def decode_summary(trades: int, head: str) -> SegmentSummary:
+    """The summary from its trade count and ``encode_head``'s JSON."""
+    text = head
     data = json.loads(text)
     last = data["last"]
     return SegmentSummary(
@@ -69,6 +81,8 @@ def _price(text: str) -> Decimal | None:
 
 def decode_days_into(text: str, into: DaySeries) -> None:
     """Append a summary JSON's day moves to ``into`` (segments come in day order)."""
+    if not text:
+        return
     data = json.loads(text)
     ordinals: list[int] = data["d"]
     if not ordinals:

@@ -49,7 +49,12 @@ from portfolio_tracker.engine.segments import (
     plan_segments,
     summarize_segment,
 )
-from portfolio_tracker.state.codec import decode_days, decode_summary, encode_summary
+from portfolio_tracker.state.codec import (
+    decode_days,
+    decode_summary,
+    encode_head,
+    encode_summary,
+)
 
 SEGMENT_SIZE = 256  # trades per segment when segments are planned
 SPLIT_AT = 2 * SEGMENT_SIZE  # a segment grown past this is planned again
@@ -58,27 +63,33 @@ SPLIT_AT = 2 * SEGMENT_SIZE  # a segment grown past this is planned again
 @dataclass(slots=True)
 class Segment:
     """One stored segment as read: its first day (for the first segment, any earlier day
-    belongs to it too), summary, the JSON of its days and of its lots (None when stale)."""
+    belongs to it too), summary, and whether its lots JSON is fresh (``lots_text``; None when
+    stale). Its days are read on demand (``days``)."""
 
+    asset_id: uuid.UUID
     start_day: date
     summary: SegmentSummary
-    days_text: str
     lots_text: str | None
 
-    def days(self) -> list[DayMove]:
-        return decode_days(self.days_text)
+    def days(self, db: Session) -> list[DayMove]:
+        text = db.scalar(
+            select(AssetSegment.summary).where(
+                AssetSegment.asset_id == self.asset_id, AssetSegment.start_day == self.start_day
+            )
+        )
+        return decode_days(text or "")
 
 
 def load_segments(db: Session, asset_id: uuid.UUID) -> list[Segment]:
-    """The asset's segments in day order."""
+    """The asset's segments in day order (their heads: not their days)."""
     rows = db.execute(
-        select(AssetSegment.start_day, AssetSegment.trades, AssetSegment.summary, AssetSegment.lots)
+        select(AssetSegment.start_day, AssetSegment.trades, AssetSegment.head, AssetSegment.lots)
         .where(AssetSegment.asset_id == asset_id)
         .order_by(AssetSegment.start_day)
     )
     return [
-        Segment(start, decode_summary(trades, summary), summary, lots)
-        for start, trades, summary, lots in rows
+        Segment(asset_id, start, decode_summary(trades, head), lots)
+        for start, trades, head, lots in rows
     ]
 
 
@@ -232,7 +243,8 @@ def _insert(db: Session, user_id: uuid.UUID, asset_id: uuid.UUID, chunk: list[Tr
             start_day=chunk[0].day,
             user_id=user_id,
             trades=summary.trades,
-            summary=encode_summary(summary, day_moves(chunk)),
+            head=encode_head(summary),
+            summary=encode_summary(day_moves(chunk)),
             lots=None,
         )
     )
@@ -320,7 +332,7 @@ def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Tr
     """O(1) in the history's length: the last segment's summary and last day are extended."""
     last = segments[-1]
     summary = extend_summary(last.summary, trade)
-    days = last.days()
+    days = last.days(db)
     move = day_moves([trade])[0]
     if days and days[-1].day == trade.day:
         prev = days[-1]
@@ -348,7 +360,12 @@ def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Tr
     db.execute(
         update(AssetSegment)
         .where(AssetSegment.asset_id == asset_id, AssetSegment.start_day == last.start_day)
-        .values(trades=summary.trades, summary=encode_summary(summary, days), lots=None)
+        .values(
+            trades=summary.trades,
+            head=encode_head(summary),
+            summary=encode_summary(days),
+            lots=None,
+        )
     )
     last.summary = summary
 

@@ -18,13 +18,15 @@ The figures equal a full replay of the transactions: tests/state/test_incrementa
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
@@ -56,6 +58,7 @@ from portfolio_tracker.engine.segments import (
 from portfolio_tracker.engine.vocabulary import CostBasisMethod
 from portfolio_tracker.state.codec import (
     decode_days_into,
+    encode_head,
     encode_lots,
     encode_summary,
     first_day,
@@ -223,6 +226,33 @@ def asset_figures(
     if not missing:
         return out
     segments = _segments_of(db, [r.id for r in missing if r.state_sequence == r.next_sequence])
+    with _collector_paused():
+        _compute(db, missing, bases, cache, writer, segments, out)
+    return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading and replaying a long history makes many objects and no reference cycle: the
+    collector's full passes over them would free nothing (as in engine.lots.run_fifo)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute(
+    db: Session,
+    missing: list[AssetRef],
+    bases: Mapping[str, Basis],
+    cache: FiguresCache,
+    writer: WriteBack | None,
+    segments: dict[uuid.UUID, list[_Row]],
+    out: dict[str, AssetFigures],
+) -> None:
     for ref in missing:
         basis = bases.get(ref.key) or _FIFO
         figures = None
@@ -240,10 +270,13 @@ def asset_figures(
                 writer.submit_rebuild(ref.id, ref.next_sequence, rows)
         cache.set(ref.id, figures)
         out[ref.key] = figures
-    return out
 
 
 _FIFO = Basis()
+
+
+# A segment to store: (start day, trade count, head JSON, days JSON, lots JSON).
+SegmentRow = tuple[date, int, str, str, str]
 
 
 @dataclass(slots=True)
@@ -439,12 +472,12 @@ def _bounds(days: list[date], starts: list[date]) -> list[int]:
 
 def _from_scratch(
     db: Session, ref: AssetRef, basis: Basis
-) -> tuple[AssetFigures, list[tuple[date, int, str, str]]]:
-    """Figures from every trade, and the segment rows to store: (start, trades, summary
-    JSON, lots JSON). (A rebuild: rare, so the segments are encoded here.)"""
+) -> tuple[AssetFigures, list[SegmentRow]]:
+    """Figures from every trade, and the segment rows to store (``SegmentRow``). (A rebuild:
+    rare, so the segments are encoded here.)"""
     trades = load_trades_between(db, ref.id)
     starts = plan_segments(trades, SEGMENT_SIZE)
-    rows: list[tuple[date, int, str, str]] = []
+    rows: list[SegmentRow] = []
     if not trades:
         result = replay_lots([], basis.method, actions=basis.actions).result
         figures = AssetFigures(ref.next_sequence, result, (), (), (), None)
@@ -454,14 +487,18 @@ def _from_scratch(
     if _fifo_like(basis):
         tail = [(t.id, str(t.kind), t.quantity, t.price_per_unit, t.fee, t.day) for t in trades]
     result, per_segment = _replay_segments(tail, days, starts, basis, None)
-    summaries = []
+    summaries: list[str] = []
+    heads: list[str] = []
     for a, b in zip(starts, [*starts[1:], len(trades)], strict=True):
         chunk = trades[a:b]
-        summaries.append(encode_summary(summarize_segment(chunk), day_moves(chunk)))
+        summary = summarize_segment(chunk)
+        heads.append(encode_head(summary))
+        summaries.append(encode_summary(day_moves(chunk)))
     for k, (seg_flows, seg_state) in enumerate(per_segment):
         a = starts[k]
         b = starts[k + 1] if k + 1 < len(starts) else len(trades)
-        rows.append((trades[a].day, b - a, summaries[k], encode_lots(seg_flows, seg_state)))
+        lots = encode_lots(seg_flows, seg_state)
+        rows.append((trades[a].day, b - a, heads[k], summaries[k], lots))
     figures = AssetFigures(
         ref.next_sequence,
         result,
@@ -493,9 +530,7 @@ class WriteBack:
     ) -> None:
         self._submit(asset_id, lambda: self._write_lots(asset_id, sequence, lots))
 
-    def submit_rebuild(
-        self, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
-    ) -> None:
+    def submit_rebuild(self, asset_id: uuid.UUID, sequence: int, rows: list[SegmentRow]) -> None:
         self._submit(asset_id, lambda: self._write_rebuild(asset_id, sequence, rows))
 
     def _submit(self, asset_id: uuid.UUID, job: object) -> None:
@@ -548,25 +583,19 @@ class WriteBack:
                 )
             db.commit()
 
-    def _write_rebuild(
-        self, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
-    ) -> None:
+    def _write_rebuild(self, asset_id: uuid.UUID, sequence: int, rows: list[SegmentRow]) -> None:
         with Session(self._engine) as db:
             if store_rebuild(db, asset_id, sequence, rows):
                 db.commit()
 
 
-def rebuild_rows(
-    db: Session, ref: AssetRef, basis: Basis
-) -> tuple[AssetFigures, list[tuple[date, int, str, str]]]:
-    """The asset's figures and segment rows (start, trades, summary JSON, lots JSON) from
-    every one of its transactions (``portfolio-tracker rebuild-state``)."""
+def rebuild_rows(db: Session, ref: AssetRef, basis: Basis) -> tuple[AssetFigures, list[SegmentRow]]:
+    """The asset's figures and segment rows (``SegmentRow``) from every one of its
+    transactions (``portfolio-tracker rebuild-state``)."""
     return _from_scratch(db, ref, basis)
 
 
-def store_rebuild(
-    db: Session, asset_id: uuid.UUID, sequence: int, rows: list[tuple[date, int, str, str]]
-) -> bool:
+def store_rebuild(db: Session, asset_id: uuid.UUID, sequence: int, rows: list[SegmentRow]) -> bool:
     """Replace the asset's segments by ``rows`` and trust them at ``sequence``, in the
     caller's transaction, only if the asset's ``next_sequence`` is still ``sequence`` (the
     statement that checks it locks the asset until commit); False, writing nothing, when a
@@ -580,13 +609,14 @@ def store_rebuild(
         return False
     user_id = db.scalar(select(Asset.user_id).where(Asset.id == asset_id))
     db.execute(delete(AssetSegment).where(AssetSegment.asset_id == asset_id))
-    for start, trades, summary, lots in rows:
+    for start, trades, head, summary, lots in rows:
         db.add(
             AssetSegment(
                 asset_id=asset_id,
                 start_day=start,
                 user_id=user_id,
                 trades=trades,
+                head=head,
                 summary=summary,
                 lots=lots,
             )

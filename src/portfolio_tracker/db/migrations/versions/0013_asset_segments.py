@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("start_day", sa.Date(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("trades", sa.Integer(), nullable=False),
+        sa.Column("head", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("lots", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
