@@ -278,12 +278,13 @@ class _Book:
         k_end = bisect_left(ordinals, start + n)  # days after the range are not seen
         flows = self.flows.setdefault(normalize_currency(currency), {})
         get = flows.get
-        left_out: dict[int, Decimal] = {}
-        for ordinal, flow in zip(ordinals[:k_end], days.flows[:k_end], strict=True):
-            if ordinal >= from_ordinal:
+        k_from = bisect_left(ordinals, from_ordinal, 0, k_end)
+        left_out = dict(zip(ordinals[:k_from], days.flows[:k_from], strict=True))
+        if flows:
+            for ordinal, flow in zip(ordinals[k_from:k_end], days.flows[k_from:k_end], strict=True):
                 flows[ordinal] = get(ordinal, _ZERO) + flow  # other assets share it
-            else:
-                left_out[ordinal] = flow
+        else:
+            flows.update(zip(ordinals[k_from:k_end], days.flows[k_from:k_end], strict=True))
         held = list(accumulate(days.quantities[:k_end]))
         k_start = bisect_left(ordinals, start)
         before = held[k_start - 1] if k_start else _ZERO

@@ -149,22 +149,30 @@ def day_moves(ordered: Iterable[Trade]) -> list[DayMove]:
 @dataclass(frozen=True, slots=True)
 class DaySeries:
     """An asset's day moves as parallel lists, ascending by day (``engine.history`` reads
-    them instead of trades): day ordinals, net quantities, net flows and last trade prices
-    (None: no trade at a price above 0 that day)."""
+    them instead of trades): day ordinals, net quantities and net flows; and, for the days
+    with a trade at a price above 0, their ordinals and the last such price."""
 
     ordinals: list[int]
     quantities: list[Decimal]
     flows: list[Decimal]
-    prices: list[Decimal | None]
+    priced_ordinals: list[int]
+    prices: list[Decimal]
+
+    @classmethod
+    def empty(cls) -> DaySeries:
+        return cls([], [], [], [], [])
 
     @classmethod
     def of_moves(cls, moves: Iterable[DayMove]) -> DaySeries:
-        out = cls([], [], [], [])
+        out = cls.empty()
         for m in moves:
-            out.ordinals.append(m.day.toordinal())
+            ordinal = m.day.toordinal()
+            out.ordinals.append(ordinal)
             out.quantities.append(m.quantity)
             out.flows.append(m.flow)
-            out.prices.append(m.price)
+            if m.price is not None:
+                out.priced_ordinals.append(ordinal)
+                out.prices.append(m.price)
         return out
 
 

@@ -33,7 +33,7 @@ from portfolio_tracker.engine.history import (
     period_end_indices,
 )
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
-from portfolio_tracker.engine.observations import Observation
+from portfolio_tracker.engine.observations import Observation, PriceColumn
 from portfolio_tracker.engine.prices import PriceSeries
 from portfolio_tracker.engine.returns import twr_series, xirr, xirr_cashflows
 from portfolio_tracker.engine.segments import DayMove, DaySeries
@@ -158,18 +158,16 @@ def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:
     return [Observation(m.day, m.price, ccy, "trade") for m in moves if m.price is not None]
 
 
-def _traded_days(days: DaySeries, currency: str) -> list[Observation]:
-    """``_traded`` over the day moves of the history (parallel lists)."""
+def _traded_days(days: DaySeries, currency: str) -> PriceColumn:
+    """``_traded`` over the day moves of the history, as one column (no object per day)."""
     ccy = normalize_currency(currency)
-    day = date.fromordinal
-    return [
-        Observation(day(o), p, ccy, "trade")
-        for o, p in zip(days.ordinals, days.prices, strict=True)
-        if p is not None
-    ]
+    on = tuple(map(date.fromordinal, days.priced_ordinals))
+    return PriceColumn("trade", on, tuple(days.prices), ccy, ascending=True)
 
 
-def _recent_traded(figures: AssetFigures, currency: str, today: date) -> list[Observation]:
+def _recent_traded(
+    figures: AssetFigures, currency: str, today: date
+) -> list[Observation] | PriceColumn:
     """The trade observations that can price ``today`` and the day before: the last few
     priced days, or every one when those all lie after yesterday (a trade dated after today
     in the user's time zone)."""

@@ -56,7 +56,8 @@ def encode_summary(days: list[DayMove]) -> str:
             "d": [m.day.toordinal() for m in days],
             "q": ",".join(_text(m.quantity) for m in days),
             "f": ",".join(_text(m.flow) for m in days),
-            "p": ",".join("" if m.price is None else _text(m.price) for m in days),
+            "pd": [m.day.toordinal() for m in days if m.price is not None],
+            "pv": ",".join(_text(m.price) for m in days if m.price is not None),
         },
         separators=(",", ":"),
     )
@@ -75,10 +76,6 @@ def decode_summary(trades: int, head: str) -> SegmentSummary:
     )
 
 
-def _price(text: str) -> Decimal | None:
-    return Decimal(text) if text else None
-
-
 def decode_days_into(text: str, into: DaySeries) -> None:
     """Append a summary JSON's day moves to ``into`` (segments come in day order)."""
     if not text:
@@ -90,18 +87,19 @@ def decode_days_into(text: str, into: DaySeries) -> None:
     into.ordinals.extend(ordinals)
     into.quantities.extend(map(Decimal, data["q"].split(",")))
     into.flows.extend(map(Decimal, data["f"].split(",")))
-    into.prices.extend(map(_price, data["p"].split(",")))
+    if data["pd"]:
+        into.priced_ordinals.extend(data["pd"])
+        into.prices.extend(map(Decimal, data["pv"].split(",")))
 
 
 def decode_days(text: str) -> list[DayMove]:
-    series = DaySeries([], [], [], [])
+    series = DaySeries.empty()
     decode_days_into(text, series)
     from_ordinal = date.fromordinal
+    priced = dict(zip(series.priced_ordinals, series.prices, strict=True))
     return [
-        DayMove(from_ordinal(d), q, f, p)
-        for d, q, f, p in zip(
-            series.ordinals, series.quantities, series.flows, series.prices, strict=True
-        )
+        DayMove(from_ordinal(d), q, f, priced.get(d))
+        for d, q, f in zip(series.ordinals, series.quantities, series.flows, strict=True)
     ]
 
 
@@ -208,16 +206,15 @@ def decode_lots(text: str) -> SegmentLots:
 def recent_priced(text: str, count: int) -> list[DayMove]:
     """The last ``count`` days with a price in a segment's summary JSON, oldest first."""
     data = json.loads(text)
-    ordinals = data["d"]
-    if not ordinals:
+    priced = data["pd"][-count:] if count > 0 else []
+    if not priced:
         return []
-    quantities, flows, prices = data["q"].split(","), data["f"].split(","), data["p"].split(",")
+    ordinals = data["d"]
+    quantities, flows = data["q"].split(","), data["f"].split(",")
+    prices = data["pv"].split(",")[-len(priced) :]
     out: list[DayMove] = []
-    for i in range(len(ordinals) - 1, -1, -1):
-        if prices[i]:
-            day = date.fromordinal(ordinals[i])
-            out.append(DayMove(day, Decimal(quantities[i]), Decimal(flows[i]), Decimal(prices[i])))
-            if len(out) == count:
-                break
-    out.reverse()
+    for ordinal, price in zip(priced, prices, strict=True):
+        i = ordinals.index(ordinal)
+        day = date.fromordinal(ordinal)
+        out.append(DayMove(day, Decimal(quantities[i]), Decimal(flows[i]), Decimal(price)))
     return out

@@ -118,7 +118,7 @@ class AssetFigures:
 
     def days(self) -> DaySeries:
         """Every day move, as parallel lists (``engine.segments.DaySeries``)."""
-        out = DaySeries([], [], [], [])
+        out = DaySeries.empty()
         for text in self.days_texts:
             decode_days_into(text, out)
         return out
