@@ -76,7 +76,10 @@ from portfolio_tracker.state.views import (
     AssetFigures,
     asset_figures,
     asset_refs,
+    collector_paused,
+    days_series,
     flows_of_text,
+    stored_days,
     text_digest,
 )
 from portfolio_tracker.usersettings.service import get_settings, not_after_today
@@ -262,6 +265,11 @@ def _rates(
 
 
 def compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
+    with collector_paused():  # see there: no cycles, only objects to rescan
+        return _compute_summary(db, cache, who)
+
+
+def _compute_summary(db: Session, cache: PortfolioCache, who: Viewer) -> PortfolioSummary:
     held = holdings_of(db, cache, who.user_id)
     raw = load_prices(db, who.user_id, held.assets, who.today, "latest")
     currencies = {who.base_currency, *(a.currency for a in held.assets), *raw.currencies()}
@@ -414,7 +422,27 @@ def check_range(query: HistoryQuery, who: Viewer) -> None:
         raise InvalidInput("the range may span at most 30 years", ["query", "from"])
 
 
-def history_range(query: HistoryQuery, ledger: Holdings, who: Viewer) -> tuple[date, date]:
+@dataclass(frozen=True, slots=True)
+class _DaysHeld:
+    """What the history reads of each asset: its day moves (no lots)."""
+
+    assets: tuple[AssetInfo, ...]
+    days: dict[str, DaySeries]
+    bases: dict[str, Basis]
+
+    def actions(self, key: str) -> tuple[CorporateAction, ...]:
+        basis = self.bases.get(key)
+        return basis.actions if basis else ()
+
+    @property
+    def first_trade_day(self) -> date | None:
+        firsts = [d.ordinals[0] for d in self.days.values() if d.ordinals]
+        return date.fromordinal(min(firsts)) if firsts else None
+
+
+def history_range(
+    query: HistoryQuery, ledger: Holdings | _DaysHeld, who: Viewer
+) -> tuple[date, date]:
     """Explicit dates as given; `from` defaults to the first trade's day (at most 30 years
     back), `to` to today."""
     end = query.end or who.today
@@ -427,7 +455,20 @@ def history_range(query: HistoryQuery, ledger: Holdings, who: Viewer) -> tuple[d
 
 
 def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery) -> HistoryOut:
-    held = holdings_of(db, cache, who.user_id)
+    with collector_paused():  # see there: no cycles, only objects to rescan
+        return _compute_history(db, cache, who, q)
+
+
+def _compute_history(
+    db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery
+) -> HistoryOut:
+    refs = asset_refs(db, who.user_id)
+    infos = load_assets(db, who.user_id)
+    bases = load_bases(db, who.user_id, infos)
+    wanted = [refs[a.key] for a in infos if a.key in refs]
+    texts = stored_days(db, wanted, bases, cache.figures, cache.writer)
+    all_days = {key: days_series(found) for key, found in texts.items()}
+    held = _DaysHeld(infos, all_days, bases)
     start, end = history_range(q, held, who)
     base = who.base_currency
     raw = load_prices(db, who.user_id, held.assets, end, "full")
@@ -447,10 +488,9 @@ def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQ
     rates = _rates(db, cache, who, currencies, end, rates_key)
     assets = []
     for asset in held.assets:
-        figures = held.figures[asset.key]
-        if figures.first_day is None:
+        days = held.days.get(asset.key)
+        if days is None or not days.ordinals:
             continue
-        days = figures.days()
         actions = held.actions(asset.key)
         traded = _traded_days(days, asset.currency)
         series = build_asset_series(asset, raw, rates, traded, actions)

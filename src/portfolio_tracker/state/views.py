@@ -118,10 +118,7 @@ class AssetFigures:
 
     def days(self) -> DaySeries:
         """Every day move, as parallel lists (``engine.segments.DaySeries``)."""
-        out = DaySeries.empty()
-        for text in self.days_texts:
-            decode_days_into(text, out)
-        return out
+        return days_series(self.days_texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,15 +223,17 @@ def asset_figures(
     if not missing:
         return out
     segments = _segments_of(db, [r.id for r in missing if r.state_sequence == r.next_sequence])
-    with _collector_paused():
+    with collector_paused():
         _compute(db, missing, bases, cache, writer, segments, out)
     return out
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading and replaying a long history makes many objects and no reference cycle: the
-    collector's full passes over them would free nothing (as in engine.lots.run_fifo)."""
+def collector_paused() -> Iterator[None]:
+    """Reading and replaying a long history (or its day moves and prices) makes many objects
+    and no reference cycle: the collector's full passes over them would free nothing (as in
+    engine.lots.run_fifo), and one costs 100-200 ms over a large portfolio. Nesting is
+    safe: only the outermost re-enables it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -285,6 +284,53 @@ class _Row:
     trades: int
     summary: str
     lots: str | None
+
+
+def stored_days(
+    db: Session,
+    refs: Iterable[AssetRef],
+    bases: Mapping[str, Basis],
+    cache: FiguresCache,
+    writer: WriteBack | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Each asset's day moves (its segments' days JSON, in day order; ``days_series``
+    decodes them) without its lots: what the daily value history reads. From this process's
+    figures when they are current, else one query over the trusted assets' segments; an
+    asset whose segments are not trusted gets its figures (``asset_figures``) first."""
+    out: dict[str, tuple[str, ...]] = {}
+    query: list[AssetRef] = []
+    rebuild: list[AssetRef] = []
+    for ref in refs:
+        found = cache.get(ref.id, ref.next_sequence)
+        if found is not None:
+            out[ref.key] = found.days_texts
+        elif ref.state_sequence == ref.next_sequence:
+            query.append(ref)
+        else:
+            rebuild.append(ref)
+    if query:
+        keys = {r.id: r.key for r in query}
+        texts: dict[str, list[str]] = {r.key: [] for r in query}
+        rows = db.execute(
+            select(AssetSegment.asset_id, AssetSegment.summary)
+            .where(AssetSegment.asset_id.in_(list(keys)))
+            .order_by(AssetSegment.asset_id, AssetSegment.start_day)
+        )
+        for asset_id, summary in rows:
+            texts[keys[asset_id]].append(summary)
+        out.update({key: tuple(found) for key, found in texts.items()})
+    if rebuild:
+        figures = asset_figures(db, rebuild, bases, cache, writer)
+        out.update({key: f.days_texts for key, f in figures.items()})
+    return out
+
+
+def days_series(texts: Iterable[str]) -> DaySeries:
+    """Day moves from segments' days JSON (``AssetFigures.days``)."""
+    out = DaySeries.empty()
+    for text in texts:
+        decode_days_into(text, out)
+    return out
 
 
 def _segments_of(db: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[_Row]]:
