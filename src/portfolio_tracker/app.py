@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 # Routes that take uploads (and so MAX_UPLOAD_BYTES instead of MAX_BODY_BYTES): path prefixes.
 UPLOAD_PATHS = ("/api/import", "/import")
-WARM_UP_SECONDS = 5
+WARM_UP_SECONDS = 2
 
 API_DESCRIPTION = """Self-hosted portfolio tracker: assets, buys and sells lot by lot (FIFO).
 
@@ -99,13 +99,15 @@ def create_app(
         if settings.run_jobs_in_app:
             scheduler = start_in_app_scheduler(app.state.core, app.state.prices.service)
         # Before serving: the portfolio code path's first-use costs (portfolio.warmup). At
-        # most a few seconds, so that a database slow to answer never holds the start.
+        # most WARM_UP_SECONDS, so that a database slow to answer never holds the start.
         warming = asyncio.to_thread(
             warm_up, app.state.core.session_factory, app.state.portfolio_cache
         )
+        warmed = False
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(warming), timeout=WARM_UP_SECONDS)
-        await _warm_request_path(app)
+            warmed = await asyncio.wait_for(asyncio.shield(warming), timeout=WARM_UP_SECONDS)
+        if warmed:  # not against a database that is down or slow: start serving instead
+            await _warm_request_path(app)
         yield
         if scheduler is not None:
             scheduler.stop()

@@ -30,8 +30,9 @@ from portfolio_tracker.portfolio.service import (
 log = logging.getLogger(__name__)
 
 
-def warm_up(sessions: Callable[[], Session], cache: PortfolioCache) -> None:
-    """Compute an empty summary and history (see module doc); never raises."""
+def warm_up(sessions: Callable[[], Session], cache: PortfolioCache) -> bool:
+    """Compute an empty summary and history (see module doc); whether it worked. Never
+    raises."""
     try:
         zone = ZoneInfo("UTC")
         nobody = Viewer(uuid.uuid4(), (0, 0), "TRY", zone, user_today(zone))
@@ -42,3 +43,5 @@ def warm_up(sessions: Callable[[], Session], cache: PortfolioCache) -> None:
             db.rollback()
     except Exception:  # a warm-up: the first request does the same work if it fails
         log.warning("portfolio warm-up failed", exc_info=True)
+        return False
+    return True
