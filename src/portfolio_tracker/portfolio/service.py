@@ -105,17 +105,22 @@ def viewer(db: Session, user_id: uuid.UUID, currency: str | None) -> Viewer:
 
 
 @dataclass(frozen=True, slots=True)
-class Holdings:
-    """The user's assets (creation order), each one's figures (by asset key) and the bases
-    of those not plain FIFO."""
+class _Assets:
+    """The user's assets (creation order) and the bases of those not plain FIFO."""
 
     assets: tuple[AssetInfo, ...]
-    figures: dict[str, AssetFigures]
     bases: dict[str, Basis]
 
     def actions(self, key: str) -> tuple[CorporateAction, ...]:
         basis = self.bases.get(key)
         return basis.actions if basis else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings(_Assets):
+    """The assets with each one's figures (by asset key)."""
+
+    figures: dict[str, AssetFigures]
 
     @property
     def first_trade_day(self) -> date | None:
@@ -131,7 +136,7 @@ def holdings_of(db: Session, cache: PortfolioCache, user_id: uuid.UUID) -> Holdi
     figures = asset_figures(
         db, [refs[a.key] for a in assets if a.key in refs], bases, cache.figures, cache.writer
     )
-    return Holdings(assets, figures, bases)
+    return Holdings(assets, bases, figures)
 
 
 def refresh_figures(
@@ -423,16 +428,10 @@ def check_range(query: HistoryQuery, who: Viewer) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _DaysHeld:
+class _DaysHeld(_Assets):
     """What the history reads of each asset: its day moves (no lots)."""
 
-    assets: tuple[AssetInfo, ...]
     days: dict[str, DaySeries]
-    bases: dict[str, Basis]
-
-    def actions(self, key: str) -> tuple[CorporateAction, ...]:
-        basis = self.bases.get(key)
-        return basis.actions if basis else ()
 
     @property
     def first_trade_day(self) -> date | None:
@@ -468,7 +467,7 @@ def _compute_history(
     wanted = [refs[a.key] for a in infos if a.key in refs]
     texts = stored_days(db, wanted, bases, cache.figures, cache.writer)
     all_days = {key: days_series(found) for key, found in texts.items()}
-    held = _DaysHeld(infos, all_days, bases)
+    held = _DaysHeld(infos, bases, all_days)
     start, end = history_range(q, held, who)
     base = who.base_currency
     raw = load_prices(db, who.user_id, held.assets, end, "full")

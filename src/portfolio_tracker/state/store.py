@@ -107,6 +107,27 @@ def _as_text(column: Any, sqlite: bool) -> Any:
     return type_coerce(column, String) if sqlite else column
 
 
+def _trades_query(
+    asset_id: uuid.UUID, sqlite: bool, lo: date | None, hi: date | None, *tail: Any
+) -> Select[Any]:
+    """The asset's trades with ``lo <= day < hi`` in the order of trades: id (as text), kind,
+    quantity, price, fee, day, then the ``tail`` columns (SQLite: values as stored text)."""
+    query = select(
+        sa_cast(Transaction.id, String),
+        Transaction.type,
+        _as_text(Transaction.quantity, sqlite),
+        _as_text(Transaction.price_per_unit, sqlite),
+        _as_text(Transaction.fee, sqlite),
+        _as_text(Transaction.trade_date, sqlite),
+        *tail,
+    ).where(Transaction.asset_id == asset_id)
+    if lo is not None:
+        query = query.where(Transaction.trade_date >= lo)
+    if hi is not None:
+        query = query.where(Transaction.trade_date < hi)
+    return query.order_by(*TRADE_ORDER)
+
+
 def load_trades_between(
     db: Session, asset_id: uuid.UUID, lo: date | None = None, hi: date | None = None
 ) -> list[Trade]:
@@ -115,21 +136,8 @@ def load_trades_between(
     same text the checkpoints and allocations of this layer use."""
     conn = db.connection()
     sqlite = conn.dialect.name == "sqlite"
-    query = select(
-        sa_cast(Transaction.id, String),
-        Transaction.type,
-        _as_text(Transaction.quantity, sqlite),
-        _as_text(Transaction.price_per_unit, sqlite),
-        _as_text(Transaction.fee, sqlite),
-        _as_text(Transaction.trade_date, sqlite),
-        _as_text(Transaction.trade_time, sqlite),
-        Transaction.entry_number,
-    ).where(Transaction.asset_id == asset_id)
-    if lo is not None:
-        query = query.where(Transaction.trade_date >= lo)
-    if hi is not None:
-        query = query.where(Transaction.trade_date < hi)
-    rows = conn.execute(query.order_by(*TRADE_ORDER)).all()
+    tail = (_as_text(Transaction.trade_time, sqlite), Transaction.entry_number)
+    rows = conn.execute(_trades_query(asset_id, sqlite, lo, hi, *tail)).all()
     return trades_of_rows(rows, sqlite)
 
 
@@ -140,19 +148,7 @@ def load_rows_between(
     FIFO row replay reads (``engine.methods.replay_fifo_rows``), converted by C-level maps."""
     conn = db.connection()
     sqlite = conn.dialect.name == "sqlite"
-    query = select(
-        sa_cast(Transaction.id, String),
-        Transaction.type,
-        _as_text(Transaction.quantity, sqlite),
-        _as_text(Transaction.price_per_unit, sqlite),
-        _as_text(Transaction.fee, sqlite),
-        _as_text(Transaction.trade_date, sqlite),
-    ).where(Transaction.asset_id == asset_id)
-    if lo is not None:
-        query = query.where(Transaction.trade_date >= lo)
-    if hi is not None:
-        query = query.where(Transaction.trade_date < hi)
-    query = query.order_by(*TRADE_ORDER)
+    query = _trades_query(asset_id, sqlite, lo, hi)
     rows = _sqlite_rows(conn, query) if sqlite else conn.execute(query).all()
     if not rows:
         return []
