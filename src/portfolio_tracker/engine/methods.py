@@ -308,25 +308,31 @@ def _fifo_rows(
             realized,
         )
 
-    for index, (tx_id, kind, q, price, fee, day) in enumerate(rows):
-        if kind == "buy":
-            lots.append([tx_id, day, q, price, fee, q, q * price + fee])
-            held += q
-        else:
+    # One plain loop per stretch between marks (no per-row test of the index).
+    bounds = sorted({m for m in marks if 0 <= m < len(rows)} | ({len(rows) - 1} if rows else set()))
+    first = 0
+    add_lot, first_lot, drop_lot = lots.append, lots.__getitem__, lots.popleft
+    for last in bounds:
+        get = flows.get
+        for tx_id, kind, q, price, fee, day in rows[first : last + 1]:
+            if kind == "buy":
+                add_lot([tx_id, day, q, price, fee, q, q * price + fee])
+                held += q
+                continue
             if q > held:
                 raise OversellError(tx_id, day, q, held)
             proceeds = q * price - fee
-            flows[day] = flows.get(day, zero) + proceeds
+            flows[day] = get(day, zero) + proceeds
             need = q
             cost = zero
             while need:
-                lot = lots[0]
+                lot = first_lot(0)
                 remaining: Decimal = lot[5]
                 lot_cost: Decimal = lot[6]
                 if remaining <= need:
                     piece = lot_cost
                     need -= remaining
-                    lots.popleft()
+                    drop_lot()
                 else:
                     piece = lot_cost * need / remaining
                     rounded = piece.quantize(quantum)
@@ -336,12 +342,13 @@ def _fifo_rows(
                     lot[6] = lot_cost - piece
                     need = zero
                 buy_day: date = lot[1]
-                flows[buy_day] = flows.get(buy_day, zero) - piece
+                flows[buy_day] = get(buy_day, zero) - piece
                 cost += piece
             held -= q
             realized += proceeds - cost
-        if index in marks:
-            snapshots[index] = state()
+        first = last + 1
+        if last in marks:
+            snapshots[last] = state()
             stretches.append(flows)
             flows = {}
     stretches.append(flows)

@@ -143,7 +143,12 @@ def encode_lots(flows: dict[date, Decimal], state: LotState | None) -> str:
                 for lot in state.lots
             ],
         }
-    body["flows"] = [[day.toordinal(), _text(amount)] for day, amount in sorted(flows.items())]
+    # Parallel columns (day ordinals, comma-joined amounts): C-level to write and to read.
+    ordered = sorted(flows.items())
+    body["flows"] = {
+        "d": [day.toordinal() for day, _ in ordered],
+        "a": ",".join(_text(amount) for _, amount in ordered),
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -154,13 +159,20 @@ def parse_lots(text: str) -> dict[str, Any]:
     return parsed
 
 
-def merge_raw_flows(parts: list[list[list[Any]]], into: dict[int, Decimal]) -> None:
-    """Add parsed flows ([[ordinal, amount text], ...]) into ``into`` (by day ordinal)."""
+def merge_raw_flows(parts: list[dict[str, Any]], into: dict[int, Decimal]) -> None:
+    """Add parsed flows (``{"d": [ordinal, ...], "a": "amount,..."}``) into ``into`` (by day
+    ordinal)."""
     get = into.get
     zero = Decimal(0)
     for part in parts:
-        for day, amount in part:
-            into[day] = get(day, zero) + Decimal(amount)
+        days = part["d"]
+        if not days:
+            continue
+        if not into:
+            into.update(zip(days, map(Decimal, part["a"].split(",")), strict=True))
+            continue
+        for day, amount in zip(days, map(Decimal, part["a"].split(",")), strict=True):
+            into[day] = get(day, zero) + amount
 
 
 def state_of(parsed: dict[str, Any]) -> LotState | None:
