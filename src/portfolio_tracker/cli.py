@@ -229,12 +229,19 @@ def rebuild_state_command(
         with sessions() as db:
             user_id = _user_id(db, user)
     report = rebuild_state(sessions, user_id)
+    for owner, asset_id, name, reason in report.failed:
+        typer.echo(
+            f"error: account {owner}, asset {name!r} ({asset_id}): its history does not "
+            f"replay: {reason}",
+            err=True,
+        )
     typer.echo(
-        f"rebuilt {report.assets} assets of {report.users} accounts: "
-        f"{report.segments} segments"
-        + (f"; {report.skipped} assets kept changing, run again" if report.skipped else "")
+        f"rebuilt {report.assets} asset(s) of {report.users} account(s): "
+        f"{report.segments} segment(s)"
+        + (f"; {report.skipped} asset(s) kept changing, run again" if report.skipped else "")
+        + (f"; {len(report.failed)} asset(s) failed (above)" if report.failed else "")
     )
-    if report.skipped:
+    if report.skipped or report.failed:
         raise typer.Exit(1)
 
 

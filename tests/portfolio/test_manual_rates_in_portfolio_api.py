@@ -60,3 +60,16 @@ def test_a_manual_rate_wins_over_a_stored_one_of_its_day(
     rate_id = alice.get(URL).json()[0]["id"]
     assert alice.delete(f"{URL}/{rate_id}").status_code == 204
     assert alice.get("/api/portfolio").json()["holdings"][0]["fx_rate"] == "31"
+
+
+def test_realised_pnl_follows_a_change_of_the_assets_currency(alice: ApiUser) -> None:
+    """The realised P&L in the base currency kept with an asset's figures is keyed by the
+    asset's currency too: editing the currency converts at the new one's rates at once."""
+    assert _rate(alice, base="USD", quote="TRY", date="2024-01-01", rate="30").status_code == 201
+    assert _rate(alice, base="EUR", quote="TRY", date="2024-01-01", rate="40").status_code == 201
+    stock = alice.create_asset(name="S", type="stock", ticker_symbol="S", currency="USD")
+    alice.trade(stock["id"], "buy", "10", "10", "2024-01-02")
+    alice.trade(stock["id"], "sell", "5", "20", "2024-01-03")
+    assert alice.get("/api/portfolio").json()["realized_pnl"] == "1500"
+    assert alice.put(f"/api/assets/{stock['id']}", json={"currency": "EUR"}).status_code == 200
+    assert alice.get("/api/portfolio").json()["realized_pnl"] == "2000"

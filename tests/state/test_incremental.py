@@ -322,3 +322,52 @@ def test_oversell_found_from_segment_sums_names_the_first_sell(alice: ApiUser) -
     assert days[7][:10] in message and "by 1" in message, message
     with pytest.raises(OversellError):
         raise OversellError("x", DAY0, Decimal(1), Decimal(0))
+
+
+def test_an_oversell_that_makes_the_last_segment_split_is_refused(
+    alice: ApiUser, engine: Engine
+) -> None:
+    """The append that grows the last segment past SPLIT_AT (4 here) plans it again: the
+    check must read the segments as written then (a regression: it read the old ones)."""
+    asset = alice.create_asset(name="S", type="stock", ticker_symbol="S", currency="USD")["id"]
+    for i in range(4):
+        assert alice.trade(asset, "buy", "1", "10", _day((i, None))).status_code == 201
+    refused = alice.trade(asset, "sell", "10", "10", _day((5, None)))
+    assert refused.status_code == 422, refused.text
+    assert "by 6" in refused.json()["detail"][0]["msg"]
+    # A day with more trades than SPLIT_AT: every append to it re-plans, and is checked.
+    for _ in range(6):
+        assert alice.trade(asset, "buy", "1", "10", _day((6, None))).status_code == 201
+    refused = alice.trade(asset, "sell", "100", "10", _day((6, None)))
+    assert refused.status_code == 422, refused.text
+    assert alice.trade(asset, "sell", "10", "10", _day((6, None))).status_code == 201
+    assert_state_equals_replay(engine, uuid.UUID(alice.id))
+
+
+def test_rebuild_state_names_a_broken_history_and_rebuilds_the_others(
+    alice: ApiUser, engine: Engine
+) -> None:
+    from portfolio_tracker.db.models import Transaction
+
+    good = alice.create_asset(name="Good", type="stock", ticker_symbol="G", currency="USD")
+    bad = alice.create_asset(name="Bad", type="stock", ticker_symbol="B", currency="USD")
+    assert alice.trade(good["id"], "buy", "1", "10", _day((0, None))).status_code == 201
+    with Session(engine) as db:  # a sell beyond the holding, written around the API's checks
+        db.add(
+            Transaction(
+                user_id=uuid.UUID(alice.id),
+                asset_id=uuid.UUID(bad["id"]),
+                type="sell",
+                quantity=Decimal(5),
+                price_per_unit=Decimal(1),
+                fee=Decimal(0),
+                trade_date=DAY0,
+                entry_number=99,
+            )
+        )
+        db.commit()
+    report = rebuild_state(lambda: Session(engine), uuid.UUID(alice.id))
+    assert report.assets == 1
+    assert [(asset_id, name) for _, asset_id, name, _ in report.failed] == [
+        (uuid.UUID(bad["id"]), "Bad")
+    ]

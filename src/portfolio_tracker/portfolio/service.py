@@ -222,7 +222,7 @@ def _realized(
     base = normalize_currency(who.base_currency)
     if ccy == base:
         return RealizedInBase(figures.lots.realized_pnl)
-    key = ("realized", base, rates_key)
+    key = ("realized", ccy, base, rates_key)  # the asset's currency can be edited
     found: RealizedInBase | None = figures.memo.get(key)
     if found is not None:
         return found

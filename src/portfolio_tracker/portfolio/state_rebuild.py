@@ -29,6 +29,9 @@ class RebuildReport:
     assets: int
     segments: int
     skipped: int  # assets that kept changing under the rebuild (retry later)
+    # Assets whose history does not replay (a stored sell exceeding what is held: written
+    # before its checks existed, or by hand): (user id, asset id, name, the engine's reason).
+    failed: tuple[tuple[uuid.UUID, uuid.UUID, str, str], ...] = ()
 
 
 def rebuild_state(
@@ -38,17 +41,22 @@ def rebuild_state(
     with sessions() as db:
         users = list(db.scalars(select(Asset.user_id).distinct())) if user_id is None else [user_id]
     assets = segments = skipped = 0
+    failed: list[tuple[uuid.UUID, uuid.UUID, str, str]] = []
     for user in users:
         with sessions() as db:
             infos = load_assets(db, user)
         for info in infos:
-            written = _rebuild_asset(sessions, user, info)
+            try:
+                written = _rebuild_asset(sessions, user, info)
+            except ValueError as exc:  # OversellError, AllocationError: the history is broken
+                failed.append((user, info.id, info.name, str(exc)))
+                continue
             if written is None:
                 skipped += 1
             else:
                 assets += 1
                 segments += written
-    return RebuildReport(len(users), assets, segments, skipped)
+    return RebuildReport(len(users), assets, segments, skipped, tuple(failed))
 
 
 def _rebuild_asset(

@@ -310,7 +310,8 @@ def record_change(
         rebuild(db, user_id, asset_id, sequence)
         segments = load_segments(db, asset_id)
     elif appended is not None and _appends(segments[-1], appended):
-        _append(db, asset_id, segments, appended)
+        if _append(db, asset_id, segments, appended):
+            segments = load_segments(db, asset_id)  # planned again: read what was written
     else:
         _recompute(db, user_id, asset_id, segments, touched)
         segments = load_segments(db, asset_id)
@@ -324,8 +325,10 @@ def _appends(last: Segment, trade: Trade) -> bool:
     return end is None or trade_order_key(trade) > end
 
 
-def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Trade) -> None:
-    """O(1) in the history's length: the last segment's summary and last day are extended."""
+def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Trade) -> bool:
+    """O(1) in the history's length: the last segment's summary and last day are extended
+    (``segments[-1]`` with them). True when the last segment grew past SPLIT_AT and was
+    planned again from its trades instead: the caller reads the segments anew."""
     last = segments[-1]
     summary = extend_summary(last.summary, trade)
     days = last.days(db)
@@ -352,7 +355,7 @@ def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Tr
         assert owner_id is not None
         _write_planned(db, owner_id, asset_id, load_trades_between(db, asset_id, lo))
         db.flush()
-        return
+        return True
     db.execute(
         update(AssetSegment)
         .where(AssetSegment.asset_id == asset_id, AssetSegment.start_day == last.start_day)
@@ -364,6 +367,7 @@ def _append(db: Session, asset_id: uuid.UUID, segments: list[Segment], trade: Tr
         )
     )
     last.summary = summary
+    return False
 
 
 def _recompute(
