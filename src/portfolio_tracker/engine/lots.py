@@ -17,7 +17,6 @@ next subtraction could not keep, and the identity would drift by 1e-70-sized amo
 from __future__ import annotations
 
 import gc
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -40,12 +39,15 @@ __all__ = [
     "OpenLot",
     "OversellError",
     "Realization",
+    "SellRow",
+    "SellTable",
     "Trade",
     "TradeKind",
     "check_history",
     "order_trades",
     "quantity_timeline",
     "run_fifo",
+    "sell_table",
     "trade_order_key",
 ]
 
@@ -134,7 +136,7 @@ class Realization:
 @dataclass(frozen=True, slots=True)
 class FifoResult:
     open_lots: tuple[OpenLot, ...]
-    realizations: tuple[Realization, ...]
+    realizations: tuple[Realization, ...]  # run_fifo's: built on first read (SellTable)
     quantity: Decimal
     cost_basis: Decimal
     average_cost: Decimal | None
@@ -145,16 +147,151 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
     return tuple(cls.__dict__[name].__set__ for name in names)
 
 
-# The hot loop builds about a million output records per million trades. A frozen dataclass's
-# generated __init__ writes each field through object.__setattr__ (~450 ns for four fields);
-# writing the slots through their descriptors, inline in _match, gives the same object in
-# about a third of the time. tests/engine/test_lots.py checks these stay equal to the normal
-# constructors, and that the field lists below name every field in order.
+# Building a million records: a frozen dataclass's generated __init__ writes each field through
+# object.__setattr__ (~450 ns for four fields); writing the slots through their descriptors,
+# inline in SellTable._build, gives the same object in about a third of the time.
+# tests/engine/test_lots.py checks these stay equal to the normal constructors, and that the
+# field lists below name every field in order.
 _new = object.__new__
 _lc_fields = ("buy_id", "buy_day", "quantity", "cost")
 _lc_set = _slot_setters(LotConsumption, _lc_fields)
 _rz_fields = ("sell_id", "day", "quantity", "proceeds", "cost", "realized_pnl", "consumed")
 _rz_set = _slot_setters(Realization, _rz_fields)
+
+
+# One sell of a SellTable: (sell_id, day, quantity, proceeds, cost, first, last, last_quantity,
+# last_cost); see SellTable.
+SellRow = tuple[str, date, Decimal, Decimal, Decimal, int, int, Decimal, Decimal]
+_ROW_FIELDS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class SellTable:
+    """Every sell of one ``run_fifo`` run as plain values: what its result holds instead of
+    ``Realization`` records until ``FifoResult.realizations`` is first read. Engine-internal
+    and read-only: ``run_fifo`` fills the lists, nothing changes them afterwards.
+
+    Lot ``i`` is the ``i``-th buy in the order of trades, ``buys[i]``. ``lot_quantities[i]``
+    and ``lot_costs[i]`` are what the lot holds now: all of it (cost = q x price + fee) if no
+    sell took from it, the rest if sells took part of it, and what the last sell took if one
+    took the rest. FIFO takes lots in buy order, all that each holds but maybe the last, so a
+    row ``(sell_id, day, quantity, proceeds, cost, first, last, last_quantity, last_cost)``
+    (a ``SellRow``; one per sell, in the order of trades, from ``rows()``) says: the sell took
+    the lots ``first..last`` in order, those before ``last`` whole (``lot_quantities[i]``,
+    ``lot_costs[i]``), and ``last_quantity`` of lot ``last`` at ``last_cost``. The first five
+    are the ``Realization``'s fields; its realised P&L is proceeds - cost. ``taken``: how
+    many lots the sells took from (the last row's ``last`` + 1). Quantities and amounts are
+    in the asset's unit and currency.
+
+    Why not the records themselves: the garbage collector's cost. A million trades make
+    about 1.3 million LotConsumption/Realization objects, every one tracked by the collector
+    for as long as it lives: it walks them all on their way to the oldest generation and
+    then on every full collection (about a second per million-trade result, paid by
+    whatever code allocates next). The table is five objects whatever the number of trades,
+    its rows one flat list (``flat_rows``, ``_ROW_FIELDS`` values a row): matching allocates
+    nothing the collector tracks, so no collection runs while it does. The holdings summary
+    (engine.valuation) reads the table as it is; only a read of ``FifoResult.realizations``
+    builds the records.
+    """
+
+    buys: list[Trade]
+    lot_quantities: list[Decimal]
+    lot_costs: list[Decimal]
+    flat_rows: list[Any]
+    taken: int
+
+    def rows(self) -> Iterator[SellRow]:
+        """The rows, in the order of trades."""
+        values = iter(self.flat_rows)
+        return zip(*(values,) * _ROW_FIELDS, strict=True)  # one iterator: 9 values a row
+
+    def realizations(self) -> tuple[Realization, ...]:
+        """The ``Realization`` records of the rows (what ``FifoResult.realizations`` gives)."""
+        # A million records and no reference cycles: a collection could free nothing, yet the
+        # collector would rescan the growing result again and again.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with localcontext(ENGINE_CONTEXT):
+                return self._build()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _build(self) -> tuple[Realization, ...]:
+        buys, quantities, costs = self.buys, self.lot_quantities, self.lot_costs
+        new = _new
+        consumption_cls, realization_cls = LotConsumption, Realization
+        c_id, c_day, c_quantity, c_cost = _lc_set
+        r_id, r_day, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
+        out: list[Realization] = []
+        add = out.append
+        rows = self.rows()
+        for sell_id, day, q, proceeds, cost, first, last, last_quantity, last_cost in rows:
+            pieces: list[LotConsumption] = []
+            add_piece = pieces.append
+            for i in range(first, last + 1):
+                buy = buys[i]
+                c = new(consumption_cls)
+                c_id(c, buy.id)
+                c_day(c, buy.day)
+                if i == last:
+                    c_quantity(c, last_quantity)
+                    c_cost(c, last_cost)
+                else:
+                    c_quantity(c, quantities[i])
+                    c_cost(c, costs[i])
+                add_piece(c)
+            r = new(realization_cls)
+            r_id(r, sell_id)
+            r_day(r, day)
+            r_quantity(r, q)
+            r_proceeds(r, proceeds)
+            r_cost(r, cost)
+            r_pnl(r, proceeds - cost)  # as _match computed it
+            r_consumed(r, tuple(pieces))
+            add(r)
+        return tuple(out)
+
+
+class _BuiltOnRead:
+    """``FifoResult.realizations``: its slot may hold a ``SellTable`` (run_fifo's results);
+    the first read replaces it with the records. Everything else about the field (the
+    constructor, frozenness, equality, hash, repr, pickling) is the dataclass's own, through
+    this descriptor."""
+
+    __slots__ = ("_slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot  # the slot's member descriptor, made by the dataclass
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = self._slot.__get__(obj, owner)
+        if type(value) is SellTable:
+            # Two threads may both build: equal tuples, the later one stays.
+            value = value.realizations()
+            self._slot.__set__(obj, value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self._slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self._slot.__delete__(obj)
+
+
+_realizations_slot = FifoResult.__dict__["realizations"]
+setattr(FifoResult, "realizations", _BuiltOnRead(_realizations_slot))  # noqa: B010
+
+
+def sell_table(result: FifoResult) -> SellTable | None:
+    """``result``'s sells as a ``SellTable`` while its realizations are still in that form
+    (a ``run_fifo`` result not yet read); None otherwise (read, or built from records as
+    engine.methods does). For hot loops over a million pieces (engine.valuation)."""
+    value = _realizations_slot.__get__(result, FifoResult)
+    return value if type(value) is SellTable else None
 
 
 class OversellError(ValueError):
@@ -277,11 +414,14 @@ def quantity_timeline(
 
 
 def run_fifo(trades: Iterable[Trade]) -> FifoResult:
-    """Match sells to the oldest open buys; raises OversellError at the first oversell."""
-    # Sorting (one key tuple per trade) and matching (one to three long-lived objects per
-    # trade) create no reference cycles, so a collection can free nothing; yet the generational
-    # collector would rescan the growing result again and again (about 40% of the run time on
-    # a million trades).
+    """Match sells to the oldest open buys; raises OversellError at the first oversell.
+
+    The result's realizations are kept as a SellTable (see there why) and built on first read.
+    """
+    # Sorting an unordered history makes one key tuple per trade, all alive until the sort
+    # ends, and no reference cycles: a collection could free nothing, yet the collector would
+    # walk the growing set again and again (a shuffled million: 4.2 s -> 1.7 s CPU without).
+    # Matching allocates nothing the collector tracks (SellTable), so the pause costs it nothing.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -294,23 +434,23 @@ def run_fifo(trades: Iterable[Trade]) -> FifoResult:
 
 
 def _match(ordered: list[Trade]) -> FifoResult:
-    # Hot loop. An open lot is a tuple (buy trade, remaining quantity, remaining cost): a tuple
-    # is one allocation where a list is two, and a lot taken in part is put back as a new tuple.
-    # The frozen output dataclasses are built once per fact, their slots written inline
-    # through the descriptors (see _lc_set: a helper call per record would cost a third more).
-    # Running out of lots mid-sell surfaces as IndexError from the deque (free when it
-    # does not happen); the error path then replays the history to report the oversell exactly
-    # as check_history.
-    lots: deque[tuple[Trade, Decimal, Decimal]] = deque()
-    realizations: list[Realization] = []
-    add_lot = lots.append
-    pop_lot = lots.popleft
-    put_back = lots.appendleft  # the remainder of a lot taken in part
-    add_realization = realizations.append
-    new = _new
-    consumption_cls, realization_cls = LotConsumption, Realization
-    c_id, c_day, c_quantity, c_cost = _lc_set
-    r_id, r_day, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
+    # Hot loop. Lot i is the i-th buy: its trade and its remaining quantity and cost sit at
+    # index i of three lists, and the open lots are those from ``head`` on (FIFO takes lots in
+    # buy order), so taking a lot in part writes two list items. Each sell extends one flat
+    # list by its row (the tuple is freed at once). So nothing the collector tracks is
+    # allocated per trade (SellTable says why that matters).
+    # Running out of lots mid-sell surfaces as IndexError from the lists (free when it does
+    # not happen); the error path then replays the history to report the oversell exactly as
+    # check_history.
+    buys: list[Trade] = []
+    quantities: list[Decimal] = []
+    costs: list[Decimal] = []
+    rows: list[Any] = []  # flat: _ROW_FIELDS values a sell
+    add_buy = buys.append
+    add_quantity = quantities.append
+    add_cost = costs.append
+    add_row = rows.extend
+    head = 0  # the oldest open lot
     quantum = _COST_QUANTUM
     zero = _ZERO
     realized = zero
@@ -318,68 +458,54 @@ def _match(ordered: list[Trade]) -> FifoResult:
         for t in ordered:
             q = t.quantity
             if t.kind == "buy":
-                add_lot((t, q, q * t.price_per_unit + t.fee))
+                add_buy(t)
+                add_quantity(q)
+                add_cost(q * t.price_per_unit + t.fee)
                 continue
-            buy, remaining, lot_cost = pop_lot()
-            c = new(consumption_cls)
-            c_id(c, buy.id)
-            c_day(c, buy.day)
+            remaining = quantities[head]
+            first = last = head
             if remaining > q:
                 # The common sell: part of the oldest lot.
+                lot_cost = costs[head]
                 cost = lot_cost * q / remaining
                 rounded = cost.quantize(quantum)
                 if rounded != cost:  # keep exact quotients as they are: "220", not "220.000…"
                     cost = rounded
-                put_back((buy, remaining - q, lot_cost - cost))
-                c_quantity(c, q)
-                c_cost(c, cost)
-                consumed: tuple[LotConsumption, ...] = (c,)
+                quantities[head] = remaining - q
+                costs[head] = lot_cost - cost
+                last_quantity = q
+                last_cost = cost
             else:
                 # The sell takes whole lots (the last piece of a lot takes all of its cost),
                 # then maybe part of one more.
-                c_quantity(c, remaining)
-                c_cost(c, lot_cost)
+                last_quantity = remaining
+                last_cost = costs[head]
+                cost = zero + last_cost
                 need = q - remaining
-                cost = zero + lot_cost
-                if need:
-                    pieces = [c]
-                    add_piece = pieces.append
-                    while need:
-                        buy, remaining, lot_cost = pop_lot()
-                        c = new(consumption_cls)
-                        c_id(c, buy.id)
-                        c_day(c, buy.day)
-                        add_piece(c)
-                        if remaining <= need:
-                            c_quantity(c, remaining)
-                            c_cost(c, lot_cost)
-                            need -= remaining
-                            cost += lot_cost
-                        else:
-                            piece = lot_cost * need / remaining
-                            rounded = piece.quantize(quantum)
-                            if rounded != piece:
-                                piece = rounded
-                            put_back((buy, remaining - need, lot_cost - piece))
-                            c_quantity(c, need)
-                            c_cost(c, piece)
-                            need = zero
-                            cost += piece
-                    consumed = tuple(pieces)
-                else:
-                    consumed = (c,)
+                head += 1
+                while need:
+                    last = head
+                    last_quantity = remaining = quantities[head]
+                    if remaining <= need:
+                        last_cost = costs[head]
+                        need -= remaining
+                        cost += last_cost
+                        head += 1
+                    else:
+                        lot_cost = costs[head]
+                        last_cost = lot_cost * need / remaining
+                        rounded = last_cost.quantize(quantum)
+                        if rounded != last_cost:
+                            last_cost = rounded
+                        quantities[head] = remaining - need
+                        costs[head] = lot_cost - last_cost
+                        last_quantity = need
+                        cost += last_cost
+                        break
             proceeds = q * t.price_per_unit - t.fee
             pnl = proceeds - cost
             realized += pnl
-            r = new(realization_cls)
-            r_id(r, t.id)
-            r_day(r, t.day)
-            r_quantity(r, q)
-            r_proceeds(r, proceeds)
-            r_cost(r, cost)
-            r_pnl(r, pnl)
-            r_consumed(r, consumed)
-            add_realization(r)
+            add_row((t.id, t.day, q, proceeds, cost, first, last, last_quantity, last_cost))
     except IndexError:
         for _ in _running_quantity(ordered):
             pass
@@ -388,7 +514,10 @@ def _match(ordered: list[Trade]) -> FifoResult:
     open_lots = []
     quantity = zero
     cost_basis = zero
-    for buy, remaining, remaining_cost in lots:
+    for i in range(head, len(buys)):
+        buy = buys[i]
+        remaining = quantities[i]
+        remaining_cost = costs[i]
         bq = buy.quantity
         price = buy.price_per_unit
         cost_per_unit = (bq * price + buy.fee) / bq
@@ -397,11 +526,15 @@ def _match(ordered: list[Trade]) -> FifoResult:
         )
         quantity += remaining
         cost_basis += remaining_cost
-    return FifoResult(
+    result = FifoResult(
         open_lots=tuple(open_lots),
-        realizations=tuple(realizations),
+        realizations=(),
         quantity=quantity,
         cost_basis=cost_basis,
         average_cost=cost_basis / quantity if quantity else None,
         realized_pnl=realized,
     )
+    if rows:
+        taken = rows[-3] + 1  # the last row's ``last`` + 1
+        _realizations_slot.__set__(result, SellTable(buys, quantities, costs, rows, taken))
+    return result

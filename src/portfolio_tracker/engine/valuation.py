@@ -37,10 +37,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from itertools import islice
 from typing import Literal
 
 from portfolio_tracker.engine.fx import MissingRateError, RateTable
-from portfolio_tracker.engine.lots import FifoResult, Trade
+from portfolio_tracker.engine.lots import FifoResult, Trade, sell_table
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.prices import PriceQuote, QuoteSource
 from portfolio_tracker.engine.vocabulary import AssetType
@@ -302,7 +303,33 @@ def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
     total = _ZERO
     sell_day = buy_day = _NO_DAY
     sell_rate = buy_rate = _ZERO
+    table = sell_table(h.fifo)
     try:
+        if table is not None:
+            # run_fifo's result, read without building its records: the same products in
+            # the same order, so the same figure to the last digit. Every lot up to the last
+            # one a sell took has pieces (FIFO takes lots in buy order): their days' rates
+            # are the ones the records would need, taken once per lot.
+            costs = table.lot_costs
+            lot_rates: list[Decimal] = []
+            add_rate = lot_rates.append
+            for buy in islice(table.buys, table.taken):
+                day = buy.day
+                if day != buy_day:
+                    buy_day = day
+                    rate = known(day)
+                    buy_rate = on_date(day) if rate is None else rate
+                add_rate(buy_rate)
+            for _, day, _, proceeds, _, first, last, _, last_cost in table.rows():
+                if day != sell_day:
+                    sell_day = day
+                    rate = known(day)
+                    sell_rate = on_date(day) if rate is None else rate
+                total += proceeds * sell_rate
+                for i in range(first, last):  # the lots taken whole
+                    total -= costs[i] * lot_rates[i]
+                total -= last_cost * lot_rates[last]
+            return total
         for r in h.fifo.realizations:
             day = r.day
             if day != sell_day:
