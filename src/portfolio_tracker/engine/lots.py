@@ -478,18 +478,14 @@ def _match(ordered: list[Trade]) -> FifoResult:
             else:
                 # The sell takes whole lots (the last piece of a lot takes all of its cost),
                 # then maybe part of one more.
-                last_quantity = remaining
-                last_cost = costs[head]
-                cost = zero + last_cost
+                cost = zero + costs[head]
                 need = q - remaining
                 head += 1
                 while need:
-                    last = head
-                    last_quantity = remaining = quantities[head]
+                    remaining = quantities[head]
                     if remaining <= need:
-                        last_cost = costs[head]
                         need -= remaining
-                        cost += last_cost
+                        cost += costs[head]
                         head += 1
                     else:
                         lot_cost = costs[head]
@@ -499,9 +495,14 @@ def _match(ordered: list[Trade]) -> FifoResult:
                             last_cost = rounded
                         quantities[head] = remaining - need
                         costs[head] = lot_cost - last_cost
+                        last = head
                         last_quantity = need
                         cost += last_cost
                         break
+                else:  # the last lot taken whole: the lists hold its piece
+                    last = head - 1
+                    last_quantity = quantities[last]
+                    last_cost = costs[last]
             proceeds = q * t.price_per_unit - t.fee
             pnl = proceeds - cost
             realized += pnl
