@@ -151,17 +151,18 @@ def test_a_fifo_result_builds_its_records_once_on_first_read() -> None:
     assert table is not None
     assert list(table.rows()) == [
         (
-            "s1",
-            T0 + timedelta(days=1),
-            D(4),
+            history[2],
             D(48),
             D("40.6666666666666666666666666666666666666667"),
             0,
+            D(2),
+            D(20),
             1,
             D(2),
             D("20.6666666666666666666666666666666666666667"),
         )
     ]
+    assert table.buys == history[:2] and table.taken == 2
     (sale,) = result.realizations  # built now, once
     assert sell_table(result) is None
     assert result.realizations[0] is sale

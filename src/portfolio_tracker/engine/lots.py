@@ -159,9 +159,9 @@ _rz_fields = ("sell_id", "day", "quantity", "proceeds", "cost", "realized_pnl", 
 _rz_set = _slot_setters(Realization, _rz_fields)
 
 
-# One sell of a SellTable: (sell_id, day, quantity, proceeds, cost, first, last, last_quantity,
-# last_cost); see SellTable.
-SellRow = tuple[str, date, Decimal, Decimal, Decimal, int, int, Decimal, Decimal]
+# One sell of a SellTable: (sell, proceeds, cost, first, first_quantity, first_cost, last,
+# last_quantity, last_cost); see SellTable.
+SellRow = tuple[Trade, Decimal, Decimal, int, Decimal, Decimal, int, Decimal, Decimal]
 _ROW_FIELDS = 9
 
 
@@ -171,32 +171,30 @@ class SellTable:
     ``Realization`` records until ``FifoResult.realizations`` is first read. Engine-internal
     and read-only: ``run_fifo`` fills the lists, nothing changes them afterwards.
 
-    Lot ``i`` is the ``i``-th buy in the order of trades, ``buys[i]``. ``lot_quantities[i]``
-    and ``lot_costs[i]`` are what the lot holds now: all of it (cost = q x price + fee) if no
-    sell took from it, the rest if sells took part of it, and what the last sell took if one
-    took the rest. FIFO takes lots in buy order, all that each holds but maybe the last, so a
-    row ``(sell_id, day, quantity, proceeds, cost, first, last, last_quantity, last_cost)``
-    (a ``SellRow``; one per sell, in the order of trades, from ``rows()``) says: the sell took
-    the lots ``first..last`` in order, those before ``last`` whole (``lot_quantities[i]``,
-    ``lot_costs[i]``), and ``last_quantity`` of lot ``last`` at ``last_cost``. The first five
-    are the ``Realization``'s fields; its realised P&L is proceeds - cost. ``taken``: how
-    many lots the sells took from (the last row's ``last`` + 1). Quantities and amounts are
-    in the asset's unit and currency.
+    Lot ``i`` is the ``i``-th buy in the order of trades, ``buys[i]``: its quantity, and its
+    cost ``quantity x price_per_unit + fee``. FIFO takes lots in buy order,
+    all that each holds but maybe the last, so one row per sell, in the order of trades (a
+    ``SellRow`` from ``rows()``), ``(sell, proceeds, cost, first, first_quantity,
+    first_cost, last, last_quantity, last_cost)``, says: the sell (its trade) took the lots
+    ``first..last`` in order; ``first_quantity`` of lot ``first`` at ``first_cost`` (all
+    that lot still held), every lot in between whole, and ``last_quantity`` of lot ``last``
+    at ``last_cost`` (the same piece as the first when ``first == last``). ``proceeds``
+    (quantity x price - fee) and ``cost`` (of all the pieces) are the ``Realization``'s;
+    its realised P&L is proceeds - cost. ``taken``: how many lots the sells took from (the
+    last row's ``last`` + 1). Quantities and amounts are in the asset's unit and currency.
 
     Why not the records themselves: the garbage collector's cost. A million trades make
     about 1.3 million LotConsumption/Realization objects, every one tracked by the collector
     for as long as it lives: it walks them all on their way to the oldest generation and
     then on every full collection (about a second per million-trade result, paid by
-    whatever code allocates next). The table is five objects whatever the number of trades,
-    its rows one flat list (``flat_rows``, ``_ROW_FIELDS`` values a row): matching allocates
-    nothing the collector tracks, so no collection runs while it does. The holdings summary
-    (engine.valuation) reads the table as it is; only a read of ``FifoResult.realizations``
-    builds the records.
+    whatever code allocates next). The table is three objects whatever the number of
+    trades, its rows one flat list (``flat_rows``, ``_ROW_FIELDS`` values a row): matching
+    allocates nothing the collector tracks, so no collection runs while it does, and a lot
+    taken whole keeps nothing of its own. The holdings summary (engine.valuation) reads the
+    table as it is; only a read of ``FifoResult.realizations`` builds the records.
     """
 
     buys: list[Trade]
-    lot_quantities: list[Decimal]
-    lot_costs: list[Decimal]
     flat_rows: list[Any]
     taken: int
 
@@ -219,39 +217,45 @@ class SellTable:
                 gc.enable()
 
     def _build(self) -> tuple[Realization, ...]:
-        buys, quantities, costs = self.buys, self.lot_quantities, self.lot_costs
+        buys = self.buys
         new = _new
         consumption_cls, realization_cls = LotConsumption, Realization
         c_id, c_day, c_quantity, c_cost = _lc_set
         r_id, r_day, r_quantity, r_proceeds, r_cost, r_pnl, r_consumed = _rz_set
         out: list[Realization] = []
         add = out.append
-        rows = self.rows()
-        for sell_id, day, q, proceeds, cost, first, last, last_quantity, last_cost in rows:
+        for sell, proceeds, cost, first, fq, fc, last, lq, lc in self.rows():
             pieces: list[LotConsumption] = []
-            add_piece = pieces.append
             for i in range(first, last + 1):
                 buy = buys[i]
                 c = new(consumption_cls)
                 c_id(c, buy.id)
                 c_day(c, buy.day)
                 if i == last:
-                    c_quantity(c, last_quantity)
-                    c_cost(c, last_cost)
+                    c_quantity(c, lq)
+                    c_cost(c, lc)
+                elif i == first:
+                    c_quantity(c, fq)
+                    c_cost(c, fc)
                 else:
-                    c_quantity(c, quantities[i])
-                    c_cost(c, costs[i])
-                add_piece(c)
+                    c_quantity(c, buy.quantity)
+                    c_cost(c, _lot_cost(buy))
+                pieces.append(c)
             r = new(realization_cls)
-            r_id(r, sell_id)
-            r_day(r, day)
-            r_quantity(r, q)
+            r_id(r, sell.id)
+            r_day(r, sell.day)
+            r_quantity(r, sell.quantity)
             r_proceeds(r, proceeds)
             r_cost(r, cost)
             r_pnl(r, proceeds - cost)  # as _match computed it
             r_consumed(r, tuple(pieces))
             add(r)
         return tuple(out)
+
+
+def _lot_cost(buy: Trade) -> Decimal:
+    """What the lot of ``buy`` costs: quantity x price + fee (call under ENGINE_CONTEXT)."""
+    return buy.quantity * buy.price_per_unit + buy.fee
 
 
 class _BuiltOnRead:
@@ -434,23 +438,20 @@ def run_fifo(trades: Iterable[Trade]) -> FifoResult:
 
 
 def _match(ordered: list[Trade]) -> FifoResult:
-    # Hot loop. Lot i is the i-th buy: its trade and its remaining quantity and cost sit at
-    # index i of three lists, and the open lots are those from ``head`` on (FIFO takes lots in
-    # buy order), so taking a lot in part writes two list items. Each sell extends one flat
-    # list by its row (the tuple is freed at once). So nothing the collector tracks is
-    # allocated per trade (SellTable says why that matters).
-    # Running out of lots mid-sell surfaces as IndexError from the lists (free when it does
-    # not happen); the error path then replays the history to report the oversell exactly as
-    # check_history.
+    # Hot loop. Lot i is the i-th buy, and the open lots are the buys from ``head`` on (FIFO
+    # takes lots in buy order): a buy is only appended, a lot's cost is worked out when a
+    # sell reaches it, and only the lot a sell took part of (``head``) has a remainder of its
+    # own (``left_quantity``, ``left_cost``; None while no sell took from it). Each sell
+    # extends one flat list by its row (the tuple is freed at once). So nothing the collector
+    # tracks is allocated per trade, and a lot taken whole keeps nothing (SellTable says why
+    # that matters). Running out of lots mid-sell surfaces as IndexError from ``buys`` (free
+    # when it does not happen); the error path then replays the history to report the
+    # oversell exactly as check_history.
     buys: list[Trade] = []
-    quantities: list[Decimal] = []
-    costs: list[Decimal] = []
     rows: list[Any] = []  # flat: _ROW_FIELDS values a sell
-    add_buy = buys.append
-    add_quantity = quantities.append
-    add_cost = costs.append
-    add_row = rows.extend
-    head = 0  # the oldest open lot
+    head = 0
+    left_quantity: Decimal | None = None
+    left_cost = _ZERO
     quantum = _COST_QUANTUM
     zero = _ZERO
     realized = zero
@@ -458,55 +459,62 @@ def _match(ordered: list[Trade]) -> FifoResult:
         for t in ordered:
             q = t.quantity
             if t.kind == "buy":
-                add_buy(t)
-                add_quantity(q)
-                add_cost(q * t.price_per_unit + t.fee)
+                buys.append(t)
                 continue
-            remaining = quantities[head]
+            if left_quantity is None:
+                buy = buys[head]
+                remaining = buy.quantity
+                cost = remaining * buy.price_per_unit + buy.fee  # _lot_cost(buy), inlined
+            else:
+                remaining = left_quantity
+                cost = left_cost
             first = last = head
+            first_q = remaining
+            first_c = cost
             if remaining > q:
                 # The common sell: part of the oldest lot.
-                lot_cost = costs[head]
-                cost = lot_cost * q / remaining
+                held_cost = cost
+                cost = held_cost * q / remaining
                 rounded = cost.quantize(quantum)
                 if rounded != cost:  # keep exact quotients as they are: "220", not "220.000…"
                     cost = rounded
-                quantities[head] = remaining - q
-                costs[head] = lot_cost - cost
-                last_quantity = q
-                last_cost = cost
+                left_quantity = remaining - q
+                left_cost = held_cost - cost
+                first_q = last_q = q
+                first_c = last_c = cost
             else:
                 # The sell takes whole lots (the last piece of a lot takes all of its cost),
                 # then maybe part of one more.
-                cost = zero + costs[head]
+                cost = zero + cost
                 need = q - remaining
                 head += 1
+                left_quantity = None
                 while need:
-                    remaining = quantities[head]
+                    buy = buys[head]
+                    remaining = buy.quantity
+                    held_cost = remaining * buy.price_per_unit + buy.fee  # _lot_cost(buy)
                     if remaining <= need:
                         need -= remaining
-                        cost += costs[head]
+                        cost += held_cost
                         head += 1
                     else:
-                        lot_cost = costs[head]
-                        last_cost = lot_cost * need / remaining
-                        rounded = last_cost.quantize(quantum)
-                        if rounded != last_cost:
-                            last_cost = rounded
-                        quantities[head] = remaining - need
-                        costs[head] = lot_cost - last_cost
+                        last_c = held_cost * need / remaining
+                        rounded = last_c.quantize(quantum)
+                        if rounded != last_c:
+                            last_c = rounded
+                        left_quantity = remaining - need
+                        left_cost = held_cost - last_c
                         last = head
-                        last_quantity = need
-                        cost += last_cost
+                        last_q = need
+                        cost += last_c
                         break
-                else:  # the last lot taken whole: the lists hold its piece
+                else:  # the last lot taken whole
                     last = head - 1
-                    last_quantity = quantities[last]
-                    last_cost = costs[last]
+                    last_q = remaining
+                    last_c = first_c if last == first else held_cost
             proceeds = q * t.price_per_unit - t.fee
-            pnl = proceeds - cost
-            realized += pnl
-            add_row((t.id, t.day, q, proceeds, cost, first, last, last_quantity, last_cost))
+            realized += proceeds - cost
+            rows.extend((t, proceeds, cost, first, first_q, first_c, last, last_q, last_c))
     except IndexError:
         for _ in _running_quantity(ordered):
             pass
@@ -517,13 +525,15 @@ def _match(ordered: list[Trade]) -> FifoResult:
     cost_basis = zero
     for i in range(head, len(buys)):
         buy = buys[i]
-        remaining = quantities[i]
-        remaining_cost = costs[i]
         bq = buy.quantity
         price = buy.price_per_unit
-        cost_per_unit = (bq * price + buy.fee) / bq
+        full_cost = bq * price + buy.fee
+        if i == head and left_quantity is not None:
+            remaining, remaining_cost = left_quantity, left_cost
+        else:
+            remaining, remaining_cost = bq, full_cost
         open_lots.append(
-            OpenLot(buy.id, buy.day, bq, remaining, price, cost_per_unit, remaining_cost)
+            OpenLot(buy.id, buy.day, bq, remaining, price, full_cost / bq, remaining_cost)
         )
         quantity += remaining
         cost_basis += remaining_cost
@@ -537,5 +547,5 @@ def _match(ordered: list[Trade]) -> FifoResult:
     )
     if rows:
         taken = rows[-3] + 1  # the last row's ``last`` + 1
-        _realizations_slot.__set__(result, SellTable(buys, quantities, costs, rows, taken))
+        _realizations_slot.__set__(result, SellTable(buys, rows, taken))
     return result

@@ -310,24 +310,28 @@ def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
             # the same order, so the same figure to the last digit. Every lot up to the last
             # one a sell took has pieces (FIFO takes lots in buy order): their days' rates
             # are the ones the records would need, taken once per lot.
-            costs = table.lot_costs
+            buys = table.buys
             lot_rates: list[Decimal] = []
             add_rate = lot_rates.append
-            for buy in islice(table.buys, table.taken):
+            for buy in islice(buys, table.taken):
                 day = buy.day
                 if day != buy_day:
                     buy_day = day
                     rate = known(day)
                     buy_rate = on_date(day) if rate is None else rate
                 add_rate(buy_rate)
-            for _, day, _, proceeds, _, first, last, _, last_cost in table.rows():
+            for sell, proceeds, _, first, _, first_cost, last, _, last_cost in table.rows():
+                day = sell.day
                 if day != sell_day:
                     sell_day = day
                     rate = known(day)
                     sell_rate = on_date(day) if rate is None else rate
                 total += proceeds * sell_rate
-                for i in range(first, last):  # the lots taken whole
-                    total -= costs[i] * lot_rates[i]
+                if last != first:
+                    total -= first_cost * lot_rates[first]
+                    for i in range(first + 1, last):  # lots taken whole, at their cost
+                        buy = buys[i]
+                        total -= (buy.quantity * buy.price_per_unit + buy.fee) * lot_rates[i]
                 total -= last_cost * lot_rates[last]
             return total
         for r in h.fifo.realizations:
