@@ -457,23 +457,20 @@ def _match(ordered: list[Trade]) -> FifoResult:
     realized = zero
     try:
         for t in ordered:
-            q = t.quantity
             if t.kind == "buy":
                 buys.append(t)
                 continue
+            q = t.quantity
             if left_quantity is None:
                 buy = buys[head]
                 remaining = buy.quantity
-                cost = remaining * buy.price_per_unit + buy.fee  # _lot_cost(buy), inlined
+                held_cost = remaining * buy.price_per_unit + buy.fee  # _lot_cost(buy), inlined
             else:
                 remaining = left_quantity
-                cost = left_cost
+                held_cost = left_cost
             first = last = head
-            first_q = remaining
-            first_c = cost
             if remaining > q:
                 # The common sell: part of the oldest lot.
-                held_cost = cost
                 cost = held_cost * q / remaining
                 rounded = cost.quantize(quantum)
                 if rounded != cost:  # keep exact quotients as they are: "220", not "220.000…"
@@ -485,7 +482,9 @@ def _match(ordered: list[Trade]) -> FifoResult:
             else:
                 # The sell takes whole lots (the last piece of a lot takes all of its cost),
                 # then maybe part of one more.
-                cost = zero + cost
+                first_q = remaining
+                first_c = held_cost
+                cost = zero + held_cost
                 need = q - remaining
                 head += 1
                 left_quantity = None
