@@ -2,9 +2,9 @@
 
 - ``order_trades`` trusts one pass over an already ordered history (its inlined key is
   ``trade_order_key``, ties included);
-- ``run_fifo`` keeps its sells as a ``SellTable`` of plain tuples and builds the records
-  (slots written directly) on first read: the same records, to the last digit, as the
-  generic replay of engine.methods builds directly;
+- ``run_fifo`` keeps its sells as a ``SellTable`` (flat lists, nothing per trade for the
+  garbage collector to track) and builds the records (slots written directly) on first
+  read: the same records, to the last digit, as the generic replay of engine.methods;
 - ``summarize_portfolio`` reads that table without building records: the same figures, to
   the last digit, as from the records;
 - ``build_history`` and ``summarize_portfolio`` reuse the rate of a repeated day.
