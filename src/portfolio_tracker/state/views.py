@@ -22,10 +22,11 @@ import gc
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -559,17 +560,25 @@ def _from_scratch(
 # --- write-back -----------------------------------------------------------------------------
 
 
+WRITE_BACK_DELAY_S = 0.1
+
+
 class WriteBack:
     """Writes what readers learned (module doc) on one background thread, each write in its
     own transaction, guarded: only while the asset's ``next_sequence`` is still the one the
-    reader read at, which the same statement locks until commit."""
+    reader read at, which the same statement locks until commit.
+
+    Jobs are batched: a batch starts ``WRITE_BACK_DELAY_S`` after its first job, so that the
+    request that produced it and the reads right after it are not slowed by the encoding
+    and the write; a newer job for an asset replaces an older one still waiting (only the
+    newest sequence can pass the guard)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-write-back")
-        self._pending: set[uuid.UUID] = set()
+        self._jobs: dict[uuid.UUID, Callable[[], None]] = {}
+        self._scheduled = False
         self._lock = threading.Lock()
-        self._last: Future[None] | None = None
 
     def submit_lots(
         self, asset_id: uuid.UUID, sequence: int, lots: dict[date, LotsToWrite]
@@ -579,22 +588,23 @@ class WriteBack:
     def submit_rebuild(self, asset_id: uuid.UUID, sequence: int, rows: list[SegmentRow]) -> None:
         self._submit(asset_id, lambda: self._write_rebuild(asset_id, sequence, rows))
 
-    def _submit(self, asset_id: uuid.UUID, job: object) -> None:
+    def _submit(self, asset_id: uuid.UUID, job: Callable[[], None]) -> None:
         with self._lock:
-            if asset_id in self._pending:
-                return  # another reader's write-back of this asset is queued
-            self._pending.add(asset_id)
+            self._jobs[asset_id] = job
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._pool.submit(self._batch)
 
-        def run() -> None:
+    def _batch(self) -> None:
+        time.sleep(WRITE_BACK_DELAY_S)
+        with self._lock:
+            jobs, self._jobs, self._scheduled = self._jobs, {}, False
+        for job in jobs.values():
             try:
-                job()  # type: ignore[operator]
+                job()
             except Exception:  # a cache write: never fatal
                 log.warning("state write-back failed", exc_info=True)
-            finally:
-                with self._lock:
-                    self._pending.discard(asset_id)
-
-        self._last = self._pool.submit(run)
 
     def drain(self) -> None:
         """Wait for every queued write-back (tests, shutdown)."""
