@@ -103,7 +103,8 @@ def trade_of(row: TransactionColumns) -> Trade:
     )
 
 
-_TRADE_COLUMNS = (
+# The columns `trade_of` reads, for a select of trades as engine values.
+TRADE_COLUMNS = (
     Transaction.id,
     Transaction.type,
     Transaction.quantity,
@@ -118,7 +119,7 @@ _TRADE_COLUMNS = (
 def load_trades(db: Session, asset_id: uuid.UUID) -> list[Trade]:
     """The asset's trades in the order of trades (engine.dates.order_key)."""
     rows = db.execute(
-        select(*_TRADE_COLUMNS).where(Transaction.asset_id == asset_id).order_by(*TRADE_ORDER)
+        select(*TRADE_COLUMNS).where(Transaction.asset_id == asset_id).order_by(*TRADE_ORDER)
     )
     return [trade_of(row) for row in rows]
 

@@ -21,7 +21,14 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
-from portfolio_tracker.assets.ledger import CONFIRMED, Basis, action_of, stored_trade
+from portfolio_tracker.assets.ledger import (
+    CONFIRMED,
+    TRADE_COLUMNS,
+    Basis,
+    action_of,
+    stored_trade,
+    trade_of,
+)
 from portfolio_tracker.db.models import (
     Asset,
     ManualPrice,
@@ -204,23 +211,12 @@ def load_trades_on(db: Session, user_id: uuid.UUID, day: date) -> dict[str, list
     the order of trades."""
     found: dict[str, list[Trade]] = {}
     rows = db.execute(
-        select(
-            Transaction.asset_id,
-            Transaction.id,
-            Transaction.type,
-            Transaction.quantity,
-            Transaction.price_per_unit,
-            Transaction.fee,
-            Transaction.trade_date,
-            Transaction.entry_number,
-            Transaction.trade_time,
-        )
+        select(Transaction.asset_id, *TRADE_COLUMNS)
         .where(Transaction.user_id == user_id, Transaction.trade_date == day)
         .order_by(*TRADE_ORDER)
     )
-    for asset_id, tx_id, kind, quantity, price, fee, on, entry, at in rows:
-        trade = stored_trade(str(tx_id), kind, quantity, price, fee, on, entry, at)
-        found.setdefault(str(asset_id), []).append(trade)
+    for row in rows:
+        found.setdefault(str(row.asset_id), []).append(trade_of(row))
     return found
 
 
