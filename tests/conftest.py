@@ -141,8 +141,14 @@ def settings(engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine) -> FastAPI:
-    return create_app(settings, engine)
+def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
+    built = create_app(settings, engine)
+    yield built
+    # Finish the stored-state write-backs the test's reads queued (a background thread)
+    # before the next test empties the tables: else its TRUNCATE can deadlock with them.
+    writer = built.state.portfolio_cache.writer
+    if writer is not None:
+        writer.close()
 
 
 @pytest.fixture
