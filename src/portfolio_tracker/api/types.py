@@ -206,17 +206,29 @@ _DECIMAL_OUT = WithJsonSchema(
 )
 
 
-def _money_text(value: Decimal) -> str:
-    return to_plain_str(
-        value.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=ENGINE_CONTEXT)
-    )
+_MONEY_CONTEXT = ENGINE_CONTEXT.copy()
+_MONEY_CONTEXT.rounding = ROUND_HALF_EVEN
+_quantize_money = _MONEY_CONTEXT.quantize
+
+
+def money_text(value: Decimal) -> str:
+    """A money amount or ratio as the API writes it: rounded to ``MONEY_PLACES`` (banker's
+    rounding), then ``to_plain_str``'s canonical text. Raises ValueError when not finite.
+
+    The same text as ``to_plain_str(value.quantize(...))`` in half the time (a history
+    writes tens of thousands of them): the quantized value always has its 8 places, so
+    trimming them is all that is left to do."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    text = format(_quantize_money(value, _MONEY_QUANTUM), "f").rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 DecimalText = Annotated[
     Decimal, PlainSerializer(_as_text, return_type=str, when_used="always"), _DECIMAL_OUT
 ]
 MoneyText = Annotated[
-    Decimal, PlainSerializer(_money_text, return_type=str, when_used="always"), _DECIMAL_OUT
+    Decimal, PlainSerializer(money_text, return_type=str, when_used="always"), _DECIMAL_OUT
 ]
 
 TRADE_DATE_RULES = (

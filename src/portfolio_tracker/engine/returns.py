@@ -147,11 +147,11 @@ def xirr(cashflows: Sequence[tuple[date, Decimal]]) -> Decimal | None:
     first = flows[0][0]
     days = [(on - first).days for on, _ in flows]
     scale = max(abs(cf) for _, cf in flows)
-    amounts = [float(cf / scale) for _, cf in flows]
-    bracket = _bracket(days, amounts)
+    floats = _FloatFlows.of(days, [float(cf / scale) for _, cf in flows])
+    bracket = _bracket(floats)
     if bracket is None:
         return None
-    x = _root_in(days, amounts, *bracket)
+    x = _root_in(floats, *bracket)
     return _polish(days, [cf for _, cf in flows], x, bracket)
 
 
@@ -163,24 +163,66 @@ def _netted(cashflows: Sequence[tuple[date, Decimal]]) -> list[tuple[date, Decim
     return sorted((on, cf) for on, cf in by_date.items() if cf)
 
 
-def _sign_at(days: list[int], amounts: list[float], x: float) -> int:
+@dataclass(frozen=True, slots=True)
+class _FloatFlows:
+    """Netted flows as floats for the root search: ``days`` since the first (ascending, the
+    first 0), ``amounts`` scaled by the largest, and what ``_scaled_at`` walks them with."""
+
+    days: list[int]
+    amounts: list[float]
+    gaps_before: list[int]  # days[i] - days[i - 1]; 0 for the first
+    gaps_after: list[int]  # reversed order: days[i + 1] - days[i] for i from the last; 0 first
+    amounts_reversed: list[float]
+    distinct_gaps: frozenset[int]
+
+    @classmethod
+    def of(cls, days: list[int], amounts: list[float]) -> _FloatFlows:
+        gaps_before = [0, *(b - a for a, b in pairwise(days))]
+        gaps_after = [0, *reversed(gaps_before[1:])]
+        return cls(
+            days,
+            amounts,
+            gaps_before,
+            gaps_after,
+            amounts[::-1],
+            frozenset(gaps_before),
+        )
+
+
+def _sign_at(flows: _FloatFlows, x: float) -> int:
     """Sign of sum(c_i * exp(-x * t_i)), computed as a scaled sum so nothing overflows."""
-    total = _scaled_at(days, amounts, x)
+    total = _scaled_at(flows, x)
     return (total > 0) - (total < 0)
 
 
-def _scaled_at(days: list[int], amounts: list[float], x: float) -> float:
+def _scaled_at(flows: _FloatFlows, x: float) -> float:
     """sum(c_i * exp(-x * t_i)) times exp(-max_i(-x * t_i)): the same roots, no overflow, and
     a smooth function of x on either side of 0 (the factor is 1 for x >= 0, exp(x * t_max)
-    for x <= 0), so a bracket from ``_bracket`` can be searched with its values."""
-    exponents = [-x * d / _DAYS_PER_YEAR for d in days]
-    top = max(exponents)
-    return math.fsum(c * math.exp(e - top) for c, e in zip(amounts, exponents, strict=True))
+    for x <= 0), so a bracket from ``_bracket`` can be searched with its values.
+
+    By Horner's rule over the days (t_i = days_i / 365): for x >= 0 from the last flow back,
+    ``acc = acc * v ** gap + c`` with v = exp(-x / 365) <= 1, which leaves sum(c_i v ** days_i);
+    for x < 0 from the first flow on with w = exp(x / 365) < 1, which leaves
+    sum(c_i w ** (days_max - days_i)), the scaled sum. Every factor is at most 1, so nothing
+    overflows, and one power per distinct gap replaces an exp per flow: a daily history of
+    ten years is searched in a few milliseconds rather than tens.
+    """
+    if x >= 0:
+        base = math.exp(-x / _DAYS_PER_YEAR)
+        amounts, gaps = flows.amounts_reversed, flows.gaps_after
+    else:
+        base = math.exp(x / _DAYS_PER_YEAR)
+        amounts, gaps = flows.amounts, flows.gaps_before
+    powers = {gap: base**gap for gap in flows.distinct_gaps}
+    acc = 0.0
+    for c, gap in zip(amounts, gaps, strict=True):
+        acc = acc * powers[gap] + c
+    return acc
 
 
-def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | None:
+def _bracket(flows: _FloatFlows) -> tuple[float, float] | None:
     """The sign change nearest x = 0, searching outwards in doubling steps up to |x| = 82."""
-    at_zero = _sign_at(days, amounts, 0.0)
+    at_zero = _sign_at(flows, 0.0)
     if at_zero == 0:
         return 0.0, 0.0
     last = {1: (0.0, at_zero), -1: (0.0, at_zero)}
@@ -188,7 +230,7 @@ def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | Non
     while step <= 82:
         for direction in (1, -1):
             x = direction * step
-            sign = _sign_at(days, amounts, x)
+            sign = _sign_at(flows, x)
             prev_x, prev_sign = last[direction]
             if sign == 0:
                 return x, x
@@ -199,12 +241,12 @@ def _bracket(days: list[int], amounts: list[float]) -> tuple[float, float] | Non
     return None
 
 
-def _root_in(days: list[int], amounts: list[float], lo: float, hi: float) -> float:
+def _root_in(flows: _FloatFlows, lo: float, hi: float) -> float:
     """The root in [lo, hi] (where the sign changes) to about 1e-15, by Brent's method:
     inverse quadratic or secant steps, a bisection whenever they would not shrink the
     bracket fast enough. About 10 sums instead of the 50 of a bisection."""
     a, b = lo, hi
-    fa, fb = _scaled_at(days, amounts, a), _scaled_at(days, amounts, b)
+    fa, fb = _scaled_at(flows, a), _scaled_at(flows, b)
     if fa == 0 or a == b:
         return a
     if fb == 0:
@@ -242,7 +284,7 @@ def _root_in(days: list[int], amounts: list[float], lo: float, hi: float) -> flo
             d = e = half
         a, fa = b, fb
         b += d if abs(d) > tol else math.copysign(tol, half)
-        fb = _scaled_at(days, amounts, b)
+        fb = _scaled_at(flows, b)
     return b
 
 

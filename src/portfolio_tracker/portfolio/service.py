@@ -48,6 +48,7 @@ from portfolio_tracker.errors import InvalidInput
 from portfolio_tracker.metrics import record_cache
 from portfolio_tracker.portfolio.benchmarks import compare_benchmark, real_return_of
 from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
+from portfolio_tracker.portfolio.history_body import HistoryBody, PointRow
 from portfolio_tracker.portfolio.loading import (
     AssetInfo,
     load_assets,
@@ -66,7 +67,6 @@ from portfolio_tracker.portfolio.schemas import (
     CurrencyAmountOut,
     ExcludedOut,
     HistoryOut,
-    HistoryPointOut,
     HoldingOut,
     PortfolioOut,
 )
@@ -410,7 +410,7 @@ def portfolio_history(
     record_cache("portfolio", cached is not None)
     if cached is not None:
         return cached
-    body = compute_history(db, cache, who, query).model_dump_json(by_alias=True).encode()
+    body = compute_history(db, cache, who, query).json()
     cache.results.set(key, body)
     return body
 
@@ -453,14 +453,17 @@ def history_range(
     return max(min(start, end), end - timedelta(days=MAX_RANGE_DAYS)), end
 
 
-def compute_history(db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery) -> HistoryOut:
+def compute_history(
+    db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery
+) -> HistoryBody:
+    """The history answer (``HistoryBody.json()`` is the response body)."""
     with collector_paused():  # see there: no cycles, only objects to rescan
         return _compute_history(db, cache, who, q)
 
 
 def _compute_history(
     db: Session, cache: PortfolioCache, who: Viewer, q: HistoryQuery
-) -> HistoryOut:
+) -> HistoryBody:
     refs = asset_refs(db, who.user_id)
     infos = load_assets(db, who.user_id)
     bases = load_bases(db, who.user_id, infos)
@@ -513,12 +516,12 @@ def _compute_history(
             q.benchmark, bench_label, bench_rows, daily, rates, base
         )
     picked = period_end_indices([p.on for p in daily], q.interval)
-    return HistoryOut(
+    head = HistoryOut(
         base_currency=base,
         from_=start,
         to=end,
         interval=q.interval,
-        points=[_point(daily, picked, i, cumulative, benchmark_values) for i in range(len(picked))],
+        points=[],
         twr=total_twr,
         xirr=xirr(xirr_cashflows(daily)),
         unpriced_days=sum(1 for p in daily if p.unpriced_count),
@@ -535,6 +538,8 @@ def _compute_history(
         benchmark=comparison,
         real_return=real_return_of(total_twr, cpi, cpi_symbol, start, end),
     )
+    points = [_point(daily, picked, i, cumulative, benchmark_values) for i in range(len(picked))]
+    return HistoryBody(head, points)
 
 
 def _point(
@@ -543,7 +548,7 @@ def _point(
     k: int,
     cumulative: list[Decimal],
     benchmark_values: list[Decimal | None],
-) -> HistoryPointOut:
+) -> PointRow:
     i = picked[k]
     first = picked[k - 1] + 1 if k else 0
     p = daily[i]
@@ -551,14 +556,14 @@ def _point(
     if i > first:
         with localcontext(ENGINE_CONTEXT):
             flow = sum((q.net_flow for q in daily[first : i + 1]), Decimal(0))
-    return HistoryPointOut.model_construct(
-        date=p.on,
-        market_value=p.market_value,
-        net_invested=p.net_invested,
-        net_flow=flow,
-        twr=cumulative[i],
-        unpriced_count=p.unpriced_count,
-        benchmark_value=benchmark_values[i],
+    return PointRow(
+        p.on,
+        p.market_value,
+        p.net_invested,
+        flow,
+        cumulative[i],
+        p.unpriced_count,
+        benchmark_values[i],
     )
 
 

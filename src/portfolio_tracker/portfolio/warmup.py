@@ -39,7 +39,7 @@ def warm_up(sessions: Callable[[], Session], cache: PortfolioCache) -> bool:
         with sessions() as db:
             summary_out(compute_summary(db, cache, nobody)).model_dump_json()
             query = HistoryQuery(None, None, None, "day", None)
-            compute_history(db, cache, nobody, query).model_dump_json(by_alias=True)
+            compute_history(db, cache, nobody, query).json()
             db.rollback()
     except Exception:  # a warm-up: the first request does the same work if it fails
         log.warning("portfolio warm-up failed", exc_info=True)
