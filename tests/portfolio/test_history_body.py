@@ -18,9 +18,14 @@ from portfolio_tracker.portfolio.schemas import (
     RealReturnOut,
 )
 
-amounts = st.decimals(
+
+def _in_range(d: Decimal) -> bool:
+    return d.is_finite() and d.adjusted() < 15 and int(d.as_tuple().exponent) > -60
+
+
+amounts: st.SearchStrategy[Decimal] = st.decimals(
     min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, places=None
-).filter(lambda d: d.is_finite() and d.adjusted() < 15 and d.as_tuple().exponent > -60)
+).filter(_in_range)
 
 
 @given(amounts)
