@@ -248,6 +248,8 @@ class PriceHistory(Base):
     __table_args__ = (
         UniqueConstraint("source", "symbol", "day", name="uq_price_history_source_symbol_day"),
         Index("ix_price_history_symbol_day", "symbol", "day"),
+        # Covering: a history reads a series' closes from the index alone (migration 0014).
+        Index("ix_price_history_series_closes", "source", "symbol", "day", "close", "currency"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)

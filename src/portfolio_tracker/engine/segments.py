@@ -24,7 +24,7 @@ and, lot-dependent (the state layer drops them from a changed day on): the check
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -146,21 +146,25 @@ def day_moves(ordered: Iterable[Trade]) -> list[DayMove]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DaySeries:
     """An asset's day moves as parallel lists, ascending by day (``engine.history`` reads
     them instead of trades): day ordinals, net quantities and net flows; and, for the days
-    with a trade at a price above 0, their ordinals and the last such price."""
+    with a trade at a price above 0, their ordinals and the last such price (``prices``), or
+    the exact text of that price (``price_texts``) when the series was read from storage:
+    those are converted only for the days that ``priced`` returns, since a history needs
+    the trades' prices only where no feed close exists. One of the two is empty."""
 
     ordinals: list[int]
     quantities: list[Decimal]
     flows: list[Decimal]
     priced_ordinals: list[int]
     prices: list[Decimal]
+    price_texts: list[str]
 
     @classmethod
     def empty(cls) -> DaySeries:
-        return cls([], [], [], [], [])
+        return cls([], [], [], [], [], [])
 
     @classmethod
     def of_moves(cls, moves: Iterable[DayMove]) -> DaySeries:
@@ -174,6 +178,31 @@ class DaySeries:
                 out.priced_ordinals.append(ordinal)
                 out.prices.append(m.price)
         return out
+
+    def __eq__(self, other: object) -> bool:
+        # The same moves whichever form the prices are in (Decimals or their texts).
+        if not isinstance(other, DaySeries):
+            return NotImplemented
+        mine = (self.ordinals, self.quantities, self.flows)
+        return mine == (other.ordinals, other.quantities, other.flows) and (
+            self.priced() == other.priced()
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # lists inside: not hashable
+
+    def priced(self, skip: Callable[[int], bool] | None = None) -> tuple[list[int], list[Decimal]]:
+        """The priced days (ordinals, ascending) and their prices, without the days for which
+        ``skip(ordinal)`` is true."""
+        ordinals = self.priced_ordinals
+        kept = None if skip is None else [i for i, o in enumerate(ordinals) if not skip(o)]
+        if kept is None or len(kept) == len(ordinals):
+            if self.price_texts:
+                return list(ordinals), list(map(Decimal, self.price_texts))
+            return list(ordinals), list(self.prices)
+        if self.price_texts:
+            texts = self.price_texts
+            return [ordinals[i] for i in kept], [Decimal(texts[i]) for i in kept]
+        return [ordinals[i] for i in kept], [self.prices[i] for i in kept]
 
 
 def realized_flows(realizations: Iterable[Realization]) -> dict[date, Decimal]:

@@ -9,7 +9,7 @@ counted unit (gram, ounce, coin) with ``engine.metals``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, localcontext
@@ -420,6 +420,32 @@ def load_prices(
             "manual", days, prices, first if uniform else "", () if uniform else currencies, True
         )
     return RawPrices(feeds, manual, specs)
+
+
+def covered_days(asset: AssetInfo, raw: RawPrices) -> Callable[[int], bool] | None:
+    """Whether a day (ordinal) has a feed close or a manual price of ``asset``: on such a
+    day ``build_series`` never takes the price of the user's own trades (it ranks below
+    both), so a caller may leave those trade prices out. None when nothing covers a day."""
+    columns = [raw.feeds[feed] for feed in raw.specs[asset.key].feeds if feed in raw.feeds]
+    manual = raw.manual.get(asset.key)
+    if manual is not None:
+        columns.append(manual)
+    tests: list[Callable[[int], bool]] = []
+    for column in columns:
+        days = column.days
+        if not days:
+            continue
+        first, last = days[0].toordinal(), days[-1].toordinal()
+        if column.ascending and last - first + 1 == len(days):
+            # A close every day from the first to the last (crypto, FX, metals): a range.
+            tests.append(range(first, last + 1).__contains__)
+        else:
+            tests.append(set(map(date.toordinal, days)).__contains__)
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda ordinal: any(test(ordinal) for test in tests)
 
 
 def build_series(

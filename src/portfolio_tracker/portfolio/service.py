@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -51,6 +51,7 @@ from portfolio_tracker.portfolio.cache import PortfolioCache, result_key
 from portfolio_tracker.portfolio.history_body import HistoryBody, PointRow
 from portfolio_tracker.portfolio.loading import (
     AssetInfo,
+    covered_days,
     load_assets,
     load_bases,
     load_benchmark_rows,
@@ -166,11 +167,16 @@ def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:
     return [Observation(m.day, m.price, ccy, "trade") for m in moves if m.price is not None]
 
 
-def _traded_days(days: DaySeries, currency: str) -> PriceColumn:
-    """``_traded`` over the day moves of the history, as one column (no object per day)."""
+def _traded_days(
+    days: DaySeries, currency: str, skip: Callable[[int], bool] | None = None
+) -> PriceColumn:
+    """``_traded`` over the day moves of the history, as one column (no object per day),
+    without the days ``skip`` names (``loading.covered_days``: days a feed or manual price
+    covers, where a trade's price is never taken)."""
     ccy = normalize_currency(currency)
-    on = tuple(map(date.fromordinal, days.priced_ordinals))
-    return PriceColumn("trade", on, tuple(days.prices), ccy, ascending=True)
+    ordinals, prices = days.priced(skip)
+    on = tuple(map(date.fromordinal, ordinals))
+    return PriceColumn("trade", on, tuple(prices), ccy, ascending=True)
 
 
 def _recent_traded(
@@ -494,7 +500,7 @@ def _compute_history(
         if days is None or not days.ordinals:
             continue
         actions = held.actions(asset.key)
-        traded = _traded_days(days, asset.currency)
+        traded = _traded_days(days, asset.currency, covered_days(asset, raw))
         series = build_asset_series(asset, raw, rates, traded, actions)
         prices = series or PriceSeries(base, (), ())
         if actions:

@@ -56,7 +56,12 @@ def encode_summary(days: list[DayMove]) -> str:
             "d": [m.day.toordinal() for m in days],
             "q": ",".join(_text(m.quantity) for m in days),
             "f": ",".join(_text(m.flow) for m in days),
-            "pd": [m.day.toordinal() for m in days if m.price is not None],
+            # null when every day is priced (the usual case): its ordinals are "d"'s
+            "pd": (
+                None
+                if all(m.price is not None for m in days)
+                else [m.day.toordinal() for m in days if m.price is not None]
+            ),
             "pv": ",".join(_text(m.price) for m in days if m.price is not None),
         },
         separators=(",", ":"),
@@ -87,16 +92,19 @@ def decode_days_into(text: str, into: DaySeries) -> None:
     into.ordinals.extend(ordinals)
     into.quantities.extend(map(Decimal, data["q"].split(",")))
     into.flows.extend(map(Decimal, data["f"].split(",")))
-    if data["pd"]:
-        into.priced_ordinals.extend(data["pd"])
-        into.prices.extend(map(Decimal, data["pv"].split(",")))
+    priced = data["pd"]
+    if priced is None:  # every day is priced (encode_summary)
+        priced = ordinals
+    if priced:
+        into.priced_ordinals.extend(priced)
+        into.price_texts.extend(data["pv"].split(","))
 
 
 def decode_days(text: str) -> list[DayMove]:
     series = DaySeries.empty()
     decode_days_into(text, series)
     from_ordinal = date.fromordinal
-    priced = dict(zip(series.priced_ordinals, series.prices, strict=True))
+    priced = dict(zip(*series.priced(), strict=True))
     return [
         DayMove(from_ordinal(d), q, f, priced.get(d))
         for d, q, f in zip(series.ordinals, series.quantities, series.flows, strict=True)
@@ -218,10 +226,13 @@ def decode_lots(text: str) -> SegmentLots:
 def recent_priced(text: str, count: int) -> list[DayMove]:
     """The last ``count`` days with a price in a segment's summary JSON, oldest first."""
     data = json.loads(text)
-    priced = data["pd"][-count:] if count > 0 else []
+    ordinals = data["d"]
+    all_priced = data["pd"]
+    if all_priced is None:  # every day is priced (encode_summary)
+        all_priced = ordinals
+    priced = all_priced[-count:] if count > 0 else []
     if not priced:
         return []
-    ordinals = data["d"]
     quantities, flows = data["q"].split(","), data["f"].split(",")
     prices = data["pv"].split(",")[-len(priced) :]
     out: list[DayMove] = []
