@@ -81,7 +81,26 @@ def test_covered_days_of_a_daily_and_a_sparse_column() -> None:
     raw = RawPrices({FEED: daily}, {ASSET.key: sparse}, {ASSET.key: SeriesSpec((FEED,), None)})
     covered = covered_days(ASSET, raw)
     assert covered is not None
-    seen = [d for d in range(12) if covered(DAY0.toordinal() + d)]
+    seen = [d for d in range(12) if DAY0.toordinal() + d in covered]
     assert seen == [1, 3, 4, 5, 6, 9]
     nothing = RawPrices({}, {}, {ASSET.key: SeriesSpec((FEED,), None)})
     assert covered_days(ASSET, nothing) is None
+
+
+@given(
+    st.lists(st.integers(1, 30), unique=True).map(sorted), st.integers(0, 31), st.integers(0, 31)
+)
+def test_priced_leaves_out_a_range_or_a_set_alike(
+    ordinals: list[int], start: int, stop: int
+) -> None:
+    values = [Decimal(o) / 4 for o in ordinals]
+    as_decimals = DaySeries([], [], [], ordinals, values, [])
+    as_texts = DaySeries([], [], [], ordinals, [], [str(v) for v in values])
+    skip = range(start, stop)
+    expected = [(o, v) for o, v in zip(ordinals, values, strict=True) if o not in skip]
+    for days in (as_decimals, as_texts):
+        for container in (skip, set(skip)):
+            kept, prices = days.priced(container)
+            assert list(zip(kept, prices, strict=True)) == expected
+            assert [str(p) for p in prices] == [str(v) for _, v in expected]
+    assert as_decimals == as_texts

@@ -24,7 +24,8 @@ and, lot-dependent (the state layer drops them from a changed day on): the check
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -190,12 +191,21 @@ class DaySeries:
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: not hashable
 
-    def priced(self, skip: Callable[[int], bool] | None = None) -> tuple[list[int], list[Decimal]]:
-        """The priced days (ordinals, ascending) and their prices, without the days for which
-        ``skip(ordinal)`` is true."""
+    def priced(self, skip: Container[int] | None = None) -> tuple[list[int], list[Decimal]]:
+        """The priced days (ordinals, ascending) and their prices, without the days in
+        ``skip`` (a ``range`` of days is cut out by bisection, not day by day)."""
         ordinals = self.priced_ordinals
-        kept = None if skip is None else [i for i, o in enumerate(ordinals) if not skip(o)]
-        if kept is None or len(kept) == len(ordinals):
+        kept: Iterable[int] | None
+        if skip is None:
+            kept = None
+        elif isinstance(skip, range) and skip.step == 1:
+            lo, hi = bisect_left(ordinals, skip.start), bisect_left(ordinals, skip.stop)
+            kept = None if hi <= lo else [*range(lo), *range(hi, len(ordinals))]
+        else:
+            kept = [i for i, o in enumerate(ordinals) if o not in skip]
+            if len(kept) == len(ordinals):
+                kept = None
+        if kept is None:
             if self.price_texts:
                 return list(ordinals), list(map(Decimal, self.price_texts))
             return list(ordinals), list(self.prices)

@@ -9,7 +9,7 @@ counted unit (gram, ounce, coin) with ``engine.metals``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, localcontext
@@ -422,30 +422,38 @@ def load_prices(
     return RawPrices(feeds, manual, specs)
 
 
-def covered_days(asset: AssetInfo, raw: RawPrices) -> Callable[[int], bool] | None:
-    """Whether a day (ordinal) has a feed close or a manual price of ``asset``: on such a
-    day ``build_series`` never takes the price of the user's own trades (it ranks below
-    both), so a caller may leave those trade prices out. None when nothing covers a day."""
+def covered_days(asset: AssetInfo, raw: RawPrices) -> Container[int] | None:
+    """The days (ordinals) with a feed close or a manual price of ``asset``: on such a day
+    ``build_series`` never takes the price of the user's own trades (it ranks below both),
+    so a caller may leave those trade prices out. A ``range`` when one daily column covers
+    every day from its first to its last (crypto, FX, metals); None when no day is covered."""
     columns = [raw.feeds[feed] for feed in raw.specs[asset.key].feeds if feed in raw.feeds]
     manual = raw.manual.get(asset.key)
     if manual is not None:
         columns.append(manual)
-    tests: list[Callable[[int], bool]] = []
+    found: list[Container[int]] = []
     for column in columns:
         days = column.days
         if not days:
             continue
         first, last = days[0].toordinal(), days[-1].toordinal()
         if column.ascending and last - first + 1 == len(days):
-            # A close every day from the first to the last (crypto, FX, metals): a range.
-            tests.append(range(first, last + 1).__contains__)
+            found.append(range(first, last + 1))
         else:
-            tests.append(set(map(date.toordinal, days)).__contains__)
-    if not tests:
-        return None
-    if len(tests) == 1:
-        return tests[0]
-    return lambda ordinal: any(test(ordinal) for test in tests)
+            found.append(set(map(date.toordinal, days)))
+    if len(found) <= 1:
+        return found[0] if found else None
+    return _AnyOf(found)
+
+
+@dataclass(frozen=True, slots=True)
+class _AnyOf:
+    """Days in any of several containers."""
+
+    parts: list[Container[int]]
+
+    def __contains__(self, ordinal: object) -> bool:
+        return any(ordinal in part for part in self.parts)
 
 
 def build_series(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Container, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -167,9 +167,7 @@ def _traded(moves: Iterable[DayMove], currency: str) -> list[Observation]:
     return [Observation(m.day, m.price, ccy, "trade") for m in moves if m.price is not None]
 
 
-def _traded_days(
-    days: DaySeries, currency: str, skip: Callable[[int], bool] | None = None
-) -> PriceColumn:
+def _traded_days(days: DaySeries, currency: str, skip: Container[int] | None = None) -> PriceColumn:
     """``_traded`` over the day moves of the history, as one column (no object per day),
     without the days ``skip`` names (``loading.covered_days``: days a feed or manual price
     covers, where a trade's price is never taken)."""
