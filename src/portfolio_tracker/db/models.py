@@ -160,6 +160,9 @@ class Transaction(Base):
             "ix_transactions_asset_order", "asset_id", "trade_date", "trade_time", "entry_number"
         ),
         Index("ix_transactions_user_order", "user_id", "trade_date", "trade_time", "entry_number"),
+        # SQLite also has ix_transactions_asset_replay (migration 0014; an expression index,
+        # which autogenerate cannot compare, so it lives in the migration alone): one asset's
+        # trades in the order of trades with what a replay reads (db.trade_order).
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
