@@ -17,6 +17,7 @@ next subtraction could not keep, and the identity would drift by 1e-70-sized amo
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -167,40 +168,59 @@ _ROW_FIELDS = 9
 
 @dataclass(frozen=True, slots=True)
 class SellTable:
-    """Every sell of one ``run_fifo`` run as plain values: what its result holds instead of
-    ``Realization`` records until ``FifoResult.realizations`` is first read. Engine-internal
-    and read-only: ``run_fifo`` fills the lists, nothing changes them afterwards.
+    """Every sell of one ``run_fifo`` run, kept as little as the holdings summary needs: what
+    its result holds instead of ``Realization`` records until ``FifoResult.realizations`` is
+    first read. Engine-internal and read-only: ``run_fifo`` fills the lists, nothing
+    changes them afterwards.
 
-    Lot ``i`` is the ``i``-th buy in the order of trades, ``buys[i]``: its quantity, and its
-    cost ``quantity x price_per_unit + fee``. FIFO takes lots in buy order,
-    all that each holds but maybe the last, so one row per sell, in the order of trades (a
-    ``SellRow`` from ``rows()``), ``(sell, proceeds, cost, first, first_quantity,
-    first_cost, last, last_quantity, last_cost)``, says: the sell (its trade) took the lots
-    ``first..last`` in order; ``first_quantity`` of lot ``first`` at ``first_cost`` (all
-    that lot still held), every lot in between whole, and ``last_quantity`` of lot ``last``
-    at ``last_cost`` (the same piece as the first when ``first == last``). ``proceeds``
-    (quantity x price - fee) and ``cost`` (of all the pieces) are the ``Realization``'s;
-    its realised P&L is proceeds - cost. ``taken``: how many lots the sells took from (the
-    last row's ``last`` + 1). Quantities and amounts are in the asset's unit and currency.
+    Lot ``i`` is the ``i``-th buy in the order of trades, ``buys[i]``; its cost is
+    ``quantity x price_per_unit + fee``. ``sells`` are the sells in the order of trades,
+    ``proceeds`` theirs (quantity x price - fee), and ``buys_before[k]`` how many buys come
+    before ``sells[k]``, so the order of trades can be told again. FIFO takes lots in buy
+    order: the sells took lots ``0 .. taken - 1``, every one whole but maybe the last, which
+    still holds ``left_cost`` of its cost (None: it was taken whole too). Quantities and
+    amounts are in the asset's unit and currency.
 
-    Why not the records themselves: the garbage collector's cost. A million trades make
-    about 1.3 million LotConsumption/Realization objects, every one tracked by the collector
-    for as long as it lives: it walks them all on their way to the oldest generation and
-    then on every full collection (about a second per million-trade result, paid by
-    whatever code allocates next). The table is three objects whatever the number of
-    trades, its rows one flat list (``flat_rows``, ``_ROW_FIELDS`` values a row): matching
-    allocates nothing the collector tracks, so no collection runs while it does, and a lot
-    taken whole keeps nothing of its own. The holdings summary (engine.valuation) reads the
-    table as it is; only a read of ``FifoResult.realizations`` builds the records.
+    ``rows()`` tells, per sell, which pieces of which lots it took (a ``SellRow``:
+    ``(sell, proceeds, cost, first, first_quantity, first_cost, last, last_quantity,
+    last_cost)``: the lots ``first..last`` in order; ``first_quantity`` of lot ``first`` at
+    ``first_cost``, every lot in between whole, and ``last_quantity`` of lot ``last`` at
+    ``last_cost``, the same piece as the first when ``first == last``) by matching the
+    trades again; ``realizations()`` builds the records from them.
+
+    Why not the rows or the records themselves: the garbage collector's cost. A million
+    trades make about 1.3 million LotConsumption/Realization objects, or 2.7 million row
+    values, every one visited by the collector on its way to the oldest generation (a pass
+    of about 80 ms over the row values alone, paid by whatever code allocates next). The
+    summary needs none of them: realised P&L in the asset's currency is the run's total,
+    and in another currency it is the proceeds at their days' rates less each lot's
+    consumed cost at its day's rate (engine.valuation). Records are wanted for one asset at
+    a time (its realised sales), where a second match costs little.
     """
 
     buys: list[Trade]
-    flat_rows: list[Any]
+    sells: list[Trade]
+    proceeds: list[Decimal]
+    buys_before: array[int]
     taken: int
+    left_cost: Decimal | None
+
+    def ordered(self) -> Iterator[Trade]:
+        """The trades of the run, in the order of trades."""
+        buys = self.buys
+        at = 0
+        for sell, before in zip(self.sells, self.buys_before, strict=True):
+            yield from buys[at:before]
+            yield sell
+            at = before
+        yield from buys[at:]
 
     def rows(self) -> Iterator[SellRow]:
-        """The rows, in the order of trades."""
-        values = iter(self.flat_rows)
+        """The rows, in the order of trades (the trades matched again, under
+        ``ENGINE_CONTEXT``: the same figures as the first match)."""
+        with localcontext(ENGINE_CONTEXT):
+            _, flat = _match(list(self.ordered()), keep_rows=True)
+        values = iter(flat)
         return zip(*(values,) * _ROW_FIELDS, strict=True)  # one iterator: 9 values a row
 
     def realizations(self) -> tuple[Realization, ...]:
@@ -431,13 +451,13 @@ def run_fifo(trades: Iterable[Trade]) -> FifoResult:
     try:
         ordered = order_trades(trades)
         with localcontext(ENGINE_CONTEXT):
-            return _match(ordered)
+            return _match(ordered)[0]
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _match(ordered: list[Trade]) -> FifoResult:
+def _match(ordered: list[Trade], keep_rows: bool = False) -> tuple[FifoResult, list[Any]]:
     # Hot loop. Lot i is the i-th buy, and the open lots are the buys from ``head`` on (FIFO
     # takes lots in buy order): a buy is only appended, a lot's cost is worked out when a
     # sell reaches it, and only the lot a sell took part of (``head``) has a remainder of its
@@ -448,8 +468,13 @@ def _match(ordered: list[Trade]) -> FifoResult:
     # when it does not happen); the error path then replays the history to report the
     # oversell exactly as check_history.
     buys: list[Trade] = []
-    rows: list[Any] = []  # flat: _ROW_FIELDS values a sell
+    sells: list[Trade] = []
+    all_proceeds: list[Decimal] = []
+    buys_before = array("q")
+    add_sell, add_proceeds, add_before = sells.append, all_proceeds.append, buys_before.append
+    rows: list[Any] = []  # flat, _ROW_FIELDS values a sell; only with keep_rows
     head = 0
+    last = -1
     left_quantity: Decimal | None = None
     left_cost = _ZERO
     quantum = _COST_QUANTUM
@@ -513,7 +538,11 @@ def _match(ordered: list[Trade]) -> FifoResult:
                     last_c = first_c if last == first else held_cost
             proceeds = q * t.price_per_unit - t.fee
             realized += proceeds - cost
-            rows.extend((t, proceeds, cost, first, first_q, first_c, last, last_q, last_c))
+            add_sell(t)
+            add_proceeds(proceeds)
+            add_before(len(buys))
+            if keep_rows:
+                rows.extend((t, proceeds, cost, first, first_q, first_c, last, last_q, last_c))
     except IndexError:
         for _ in _running_quantity(ordered):
             pass
@@ -544,7 +573,8 @@ def _match(ordered: list[Trade]) -> FifoResult:
         average_cost=cost_basis / quantity if quantity else None,
         realized_pnl=realized,
     )
-    if rows:
-        taken = rows[-3] + 1  # the last row's ``last`` + 1
-        _realizations_slot.__set__(result, SellTable(buys, rows, taken))
-    return result
+    if sells:
+        left = left_cost if left_quantity is not None else None
+        table = SellTable(buys, sells, all_proceeds, buys_before, last + 1, left)
+        _realizations_slot.__set__(result, table)
+    return result, rows

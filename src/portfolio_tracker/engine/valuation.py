@@ -6,7 +6,9 @@ Conventions (the service authors code against these):
   currency's rate into the base currency on the valuation date.
 * Cost basis is historical: each open lot's remaining cost (fees included, per the lots
   module) is converted at the rate of that lot's buy date. Realised P&L is likewise
-  proceeds at the sell date's rate minus each consumed piece's cost at its buy date's rate.
+  proceeds at the sell date's rate minus each consumed piece's cost at its buy date's rate
+  (summed as: the sells' proceeds at their rates, in the order of trades, minus each lot's
+  consumed cost at its rate, in the order the lots were first consumed).
   So P&L in the base currency includes the currency's move since purchase.
 * Unrealised P&L = market value - cost basis (both in base). For a holding whose asset
   currency differs from the base it is split exactly into
@@ -37,11 +39,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
-from itertools import islice
+from operator import add, attrgetter, mul
 from typing import Literal
 
 from portfolio_tracker.engine.fx import MissingRateError, RateTable
-from portfolio_tracker.engine.lots import FifoResult, Trade, sell_table
+from portfolio_tracker.engine.lots import (
+    FifoResult,
+    Realization,
+    SellTable,
+    Trade,
+    sell_table,
+)
 from portfolio_tracker.engine.money import ENGINE_CONTEXT, normalize_currency
 from portfolio_tracker.engine.prices import PriceQuote, QuoteSource
 from portfolio_tracker.engine.vocabulary import AssetType
@@ -62,7 +70,7 @@ __all__ = [
 
 UnpricedReason = Literal["no_price", "no_rate"]
 _ZERO = Decimal(0)
-_NO_DAY = date.min  # before any trade's day
+_DAY, _QUANTITY, _PRICE, _FEE = map(attrgetter, ("day", "quantity", "price_per_unit", "fee"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,64 +301,62 @@ def _cost_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
 
 
 def _realized_in_base(h: HoldingInput, to_base: _ToBase) -> Decimal | None:
+    """Realised P&L in base (module doc): the sells' proceeds, each at its sell day's rate,
+    summed in the order of trades, minus what each lot gave to sells, each at its buy day's
+    rate, summed in the order of the lots' first consumption; None when a rate is missing.
+
+    A lot's consumed cost is the exact sum of its pieces, so its product with the rate is
+    the same whether it is summed from the pieces (records) or taken as the lot's cost less
+    what it still holds (a ``run_fifo`` sell table, where every lot before the last one
+    taken is consumed whole: engine.lots). The two ways give the same value to the last
+    digit; only trailing zeros of the exponent may differ.
+    """
     if to_base.identity:
         return h.fifo.realized_pnl
-    # Hot loop (about a million pieces). Sells come in day order and so do the lots they
-    # consume, so each of the two streams keeps the rate of its last day: a repeated day
-    # reuses it; a new one costs a dict hit.
-    known = to_base.by_date.get
-    on_date = to_base.on_date
-    total = _ZERO
-    sell_day = buy_day = _NO_DAY
-    sell_rate = buy_rate = _ZERO
-    table = sell_table(h.fifo)
     try:
+        table = sell_table(h.fifo)
         if table is not None:
-            # run_fifo's result, read without building its records: the same products in
-            # the same order, so the same figure to the last digit. Every lot up to the last
-            # one a sell took has pieces (FIFO takes lots in buy order): their days' rates
-            # are the ones the records would need, taken once per lot.
-            buys = table.buys
-            lot_rates: list[Decimal] = []
-            add_rate = lot_rates.append
-            for buy in islice(buys, table.taken):
-                day = buy.day
-                if day != buy_day:
-                    buy_day = day
-                    rate = known(day)
-                    buy_rate = on_date(day) if rate is None else rate
-                add_rate(buy_rate)
-            for sell, proceeds, _, first, _, first_cost, last, _, last_cost in table.rows():
-                day = sell.day
-                if day != sell_day:
-                    sell_day = day
-                    rate = known(day)
-                    sell_rate = on_date(day) if rate is None else rate
-                total += proceeds * sell_rate
-                if last != first:
-                    total -= first_cost * lot_rates[first]
-                    for i in range(first + 1, last):  # lots taken whole, at their cost
-                        buy = buys[i]
-                        total -= (buy.quantity * buy.price_per_unit + buy.fee) * lot_rates[i]
-                total -= last_cost * lot_rates[last]
-            return total
-        for r in h.fifo.realizations:
-            day = r.day
-            if day != sell_day:
-                sell_day = day
-                rate = known(day)
-                sell_rate = on_date(day) if rate is None else rate
-            total += r.proceeds * sell_rate
-            for piece in r.consumed:
-                day = piece.buy_day
-                if day != buy_day:
-                    buy_day = day
-                    rate = known(day)
-                    buy_rate = on_date(day) if rate is None else rate
-                total -= piece.cost * buy_rate
+            return _realized_of_table(table, to_base)
+        return _realized_of_records(h.fifo.realizations, to_base)
     except MissingRateError:
         return None
-    return total
+
+
+def _day_rates(days: list[date], to_base: _ToBase) -> list[Decimal]:
+    """The rate of each day (raises MissingRateError), looked up once per distinct day."""
+    by_date = to_base.by_date
+    for day in set(days).difference(by_date):
+        to_base.on_date(day)
+    return list(map(by_date.__getitem__, days))
+
+
+def _realized_of_table(table: SellTable, to_base: _ToBase) -> Decimal:
+    # About a million values: every pass is a C-level map over plain lists, no Python loop
+    # per sell or per lot. The lots taken are buys[0:taken]; all are consumed whole but
+    # maybe the last, which keeps ``table.left_cost``.
+    sell_rates = _day_rates(list(map(_DAY, table.sells)), to_base)
+    proceeds = sum(map(mul, table.proceeds, sell_rates), _ZERO)
+    lots = table.buys[: table.taken]
+    costs = list(map(add, map(mul, map(_QUANTITY, lots), map(_PRICE, lots)), map(_FEE, lots)))
+    if table.left_cost is not None:
+        costs[-1] -= table.left_cost
+    lot_rates = _day_rates(list(map(_DAY, lots)), to_base)
+    return proceeds - sum(map(mul, costs, lot_rates), _ZERO)
+
+
+def _realized_of_records(realizations: Iterable[Realization], to_base: _ToBase) -> Decimal:
+    proceeds = _ZERO
+    consumed: dict[str, tuple[date, Decimal]] = {}  # buy id -> (buy day, cost so far)
+    for r in realizations:
+        proceeds += r.proceeds * to_base.on_date(r.day)
+        for piece in r.consumed:
+            found = consumed.get(piece.buy_id)
+            total = piece.cost if found is None else found[1] + piece.cost
+            consumed[piece.buy_id] = (piece.buy_day, total)
+    cost = _ZERO
+    for day, amount in consumed.values():
+        cost += amount * to_base.on_date(day)
+    return proceeds - cost
 
 
 def realized_in_base(
