@@ -53,18 +53,7 @@ class HistoryBody:
 
     def model(self) -> HistoryOut:
         """The pydantic answer (slower; for tests and callers that want the model)."""
-        points = [
-            HistoryPointOut(
-                date=p.date,
-                market_value=p.market_value,
-                net_invested=p.net_invested,
-                net_flow=p.net_flow,
-                twr=p.twr,
-                unpriced_count=p.unpriced_count,
-                benchmark_value=p.benchmark_value,
-            )
-            for p in self.points
-        ]
+        points = [HistoryPointOut(**p._asdict()) for p in self.points]
         return self.head.model_copy(update={"points": points})
 
 
