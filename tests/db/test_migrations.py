@@ -423,3 +423,59 @@ def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
     assert "corporate_actions" not in inspect(fresh_engine).get_table_names()
     upgrade(fresh_engine)
     assert {"corporate_actions", "sell_allocations"} <= set(inspect(fresh_engine).get_table_names())
+
+
+def test_0014_downgrade_leaves_every_asset_to_rebuild_its_segments(fresh_engine: Engine) -> None:
+    # 0014's code writes segment summaries 0013's code cannot read ("pd": null): after the
+    # downgrade no asset may still trust its stored segments.
+    upgrade(fresh_engine, "0014")
+    user_id, asset_id = uuid.uuid4(), uuid.uuid4()
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Uuid()),
+        sa.column("email", sa.String()),
+        sa.column("hashed_password", sa.String()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("last_entry_number", sa.BigInteger()),
+    )
+    assets = sa.table(
+        "assets",
+        sa.column("id", sa.Uuid()),
+        sa.column("user_id", sa.Uuid()),
+        sa.column("name", sa.String()),
+        sa.column("type", sa.String()),
+        sa.column("currency", sa.String()),
+        sa.column("next_sequence", sa.Integer()),
+        sa.column("state_sequence", sa.Integer()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            users.insert().values(
+                id=user_id,
+                email="a@example.com",
+                hashed_password="h",
+                created_at=now,
+                last_entry_number=0,
+            )
+        )
+        connection.execute(
+            assets.insert().values(
+                id=asset_id,
+                user_id=user_id,
+                name="ACME",
+                type="stock",
+                currency="USD",
+                next_sequence=3,
+                state_sequence=3,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    downgrade(fresh_engine, "0013")
+    with fresh_engine.connect() as connection:
+        rows = connection.execute(text("SELECT next_sequence, state_sequence FROM assets")).all()
+    assert [tuple(r) for r in rows] == [(3, None)]
+    upgrade(fresh_engine)

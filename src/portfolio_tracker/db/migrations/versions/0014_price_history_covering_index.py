@@ -60,6 +60,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The code of 0014 stores a segment summary whose days all carry a price with "pd": null
+    # (state.codec.encode_summary); the code of 0013 reads "pd" as a list and fails on it
+    # (GET /api/portfolio 500, the history without the trades' prices). Untrusted segments
+    # are rebuilt from the transactions on their next use (state.store), in 0013's format.
+    op.execute(sa.text("UPDATE assets SET state_sequence = NULL"))
     if op.get_bind().dialect.name == "sqlite":
         op.drop_index("ix_transactions_asset_replay", table_name="transactions")
     op.drop_index("ix_price_history_series_closes", table_name="price_history")
