@@ -56,12 +56,9 @@ def encode_summary(days: list[DayMove]) -> str:
             "d": [m.day.toordinal() for m in days],
             "q": ",".join(_text(m.quantity) for m in days),
             "f": ",".join(_text(m.flow) for m in days),
-            # null when every day is priced (the usual case): its ordinals are "d"'s
-            "pd": (
-                None
-                if all(m.price is not None for m in days)
-                else [m.day.toordinal() for m in days if m.price is not None]
-            ),
+            # Always a list, even when it repeats "d": a process of the previous release
+            # (a rolling deploy, a rollback) reads these rows too. Readers also accept null.
+            "pd": [m.day.toordinal() for m in days if m.price is not None],
             "pv": ",".join(_text(m.price) for m in days if m.price is not None),
         },
         separators=(",", ":"),
@@ -93,7 +90,7 @@ def decode_days_into(text: str, into: DaySeries) -> None:
     into.quantities.extend(map(Decimal, data["q"].split(",")))
     into.flows.extend(map(Decimal, data["f"].split(",")))
     priced = data["pd"]
-    if priced is None:  # every day is priced (encode_summary)
+    if priced is None:  # every day is priced (a summary written with null)
         priced = ordinals
     if priced:
         into.priced_ordinals.extend(priced)
@@ -228,7 +225,7 @@ def recent_priced(text: str, count: int) -> list[DayMove]:
     data = json.loads(text)
     ordinals = data["d"]
     all_priced = data["pd"]
-    if all_priced is None:  # every day is priced (encode_summary)
+    if all_priced is None:  # every day is priced (a summary written with null)
         all_priced = ordinals
     priced = all_priced[-count:] if count > 0 else []
     if not priced:
