@@ -330,6 +330,17 @@ def test_0009_adds_foreign_security_and_index_values_keeping_every_trade(
         assert connection.execute(text("SELECT COUNT(*) FROM transactions")).scalar_one() == 1
 
 
+# The users table as the migrations from 0003 on know it (enough to insert an owner).
+_USERS = sa.table(
+    "users",
+    sa.column("id", sa.Uuid()),
+    sa.column("email", sa.String()),
+    sa.column("hashed_password", sa.String()),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("last_entry_number", sa.BigInteger()),
+)
+
+
 # --- 0012: cost-basis methods, sell allocations, corporate actions --------------------------
 
 
@@ -338,14 +349,7 @@ def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
 ) -> None:
     upgrade(fresh_engine, "0011")
     user_id, asset_id, tx_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    users = sa.table(
-        "users",
-        sa.column("id", sa.Uuid()),
-        sa.column("email", sa.String()),
-        sa.column("hashed_password", sa.String()),
-        sa.column("created_at", UTCDateTime()),
-        sa.column("last_entry_number", sa.BigInteger()),
-    )
+    users = _USERS
     assets = sa.table(
         "assets",
         sa.column("id", sa.Uuid()),
@@ -426,19 +430,13 @@ def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
 
 
 def test_0014_downgrade_leaves_every_asset_to_rebuild_its_segments(fresh_engine: Engine) -> None:
-    # 0014's code writes segment summaries 0013's code cannot read ("pd": null): after the
-    # downgrade no asset may still trust its stored segments.
+    # Segments are a cache in the format of the code that wrote them: after a downgrade no
+    # asset may still trust its stored segments (0014's code could read a summary with null
+    # priced days; a future format need not be readable by 0013's code at all).
     upgrade(fresh_engine, "0014")
     user_id, asset_id = uuid.uuid4(), uuid.uuid4()
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    users = sa.table(
-        "users",
-        sa.column("id", sa.Uuid()),
-        sa.column("email", sa.String()),
-        sa.column("hashed_password", sa.String()),
-        sa.column("created_at", UTCDateTime()),
-        sa.column("last_entry_number", sa.BigInteger()),
-    )
+    users = _USERS
     assets = sa.table(
         "assets",
         sa.column("id", sa.Uuid()),
