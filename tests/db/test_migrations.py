@@ -341,6 +341,55 @@ _USERS = sa.table(
 )
 
 
+def _insert_owner_and_asset(
+    connection: sa.Connection,
+    user_id: uuid.UUID,
+    asset_id: uuid.UUID,
+    now: datetime,
+    last_entry_number: int,
+    **sequences: int,
+) -> None:
+    """A user and one USD stock of theirs; ``sequences``: next_sequence and, from 0013 on,
+    state_sequence."""
+    assets = sa.table(
+        "assets",
+        *(
+            sa.column(name, kind)
+            for name, kind in (
+                ("id", sa.Uuid()),
+                ("user_id", sa.Uuid()),
+                ("name", sa.String()),
+                ("type", sa.String()),
+                ("currency", sa.String()),
+                ("created_at", UTCDateTime()),
+                ("updated_at", UTCDateTime()),
+            )
+        ),
+        *(sa.column(name, sa.Integer()) for name in sequences),
+    )
+    connection.execute(
+        _USERS.insert().values(
+            id=user_id,
+            email="a@example.com",
+            hashed_password="h",
+            created_at=now,
+            last_entry_number=last_entry_number,
+        )
+    )
+    connection.execute(
+        assets.insert().values(
+            id=asset_id,
+            user_id=user_id,
+            name="ACME",
+            type="stock",
+            currency="USD",
+            created_at=now,
+            updated_at=now,
+            **sequences,
+        )
+    )
+
+
 # --- 0012: cost-basis methods, sell allocations, corporate actions --------------------------
 
 
@@ -349,18 +398,6 @@ def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
 ) -> None:
     upgrade(fresh_engine, "0011")
     user_id, asset_id, tx_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    users = _USERS
-    assets = sa.table(
-        "assets",
-        sa.column("id", sa.Uuid()),
-        sa.column("user_id", sa.Uuid()),
-        sa.column("name", sa.String()),
-        sa.column("type", sa.String()),
-        sa.column("currency", sa.String()),
-        sa.column("next_sequence", sa.Integer()),
-        sa.column("created_at", UTCDateTime()),
-        sa.column("updated_at", UTCDateTime()),
-    )
     transactions = sa.table(
         "transactions",
         sa.column("id", sa.Uuid()),
@@ -377,27 +414,7 @@ def test_0012_gives_every_asset_fifo_and_its_downgrade_keeps_every_row(
     )
     now = datetime(2024, 1, 1, tzinfo=UTC)
     with fresh_engine.begin() as connection:
-        connection.execute(
-            users.insert().values(
-                id=user_id,
-                email="a@example.com",
-                hashed_password="h",
-                created_at=now,
-                last_entry_number=1,
-            )
-        )
-        connection.execute(
-            assets.insert().values(
-                id=asset_id,
-                user_id=user_id,
-                name="ACME",
-                type="stock",
-                currency="USD",
-                next_sequence=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        _insert_owner_and_asset(connection, user_id, asset_id, now, 1, next_sequence=1)
         connection.execute(
             transactions.insert().values(
                 id=tx_id,
@@ -436,41 +453,9 @@ def test_0014_downgrade_leaves_every_asset_to_rebuild_its_segments(fresh_engine:
     upgrade(fresh_engine, "0014")
     user_id, asset_id = uuid.uuid4(), uuid.uuid4()
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    users = _USERS
-    assets = sa.table(
-        "assets",
-        sa.column("id", sa.Uuid()),
-        sa.column("user_id", sa.Uuid()),
-        sa.column("name", sa.String()),
-        sa.column("type", sa.String()),
-        sa.column("currency", sa.String()),
-        sa.column("next_sequence", sa.Integer()),
-        sa.column("state_sequence", sa.Integer()),
-        sa.column("created_at", UTCDateTime()),
-        sa.column("updated_at", UTCDateTime()),
-    )
     with fresh_engine.begin() as connection:
-        connection.execute(
-            users.insert().values(
-                id=user_id,
-                email="a@example.com",
-                hashed_password="h",
-                created_at=now,
-                last_entry_number=0,
-            )
-        )
-        connection.execute(
-            assets.insert().values(
-                id=asset_id,
-                user_id=user_id,
-                name="ACME",
-                type="stock",
-                currency="USD",
-                next_sequence=3,
-                state_sequence=3,
-                created_at=now,
-                updated_at=now,
-            )
+        _insert_owner_and_asset(
+            connection, user_id, asset_id, now, 0, next_sequence=3, state_sequence=3
         )
     downgrade(fresh_engine, "0013")
     with fresh_engine.connect() as connection:
